@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(decode_name(&spaced).unwrap(), "吳佳蓉");
         assert!(matches!(encode_name("😀"), Err(BasicError::NotBig5(_))));
         assert!(matches!(encode_name("一二三四五六七八九十壹"), Err(BasicError::NameTooLong(_))));
-        assert!(is_big5_name("王堃"));
+        assert!(is_big5_name("林璿翀"));
     }
 
     #[test]
