@@ -32,12 +32,19 @@ pub struct RsaSigner {
 impl RsaSigner {
     /// From PKCS#8 DER.
     pub fn from_pkcs8(der: &[u8]) -> Result<RsaSigner, String> {
-        signature::RsaKeyPair::from_pkcs8(der).map(|key| RsaSigner { key }).map_err(|e| e.to_string())
+        signature::RsaKeyPair::from_pkcs8(der)
+            .map(|key| RsaSigner { key })
+            .map_err(|e| e.to_string())
     }
     /// Signs `msg`; 256 bytes.
     pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
         let mut sig = vec![0u8; self.key.public_modulus_len()];
-        match self.key.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), msg, &mut sig) {
+        match self.key.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            msg,
+            &mut sig,
+        ) {
             Ok(()) => sig,
             Err(_) => Vec::new(),
         }
@@ -84,7 +91,7 @@ pub fn rsa_verify(public_pkcs1: &[u8], msg: &[u8], sig: &[u8]) -> bool {
 /// AES-128-CBC without padding; `data` must be a multiple of 16 bytes.
 pub fn aes128_cbc_encrypt(key: &[u8; 16], iv: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
     use aes::cipher::{block_padding::NoPadding, BlockEncryptMut, KeyIvInit};
-    if data.len() % 16 != 0 {
+    if !data.len().is_multiple_of(16) {
         return None;
     }
     let mut buf = data.to_vec();
@@ -98,7 +105,7 @@ pub fn aes128_cbc_encrypt(key: &[u8; 16], iv: &[u8; 16], data: &[u8]) -> Option<
 /// AES-128-CBC decryption without padding.
 pub fn aes128_cbc_decrypt(key: &[u8; 16], iv: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
     use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
-    if data.len() % 16 != 0 {
+    if !data.len().is_multiple_of(16) {
         return None;
     }
     let mut buf = data.to_vec();

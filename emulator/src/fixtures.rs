@@ -111,12 +111,17 @@ pub enum FixtureError {
 }
 
 fn invalid(what: &str, reason: impl ToString) -> FixtureError {
-    FixtureError::Invalid { what: what.to_string(), reason: reason.to_string() }
+    FixtureError::Invalid {
+        what: what.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 /// Parses an RFC 3339 instant to unix seconds.
 pub fn rfc3339(s: &str) -> Result<i64, String> {
-    chrono::DateTime::parse_from_rfc3339(s).map(|d| d.timestamp()).map_err(|e| format!("{s:?}: {e}"))
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|d| d.timestamp())
+        .map_err(|e| format!("{s:?}: {e}"))
 }
 
 impl Fixtures {
@@ -134,11 +139,15 @@ impl Fixtures {
         for h in &f.hospitals {
             SamId::parse(&h.sam_id).map_err(|e| invalid(&h.id, e))?;
             HospitalId::parse(&h.id).map_err(|e| invalid(&h.id, e))?;
-            rfc3339(&h.contract_from).and(rfc3339(&h.contract_to)).map_err(|e| invalid(&h.id, e))?;
+            rfc3339(&h.contract_from)
+                .and(rfc3339(&h.contract_to))
+                .map_err(|e| invalid(&h.id, e))?;
         }
         for h in &f.hpcs {
             nhi_spec::ident::HpcId::parse(&h.card_id).map_err(|e| invalid(&h.card_id, e))?;
-            rfc3339(&h.cert_from).and(rfc3339(&h.cert_to)).map_err(|e| invalid(&h.card_id, e))?;
+            rfc3339(&h.cert_from)
+                .and(rfc3339(&h.cert_to))
+                .map_err(|e| invalid(&h.card_id, e))?;
         }
         Ok(f)
     }
@@ -207,7 +216,11 @@ impl CardFactory {
         for (i, der) in material::RSA_POOL.iter().enumerate() {
             signers.insert(i, Arc::new(RsaSigner::from_pkcs8(der)?));
         }
-        Ok(CardFactory { secrets: Secrets::test(), ca: TestCa::load()?, signers })
+        Ok(CardFactory {
+            secrets: Secrets::test(),
+            ca: TestCa::load()?,
+            signers,
+        })
     }
 
     /// The test secrets.
@@ -221,7 +234,10 @@ impl CardFactory {
 
     fn signer_for(&self, id: &str) -> Result<(Arc<RsaSigner>, &'static [u8]), String> {
         let der = material::rsa_for(id);
-        let i = material::RSA_POOL.iter().position(|d| std::ptr::eq(*d, der)).unwrap_or(0);
+        let i = material::RSA_POOL
+            .iter()
+            .position(|d| std::ptr::eq(*d, der))
+            .unwrap_or(0);
         let s = self.signers.get(&i).cloned().ok_or("missing pool key")?;
         Ok((s, der))
     }
@@ -245,7 +261,14 @@ impl CardFactory {
     /// An HPC for a holder; `serial` numbers its certificate.
     pub fn hpc(&self, h: &HpcHolder, serial: u64) -> Result<Hpc, String> {
         let (signer, der) = self.signer_for(&h.card_id)?;
-        let cert = self.ca.issue_hpc(&h.card_id, &h.name, der, rfc3339(&h.cert_from)?, rfc3339(&h.cert_to)?, serial)?;
+        let cert = self.ca.issue_hpc(
+            &h.card_id,
+            &h.name,
+            der,
+            rfc3339(&h.cert_from)?,
+            rfc3339(&h.cert_to)?,
+            serial,
+        )?;
         let profile = HpcProfile {
             card_id: h.card_id.clone(),
             id_no: h.id_no.clone(),
@@ -260,7 +283,9 @@ impl CardFactory {
 
     /// The physical SAM of an institution.
     pub fn sam(&self, h: &Hospital) -> Result<Sam, String> {
-        let test = SamId::parse(&h.sam_id).map_err(|e| e.to_string())?.is_test();
+        let test = SamId::parse(&h.sam_id)
+            .map_err(|e| e.to_string())?
+            .is_test();
         let keys = SamKeys {
             dc_auth: SamKeys::dc_auth_key(&self.secrets.dc_sam_master, &h.sam_id),
             card_master: *self.master(test),

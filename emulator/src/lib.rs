@@ -9,4 +9,5 @@ pub mod crypto;
 pub mod fixtures;
 pub mod material;
 pub mod pki;
+pub mod reader;
 pub mod token;

@@ -50,7 +50,8 @@ struct RawSecrets {
 
 fn hex_array<const N: usize>(name: &str, s: &str) -> Result<[u8; N], String> {
     let v = hex::decode(s).map_err(|e| format!("{name}: {e}"))?;
-    v.try_into().map_err(|_| format!("{name}: expected {N} bytes"))
+    v.try_into()
+        .map_err(|_| format!("{name}: expected {N} bytes"))
 }
 
 impl Secrets {
@@ -86,7 +87,9 @@ impl Secrets {
 
 /// Picks a pool key for an identity string (stable across runs).
 pub fn rsa_for(id: &str) -> &'static [u8] {
-    let h = id.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let h = id
+        .bytes()
+        .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
     RSA_POOL[(h % RSA_POOL.len() as u32) as usize]
 }
 
@@ -98,6 +101,9 @@ mod tests {
     fn embedded_secrets_parse() {
         assert!(Secrets::parse(SECRETS_TOML).is_ok());
         assert!(Secrets::parse("dc_sam_master = \"zz\"").is_err());
-        assert_ne!(Secrets::test().card_master_test, Secrets::test().card_master_production);
+        assert_ne!(
+            Secrets::test().card_master_test,
+            Secrets::test().card_master_production
+        );
     }
 }

@@ -31,16 +31,24 @@ impl TokenIssuer {
 
     /// A verifier for the tokens this issuer signs.
     pub fn verifier(&self) -> Result<TokenVerifier, String> {
-        TokenVerifier::new(self.payload_key, &self.es.public_key(), &self.rs.public_key_der())
+        TokenVerifier::new(
+            self.payload_key,
+            &self.es.public_key(),
+            &self.rs.public_key_der(),
+        )
     }
 
     /// Issues a token. The IV is derived from the serial and issue instant (unique per token).
     pub fn issue(&self, p: &Payload, alg: TokenAlg) -> Result<String, String> {
         let plain = p.encode().map_err(|e| e.to_string())?;
-        let mac = hmac256(&self.payload_key, &[b"iv", &p.serial.to_be_bytes(), &p.issued_at.to_be_bytes()]);
+        let mac = hmac256(
+            &self.payload_key,
+            &[b"iv", &p.serial.to_be_bytes(), &p.issued_at.to_be_bytes()],
+        );
         let mut iv = [0u8; 16];
         iv.copy_from_slice(&mac[..16]);
-        let ct = aes128_cbc_encrypt(&self.payload_key, &iv, &plain).ok_or("payload not block-aligned")?;
+        let ct = aes128_cbc_encrypt(&self.payload_key, &iv, &plain)
+            .ok_or("payload not block-aligned")?;
         let head = token::join(&iv, &ct);
         let (sig, kid) = match alg {
             TokenAlg::Es256 => (self.es.sign(head.as_bytes()), KEY_ID_ES256),
@@ -49,7 +57,10 @@ impl TokenIssuer {
         if sig.is_empty() {
             return Err("signing failed".into());
         }
-        Ok(format!("{head}.{}", token::signature_segment(alg, kid, &sig)))
+        Ok(format!(
+            "{head}.{}",
+            token::signature_segment(alg, kid, &sig)
+        ))
     }
 }
 
@@ -68,11 +79,17 @@ impl std::fmt::Debug for TokenVerifier {
 
 impl TokenVerifier {
     /// From the payload key, the ES256 public point and the RS256 PKCS#1 public key.
-    pub fn new(payload_key: [u8; 16], es_public: &[u8], rs_public: &[u8]) -> Result<TokenVerifier, String> {
+    pub fn new(
+        payload_key: [u8; 16],
+        es_public: &[u8],
+        rs_public: &[u8],
+    ) -> Result<TokenVerifier, String> {
         Ok(TokenVerifier {
             payload_key,
-            es: ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, es_public).map_err(|e| e.to_string())?,
-            rs: ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, rs_public).map_err(|e| e.to_string())?,
+            es: ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, es_public)
+                .map_err(|e| e.to_string())?,
+            rs: ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, rs_public)
+                .map_err(|e| e.to_string())?,
         })
     }
 
@@ -95,7 +112,13 @@ impl TokenVerifier {
 
     /// Full verification with a use counter: `uses` earlier successful verifications of this
     /// token, at most `limit` allowed (1525 beyond).
-    pub fn verify_counted(&self, tok: &str, now: i64, uses: u32, limit: u32) -> Result<Payload, StatusCode> {
+    pub fn verify_counted(
+        &self,
+        tok: &str,
+        now: i64,
+        uses: u32,
+        limit: u32,
+    ) -> Result<Payload, StatusCode> {
         let p = self.verify(tok, now)?;
         if uses >= limit {
             return Err(StatusCode::TokenCountExceeded);
@@ -117,7 +140,11 @@ pub fn check_times(p: &Payload, now: i64) -> Result<(), StatusCode> {
 }
 
 /// Decrypts a payload (the SAM's job; also used by the DC).
-pub fn decrypt_payload(key: &[u8; 16], iv: &[u8; 16], ct: &[u8; PAYLOAD_LEN]) -> Result<[u8; PAYLOAD_LEN], StatusCode> {
+pub fn decrypt_payload(
+    key: &[u8; 16],
+    iv: &[u8; 16],
+    ct: &[u8; PAYLOAD_LEN],
+) -> Result<[u8; PAYLOAD_LEN], StatusCode> {
     let v = aes128_cbc_decrypt(key, iv, ct).ok_or(StatusCode::TokenShape)?;
     let mut out = [0u8; PAYLOAD_LEN];
     out.copy_from_slice(&v);
@@ -154,7 +181,10 @@ mod tests {
             assert_eq!(v.verify(&t, 1060).unwrap().serial, 1);
             assert_eq!(v.verify(&t, 1061), Err(StatusCode::TokenTimedOut));
             assert_eq!(v.verify(&t, 1000 + 86_401), Err(StatusCode::TokenExpired));
-            assert_eq!(v.verify_counted(&t, 1000, 3, 3), Err(StatusCode::TokenCountExceeded));
+            assert_eq!(
+                v.verify_counted(&t, 1000, 3, 3),
+                Err(StatusCode::TokenCountExceeded)
+            );
             assert!(v.verify_counted(&t, 1000, 2, 3).is_ok());
         }
     }
@@ -166,7 +196,10 @@ mod tests {
         let seg2 = "YAQqQLM5UmjyH+sL31MAgs/dJCPaZZ8FISeqNZhZKczMn880mLvsvUkS67+EBEwxtRPLmq8Ju3gza5aFF/okcQ==";
         let v = TokenIssuer::test().unwrap().verifier().unwrap();
         // Its third segment is cut in the seed; a made-up one fails the signature check.
-        let t = format!("{seg1}.{seg2}.{}", token::signature_segment(TokenAlg::Es256, KEY_ID_ES256, &[1u8; 64]));
+        let t = format!(
+            "{seg1}.{seg2}.{}",
+            token::signature_segment(TokenAlg::Es256, KEY_ID_ES256, &[1u8; 64])
+        );
         assert_eq!(v.verify(&t, 0), Err(StatusCode::TokenSignature));
     }
 
@@ -181,7 +214,12 @@ mod tests {
         assert_eq!(v.verify(&t2, 1000), Err(StatusCode::TokenSignature));
         assert_eq!(v.verify("not a token", 1000), Err(StatusCode::TokenFormat));
         let parts: Vec<&str> = t.split('.').collect();
-        let rs_kid = format!("{}.{}.{}", parts[0], parts[1], token::signature_segment(TokenAlg::Es256, 9, &[0u8; 64]));
+        let rs_kid = format!(
+            "{}.{}.{}",
+            parts[0],
+            parts[1],
+            token::signature_segment(TokenAlg::Es256, 9, &[0u8; 64])
+        );
         assert_eq!(v.verify(&rs_kid, 1000), Err(StatusCode::TokenSignature));
     }
 }

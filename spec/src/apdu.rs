@@ -5,13 +5,13 @@ use thiserror::Error;
 
 /// ATR of the NHI IC card (HC), as real cards answer.
 pub const ATR_HC: &[u8] = &[
-    0x3B, 0xEE, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45, 0x80, 0x31, 0x80, 0x66, 0x40, 0x90, 0x93,
-    0x06, 0x0F, 0x17, 0x83, 0x0F, 0x90, 0x00, 0xF3,
+    0x3B, 0xEE, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45, 0x80, 0x31, 0x80, 0x66, 0x40, 0x90, 0x93, 0x06,
+    0x0F, 0x17, 0x83, 0x0F, 0x90, 0x00, 0xF3,
 ];
 /// ATR of the health professional card (HPC), as real cards answer.
 pub const ATR_HPC: &[u8] = &[
-    0x3B, 0xF9, 0x18, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45, 0x50, 0x56, 0x5F, 0x4A, 0x32, 0x44,
-    0x30, 0x38, 0x31, 0xB6,
+    0x3B, 0xF9, 0x18, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45, 0x50, 0x56, 0x5F, 0x4A, 0x32, 0x44, 0x30,
+    0x38, 0x31, 0xB6,
 ];
 /// ATR of the emulated physical SAM (ours; historical bytes spell "NHISAM").
 pub const ATR_SAM: &[u8] = &[
@@ -143,17 +143,30 @@ impl<'a> Command<'a> {
         }
         let (cla, ins, p1, p2) = (bytes[0], bytes[1], bytes[2], bytes[3]);
         let body = &bytes[4..];
-        let mk = |data, le| Command { cla, ins, p1, p2, data, le };
+        let mk = |data, le| Command {
+            cla,
+            ins,
+            p1,
+            p2,
+            data,
+            le,
+        };
         match body.len() {
             0 => Ok(mk(&[], None)),
-            1 => Ok(mk(&[], Some(if body[0] == 0 { 256 } else { body[0] as usize }))),
+            1 => Ok(mk(
+                &[],
+                Some(if body[0] == 0 { 256 } else { body[0] as usize }),
+            )),
             _ if body[0] != 0 => {
                 let lc = body[0] as usize;
                 if body.len() == 1 + lc {
                     Ok(mk(&body[1..], None))
                 } else if body.len() == 2 + lc {
                     let le = body[1 + lc];
-                    Ok(mk(&body[1..1 + lc], Some(if le == 0 { 256 } else { le as usize })))
+                    Ok(mk(
+                        &body[1..1 + lc],
+                        Some(if le == 0 { 256 } else { le as usize }),
+                    ))
                 } else {
                     Err(ApduError::BadLength)
                 }
@@ -242,6 +255,9 @@ mod tests {
         let c = Command::parse(&ext).unwrap();
         assert_eq!((c.data.len(), c.le), (300, Some(65536)));
         assert_eq!(Command::parse(&[0, 1, 2]), Err(ApduError::TooShort(3)));
-        assert_eq!(Command::parse(&[0, 1, 2, 3, 5, 1]), Err(ApduError::BadLength));
+        assert_eq!(
+            Command::parse(&[0, 1, 2, 3, 5, 1]),
+            Err(ApduError::BadLength)
+        );
     }
 }

@@ -45,7 +45,10 @@ pub fn encode_name(name: &str) -> Result<[u8; NAME_LEN], BasicError> {
 
 /// Decodes a Big5 name field, dropping NUL and space padding.
 pub fn decode_name(field: &[u8]) -> Result<String, BasicError> {
-    let end = field.iter().rposition(|&b| b != 0 && b != b' ').map_or(0, |p| p + 1);
+    let end = field
+        .iter()
+        .rposition(|&b| b != 0 && b != b' ')
+        .map_or(0, |p| p + 1);
     let (text, had_errors) = encoding_rs::BIG5.decode_without_bom_handling(&field[..end]);
     if had_errors {
         return Err(BasicError::BadBig5);
@@ -105,7 +108,11 @@ impl BasicData {
             id_no: IdNo::parse(&s(32..42))?,
             birthday: RocDate::parse(&s(42..49))?,
             sex: Sex::parse(&s(49..50))?,
-            issue_date: if issue.trim().is_empty() { None } else { Some(RocDate::parse(&issue)?) },
+            issue_date: if issue.trim().is_empty() {
+                None
+            } else {
+                Some(RocDate::parse(&issue)?)
+            },
         })
     }
 }
@@ -143,7 +150,10 @@ mod tests {
         spaced[..6].copy_from_slice(&f[..6]);
         assert_eq!(decode_name(&spaced).unwrap(), "吳佳蓉");
         assert!(matches!(encode_name("😀"), Err(BasicError::NotBig5(_))));
-        assert!(matches!(encode_name("一二三四五六七八九十壹"), Err(BasicError::NameTooLong(_))));
+        assert!(matches!(
+            encode_name("一二三四五六七八九十壹"),
+            Err(BasicError::NameTooLong(_))
+        ));
         assert!(is_big5_name("林璿翀"));
     }
 
@@ -154,6 +164,9 @@ mod tests {
         let b = v.encode().unwrap();
         assert_eq!(&b[50..57], b"       ");
         assert_eq!(BasicData::decode(&b).unwrap().issue_date, None);
-        assert!(matches!(BasicData::decode(&b[..56]), Err(BasicError::Length(56))));
+        assert!(matches!(
+            BasicData::decode(&b[..56]),
+            Err(BasicError::Length(56))
+        ));
     }
 }

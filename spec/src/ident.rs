@@ -65,10 +65,17 @@ impl SamId {
     /// Parses a SAM id.
     pub fn parse(s: &str) -> Result<SamId, IdentError> {
         if s.len() != 12 {
-            return Err(IdentError::Length { field: "samId", expected: "12", got: s.len() });
+            return Err(IdentError::Length {
+                field: "samId",
+                expected: "12",
+                got: s.len(),
+            });
         }
         if !all_digits(s) {
-            return Err(IdentError::Format { field: "samId", reason: "digits only" });
+            return Err(IdentError::Format {
+                field: "samId",
+                reason: "digits only",
+            });
         }
         if !s.starts_with('0') && !s.starts_with('9') {
             return Err(IdentError::Format {
@@ -92,10 +99,17 @@ impl HospitalId {
     /// Parses a hospital id.
     pub fn parse(s: &str) -> Result<HospitalId, IdentError> {
         if s.len() != 10 {
-            return Err(IdentError::Length { field: "hospitalId", expected: "10", got: s.len() });
+            return Err(IdentError::Length {
+                field: "hospitalId",
+                expected: "10",
+                got: s.len(),
+            });
         }
         if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(IdentError::Format { field: "hospitalId", reason: "letters, digits or _ only" });
+            return Err(IdentError::Format {
+                field: "hospitalId",
+                reason: "letters, digits or _ only",
+            });
         }
         Ok(HospitalId(s.to_string()))
     }
@@ -109,10 +123,17 @@ impl HcCardNo {
     /// Parses an HC card number.
     pub fn parse(s: &str) -> Result<HcCardNo, IdentError> {
         if s.len() != 12 {
-            return Err(IdentError::Length { field: "hcId", expected: "12", got: s.len() });
+            return Err(IdentError::Length {
+                field: "hcId",
+                expected: "12",
+                got: s.len(),
+            });
         }
         if !all_digits(s) {
-            return Err(IdentError::Format { field: "hcId", reason: "digits only" });
+            return Err(IdentError::Format {
+                field: "hcId",
+                reason: "digits only",
+            });
         }
         Ok(HcCardNo(s.to_string()))
     }
@@ -130,10 +151,17 @@ impl HpcId {
     /// Parses an HPC card id.
     pub fn parse(s: &str) -> Result<HpcId, IdentError> {
         if !(12..=20).contains(&s.len()) {
-            return Err(IdentError::Length { field: "hpcId", expected: "12-20", got: s.len() });
+            return Err(IdentError::Length {
+                field: "hpcId",
+                expected: "12-20",
+                got: s.len(),
+            });
         }
         if !all_digits(s) {
-            return Err(IdentError::Format { field: "hpcId", reason: "digits only" });
+            return Err(IdentError::Format {
+                field: "hpcId",
+                reason: "digits only",
+            });
         }
         Ok(HpcId(s.to_string()))
     }
@@ -154,14 +182,27 @@ impl IdNo {
     /// Parses an ID number (format only; see [`IdNo::has_valid_check_digit`]).
     pub fn parse(s: &str) -> Result<IdNo, IdentError> {
         if s.len() != 10 {
-            return Err(IdentError::Length { field: "idNo", expected: "10", got: s.len() });
+            return Err(IdentError::Length {
+                field: "idNo",
+                expected: "10",
+                got: s.len(),
+            });
         }
         let b = s.as_bytes();
         if !b[0].is_ascii_uppercase() {
-            return Err(IdentError::Format { field: "idNo", reason: "must start with an upper-case letter" });
+            return Err(IdentError::Format {
+                field: "idNo",
+                reason: "must start with an upper-case letter",
+            });
         }
-        if !b[1..].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()) {
-            return Err(IdentError::Format { field: "idNo", reason: "upper-case letters and digits only" });
+        if !b[1..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        {
+            return Err(IdentError::Format {
+                field: "idNo",
+                reason: "upper-case letters and digits only",
+            });
         }
         Ok(IdNo(s.to_string()))
     }
@@ -170,7 +211,10 @@ impl IdNo {
     pub fn parse_strict(s: &str) -> Result<IdNo, IdentError> {
         let id = IdNo::parse(s)?;
         if !id.has_valid_check_digit() {
-            return Err(IdentError::Format { field: "idNo", reason: "check digit does not match" });
+            return Err(IdentError::Format {
+                field: "idNo",
+                reason: "check digit does not match",
+            });
         }
         Ok(id)
     }
@@ -215,17 +259,29 @@ impl RocDate {
     /// Parses `yyyMMdd`.
     pub fn parse(s: &str) -> Result<RocDate, IdentError> {
         if s.len() != 7 {
-            return Err(IdentError::Length { field: "rocDate", expected: "7", got: s.len() });
+            return Err(IdentError::Length {
+                field: "rocDate",
+                expected: "7",
+                got: s.len(),
+            });
         }
         if !all_digits(s) {
-            return Err(IdentError::Format { field: "rocDate", reason: "digits only" });
+            return Err(IdentError::Format {
+                field: "rocDate",
+                reason: "digits only",
+            });
         }
         let n = |r: std::ops::Range<usize>| s[r].parse::<u16>().unwrap_or(0);
         RocDate::new(n(0..3), n(3..5) as u8, n(5..7) as u8)
     }
     /// Builds a date, checking ranges (leap years by the Gregorian rule on AD year).
     pub fn new(year: u16, month: u8, day: u8) -> Result<RocDate, IdentError> {
-        let bad = |reason| Err(IdentError::Format { field: "rocDate", reason });
+        let bad = |reason| {
+            Err(IdentError::Format {
+                field: "rocDate",
+                reason,
+            })
+        };
         if year == 0 {
             return bad("year 000 does not exist");
         }
@@ -283,7 +339,10 @@ impl Sex {
         match s {
             "M" => Ok(Sex::Male),
             "F" => Ok(Sex::Female),
-            _ => Err(IdentError::Format { field: "sex", reason: "must be M or F" }),
+            _ => Err(IdentError::Format {
+                field: "sex",
+                reason: "must be M or F",
+            }),
         }
     }
     /// The one-letter code.
@@ -319,7 +378,12 @@ impl IdentityStatus {
             "3" => IdentityStatus::General,
             "4" => IdentityStatus::LowIncome,
             "8" => IdentityStatus::DisasterVictim,
-            _ => return Err(IdentError::Format { field: "identityStatus", reason: "must be 1, 2, 3, 4 or 8" }),
+            _ => {
+                return Err(IdentError::Format {
+                    field: "identityStatus",
+                    reason: "must be 1, 2, 3, 4 or 8",
+                })
+            }
         })
     }
     /// The one-digit code.
@@ -353,9 +417,18 @@ mod tests {
     fn sam_ids() {
         assert!(SamId::parse("901000000047").unwrap().is_test());
         assert!(!SamId::parse("001000000103").unwrap().is_test());
-        assert!(matches!(SamId::parse("50100000004"), Err(IdentError::Length { .. })));
-        assert!(matches!(SamId::parse("501000000047"), Err(IdentError::Format { .. })));
-        assert!(matches!(SamId::parse("90100000004x"), Err(IdentError::Format { .. })));
+        assert!(matches!(
+            SamId::parse("50100000004"),
+            Err(IdentError::Length { .. })
+        ));
+        assert!(matches!(
+            SamId::parse("501000000047"),
+            Err(IdentError::Format { .. })
+        ));
+        assert!(matches!(
+            SamId::parse("90100000004x"),
+            Err(IdentError::Format { .. })
+        ));
     }
 
     #[test]

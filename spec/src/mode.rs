@@ -162,11 +162,17 @@ pub struct Row {
     pub hc: Cell,
 }
 
-use Cell::{AtLeast, Any, Move, To};
+use Cell::{Any, AtLeast, Move, To};
 use Operation as Op;
 
 const fn row(op: Operation, init: Option<bool>, sam: Cell, hpc: Cell, hc: Cell) -> Row {
-    Row { op, init, sam, hpc, hc }
+    Row {
+        op,
+        init,
+        sam,
+        hpc,
+        hc,
+    }
 }
 
 /// The seed's table ("功能項目 | 初始化 | SAM | HCA | HC"), one row per function.
@@ -191,14 +197,32 @@ pub const TABLE: &[Row] = &[
     row(Op::HcLogout, Some(true), AtLeast(2), Any, To(0)),
     row(Op::HcBasic, Some(true), AtLeast(2), Any, AtLeast(2)),
     row(Op::HcSignature, Some(true), AtLeast(2), Any, AtLeast(2)),
-    row(Op::HpcHcSignature, Some(true), AtLeast(2), AtLeast(3), Move(2, 3)),
+    row(
+        Op::HpcHcSignature,
+        Some(true),
+        AtLeast(2),
+        AtLeast(3),
+        Move(2, 3),
+    ),
     row(Op::HcPinStatus, Some(true), AtLeast(2), Any, AtLeast(2)),
     row(Op::HcPinVerify, Some(true), AtLeast(2), Any, AtLeast(2)),
     row(Op::HcPinSet, Some(true), AtLeast(2), Any, AtLeast(2)),
     row(Op::HcPinClear, Some(true), AtLeast(2), Any, AtLeast(2)),
     row(Op::HcVirtualReadBasic, Some(true), AtLeast(2), Any, Any),
-    row(Op::HcTransferExport, Some(true), AtLeast(2), Any, Move(2, 0)),
-    row(Op::HcTransferImport, Some(true), AtLeast(2), Any, Move(0, 2)),
+    row(
+        Op::HcTransferExport,
+        Some(true),
+        AtLeast(2),
+        Any,
+        Move(2, 0),
+    ),
+    row(
+        Op::HcTransferImport,
+        Some(true),
+        AtLeast(2),
+        Any,
+        Move(0, 2),
+    ),
     row(Op::HcMarkerUpdate, Some(true), AtLeast(2), Any, Move(2, 0)),
 ];
 
@@ -221,7 +245,9 @@ pub enum AutoStep {
 /// What an operation needs from the current state: the automatic steps to try, in order,
 /// or the status code the implementation must answer without touching any card.
 pub fn precheck(s: &State, op: Operation) -> Result<Vec<AutoStep>, StatusCode> {
-    let Some(r) = row_of(op) else { return Ok(Vec::new()) };
+    let Some(r) = row_of(op) else {
+        return Ok(Vec::new());
+    };
     match (r.init, s.initialized) {
         (Some(true), false) => return Err(StatusCode::NotInitialized),
         (Some(false), true) => return Err(StatusCode::AlreadyInitialized),
@@ -245,7 +271,11 @@ pub fn precheck(s: &State, op: Operation) -> Result<Vec<AutoStep>, StatusCode> {
         }
         if let Move(from, _) = r.sam {
             if s.sam != from && !(from == 1 && s.sam >= 1) {
-                return Err(if from == 2 { StatusCode::SamMode2 } else { StatusCode::SamMode1 });
+                return Err(if from == 2 {
+                    StatusCode::SamMode2
+                } else {
+                    StatusCode::SamMode1
+                });
             }
         }
     }
@@ -270,10 +300,8 @@ pub fn precheck(s: &State, op: Operation) -> Result<Vec<AutoStep>, StatusCode> {
                 steps.push(AutoStep::HpcAuthenticate);
             }
         }
-        Move(0, _) => {
-            if s.hpc_kind == Some(HpcKind::Card) && s.hpc >= 2 {
-                return Err(StatusCode::HpcMode1);
-            }
+        Move(0, _) if s.hpc_kind == Some(HpcKind::Card) && s.hpc >= 2 => {
+            return Err(StatusCode::HpcMode1);
         }
         _ => {}
     }
@@ -379,7 +407,11 @@ pub fn transition(s: &State, op: Operation, outcome: Outcome, sam_kind: Option<S
             idle_hc(&mut n);
         }
         Op::Finalize => {
-            n = State { hpc_present: s.hpc_present, hc_present: s.hc_present, ..State::default() };
+            n = State {
+                hpc_present: s.hpc_present,
+                hc_present: s.hc_present,
+                ..State::default()
+            };
         }
         Op::SamVerify => n.sam = 2,
         Op::SamLogout => {
@@ -476,7 +508,10 @@ mod tests {
         assert_eq!(precheck(&s, Op::SamVerify), Err(StatusCode::NotInitialized));
         assert_eq!(precheck(&s, Op::Version), Ok(vec![]));
         let s = ready(SamKind::Physical);
-        assert_eq!(precheck(&s, Op::Initial), Err(StatusCode::AlreadyInitialized));
+        assert_eq!(
+            precheck(&s, Op::Initial),
+            Err(StatusCode::AlreadyInitialized)
+        );
         assert_eq!((s.sam, s.hpc, s.hc), (1, 1, 1));
         let f = transition(&s, Op::Finalize, Outcome::Success, None);
         assert!(!f.initialized && f.sam == 0 && f.hc_present);
@@ -488,7 +523,10 @@ mod tests {
         assert_eq!(precheck(&s, Op::SamSignature), Err(StatusCode::SamMode2));
         assert_eq!(precheck(&s, Op::SamVerify), Ok(vec![]));
         let c = ready(SamKind::Cloud);
-        assert_eq!(precheck(&c, Op::SamSignature), Ok(vec![AutoStep::CloudSamVerify]));
+        assert_eq!(
+            precheck(&c, Op::SamSignature),
+            Ok(vec![AutoStep::CloudSamVerify])
+        );
         assert_eq!(
             precheck(&c, Op::HcBasic),
             Ok(vec![AutoStep::CloudSamVerify, AutoStep::HcAuthenticate])
@@ -499,9 +537,17 @@ mod tests {
     fn hpc_flow_and_sam_logout_cascade() {
         let s = ready(SamKind::Physical);
         let s = transition(&s, Op::SamVerify, Outcome::Success, None);
-        assert_eq!(precheck(&s, Op::HpcVerifyPin), Ok(vec![AutoStep::HpcAuthenticate]));
+        assert_eq!(
+            precheck(&s, Op::HpcVerifyPin),
+            Ok(vec![AutoStep::HpcAuthenticate])
+        );
         assert_eq!(precheck(&s, Op::HpcSignature), Err(StatusCode::HpcMode3));
-        let s = transition(&s, Op::HpcVerifyPin, Outcome::Failure(StatusCode::HpcPinFailed), None);
+        let s = transition(
+            &s,
+            Op::HpcVerifyPin,
+            Outcome::Failure(StatusCode::HpcPinFailed),
+            None,
+        );
         assert_eq!(s.hpc, 1);
         let s = apply_step(&s, AutoStep::HpcAuthenticate);
         let s = transition(&s, Op::HpcVerifyPin, Outcome::Success, None);

@@ -100,7 +100,9 @@ impl Payload {
         if b.len() != PAYLOAD_LEN || b[0] != PAYLOAD_VERSION {
             return Err(StatusCode::TokenShape);
         }
-        let s = |r: std::ops::Range<usize>| std::str::from_utf8(&b[r]).map_err(|_| StatusCode::TokenShape);
+        let s = |r: std::ops::Range<usize>| {
+            std::str::from_utf8(&b[r]).map_err(|_| StatusCode::TokenShape)
+        };
         let be = |r: std::ops::Range<usize>| {
             let mut a = [0u8; 4];
             a.copy_from_slice(&b[r]);
@@ -177,11 +179,13 @@ fn decode_into(seg: &str, out: &mut [u8]) -> Result<usize, StatusCode> {
     if seg.is_empty() {
         return Err(StatusCode::TokenFormat);
     }
-    if seg.len() > (out.len() + 2) / 3 * 4 + 4 {
+    if seg.len() > out.len().div_ceil(3) * 4 + 4 {
         return Err(StatusCode::TokenShape);
     }
     let mut buf = [0u8; 300];
-    let n = STANDARD.decode_slice(seg, &mut buf).map_err(|_| StatusCode::TokenFormat)?;
+    let n = STANDARD
+        .decode_slice(seg, &mut buf)
+        .map_err(|_| StatusCode::TokenFormat)?;
     if n > out.len() {
         return Err(StatusCode::TokenShape);
     }
@@ -232,16 +236,29 @@ mod tests {
     #[test]
     fn split_checks_shape() {
         let head = join(&[1u8; 16], &[2u8; 64]);
-        let tok = format!("{head}.{}", signature_segment(TokenAlg::Es256, 3, &[7u8; 64]));
+        let tok = format!(
+            "{head}.{}",
+            signature_segment(TokenAlg::Es256, 3, &[7u8; 64])
+        );
         let p = split(&tok).unwrap();
-        assert_eq!((p.alg, p.key_id, p.signature.len()), (TokenAlg::Es256, 3, 64));
+        assert_eq!(
+            (p.alg, p.key_id, p.signature.len()),
+            (TokenAlg::Es256, 3, 64)
+        );
         assert_eq!(p.signed_text, head);
         assert_eq!(split("abc").unwrap_err(), StatusCode::TokenFormat);
         assert_eq!(split("a.b.c.d").unwrap_err(), StatusCode::TokenFormat);
         assert_eq!(split("!!!.AAAA.AAAA").unwrap_err(), StatusCode::TokenFormat);
-        let short = format!("{}.{}", join(&[1u8; 15], &[2u8; 64]), signature_segment(TokenAlg::Es256, 0, &[7u8; 64]));
+        let short = format!(
+            "{}.{}",
+            join(&[1u8; 15], &[2u8; 64]),
+            signature_segment(TokenAlg::Es256, 0, &[7u8; 64])
+        );
         assert_eq!(split(&short).unwrap_err(), StatusCode::TokenShape);
-        let wrong_sig = format!("{head}.{}", signature_segment(TokenAlg::Rs256, 0, &[7u8; 64]));
+        let wrong_sig = format!(
+            "{head}.{}",
+            signature_segment(TokenAlg::Rs256, 0, &[7u8; 64])
+        );
         assert_eq!(split(&wrong_sig).unwrap_err(), StatusCode::TokenShape);
     }
 }

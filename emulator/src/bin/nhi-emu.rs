@@ -8,7 +8,11 @@ use nhi_spec::token::{Payload, TokenAlg};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "nhi-emu", version, about = "NHI card-world emulator: cards, tokens, readers, data center")]
+#[command(
+    name = "nhi-emu",
+    version,
+    about = "NHI card-world emulator: cards, tokens, readers, data center"
+)]
 struct Cli {
     /// Fixture file (default: the embedded demo world).
     #[arg(long, global = true)]
@@ -85,7 +89,10 @@ impl<E: std::fmt::Display> From<E> for Usage {
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, Usage> {
-    let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let clean: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
     hex::decode(&clean).map_err(|e| Usage(format!("--hex {s:?}: {e}")))
 }
 
@@ -99,14 +106,18 @@ fn instant(at: Option<&str>) -> Result<i64, Usage> {
 fn run(cli: Cli) -> Result<ExitCode, Usage> {
     let fixtures = match &cli.fixtures {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| Usage(format!("{}: {e}", p.display())))?;
+            let text =
+                std::fs::read_to_string(p).map_err(|e| Usage(format!("{}: {e}", p.display())))?;
             Fixtures::parse(&text).map_err(|e| Usage(format!("{}: {e}", p.display())))?
         }
         None => Fixtures::demo()?,
     };
     match cli.cmd {
         Cmd::Apdu { card, person, hex } => {
-            let apdus = hex.iter().map(|h| parse_hex(h)).collect::<Result<Vec<_>, _>>()?;
+            let apdus = hex
+                .iter()
+                .map(|h| parse_hex(h))
+                .collect::<Result<Vec<_>, _>>()?;
             let factory = CardFactory::test()?;
             let mut card: Box<dyn Card> = match card {
                 CardArg::Hc => {
@@ -126,7 +137,10 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
                 CardArg::Sam => {
                     let h = match &person {
                         Some(k) => fixtures.hospital(k)?,
-                        None => fixtures.hospitals.first().ok_or("no hospital in fixtures")?,
+                        None => fixtures
+                            .hospitals
+                            .first()
+                            .ok_or("no hospital in fixtures")?,
                     };
                     Box::new(factory.sam(h)?)
                 }
@@ -136,11 +150,14 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Token { cmd: TokenCmd::Issue { person, at, alg } } => {
+        Cmd::Token {
+            cmd: TokenCmd::Issue { person, at, alg },
+        } => {
             let p = fixtures.person(&person)?;
             let b = p.basic()?;
             let now = instant(at.as_deref())?;
-            let issued = u32::try_from(now).map_err(|_| Usage("--at must be between 1970 and 2106".into()))?;
+            let issued = u32::try_from(now)
+                .map_err(|_| Usage("--at must be between 1970 and 2106".into()))?;
             let payload = Payload {
                 card_no: b.card_no,
                 id_no: b.id_no,
@@ -159,7 +176,9 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             println!("{}", TokenIssuer::test()?.issue(&payload, alg)?);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Token { cmd: TokenCmd::Verify { token, at } } => {
+        Cmd::Token {
+            cmd: TokenCmd::Verify { token, at },
+        } => {
             let now = instant(at.as_deref())?;
             let v = TokenIssuer::test()?.verifier()?;
             match v.verify(&token, now) {

@@ -25,7 +25,11 @@ pub struct Hc {
 
 impl Hc {
     /// A card for `basic`, keyed from the test or production `master`, with an optional PIN.
-    pub fn new(basic: BasicData, master: &[u8; 32], pin: Option<String>) -> Result<Hc, nhi_spec::basic::BasicError> {
+    pub fn new(
+        basic: BasicData,
+        master: &[u8; 32],
+        pin: Option<String>,
+    ) -> Result<Hc, nhi_spec::basic::BasicError> {
         let encoded = basic.encode()?;
         let chip = chip_id(basic.card_no.as_str());
         Ok(Hc {
@@ -86,10 +90,13 @@ impl Hc {
         }
         if !self.selected {
             return match c.ins {
-                ins::GET_DATA | ins::GET_CHALLENGE | ins::VERIFY | ins::CHANGE_REFERENCE_DATA
-                | ins::DISABLE_VERIFICATION | ins::INTERNAL_AUTHENTICATE | ins::UPDATE_BINARY => {
-                    status(sw::CONDITIONS_NOT_SATISFIED)
-                }
+                ins::GET_DATA
+                | ins::GET_CHALLENGE
+                | ins::VERIFY
+                | ins::CHANGE_REFERENCE_DATA
+                | ins::DISABLE_VERIFICATION
+                | ins::INTERNAL_AUTHENTICATE
+                | ins::UPDATE_BINARY => status(sw::CONDITIONS_NOT_SATISFIED),
                 _ => status(sw::INS_NOT_SUPPORTED),
             };
         }
@@ -133,7 +140,11 @@ impl Hc {
                 if !self.pin_satisfied() {
                     return status(sw::SECURITY_NOT_SATISFIED);
                 }
-                self.pin = PinState { pin: Some(String::from_utf8_lossy(c.data).into_owned()), tries_left: PIN_TRIES, verified: true };
+                self.pin = PinState {
+                    pin: Some(String::from_utf8_lossy(c.data).into_owned()),
+                    tries_left: PIN_TRIES,
+                    verified: true,
+                };
                 status(sw::OK)
             }
             ins::DISABLE_VERIFICATION => {

@@ -51,7 +51,12 @@ fn pad(field: &mut [u8], value: &[u8]) {
 
 impl Hpc {
     /// Builds the card; `cert_der` is its X.509 certificate (see [`crate::pki`]).
-    pub fn new(profile: HpcProfile, master: &[u8; 32], signer: Arc<RsaSigner>, cert_der: Vec<u8>) -> Result<Hpc, String> {
+    pub fn new(
+        profile: HpcProfile,
+        master: &[u8; 32],
+        signer: Arc<RsaSigner>,
+        cert_der: Vec<u8>,
+    ) -> Result<Hpc, String> {
         let mut basic = [b' '; HPC_BASIC_LEN];
         pad(&mut basic[0..20], profile.card_id.as_bytes());
         pad(&mut basic[20..30], profile.id_no.as_bytes());
@@ -105,7 +110,16 @@ impl Hpc {
             ins::GET_DATA => match (c.p1, c.p2) {
                 (tag::HPC_BASIC, 0) => ok(&self.basic),
                 (tag::CARD_ID, 0) => ok(&self.chip),
-                (tag::PIN_STATUS, 0) => ok(&[if self.pin.tries_left == 0 { 3 } else if self.pin.verified { 2 } else { 1 }, self.pin.tries_left]),
+                (tag::PIN_STATUS, 0) => ok(&[
+                    if self.pin.tries_left == 0 {
+                        3
+                    } else if self.pin.verified {
+                        2
+                    } else {
+                        1
+                    },
+                    self.pin.tries_left,
+                ]),
                 // GET DATA basic (HC layout) is not an HPC function.
                 _ => status(sw::WRONG_P1P2),
             },
@@ -147,10 +161,16 @@ impl Hpc {
                 }
                 if !crate::crypto::ct_eq(&c.data[..PUK_LEN], self.profile.puk.as_bytes()) {
                     self.puk_tries_left -= 1;
-                    return status(if self.puk_tries_left == 0 { sw::BLOCKED } else { sw::retries_left(self.puk_tries_left) });
+                    return status(if self.puk_tries_left == 0 {
+                        sw::BLOCKED
+                    } else {
+                        sw::retries_left(self.puk_tries_left)
+                    });
                 }
                 self.puk_tries_left = 10;
-                self.pin = PinState::new(Some(String::from_utf8_lossy(&c.data[PUK_LEN..]).into_owned()));
+                self.pin = PinState::new(Some(
+                    String::from_utf8_lossy(&c.data[PUK_LEN..]).into_owned(),
+                ));
                 self.pin.tries_left = PIN_TRIES;
                 status(sw::OK)
             }

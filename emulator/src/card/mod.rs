@@ -78,17 +78,27 @@ pub const PIN_TRIES: u8 = 3;
 
 impl PinState {
     pub fn new(pin: Option<String>) -> PinState {
-        PinState { pin, tries_left: PIN_TRIES, verified: false }
+        PinState {
+            pin,
+            tries_left: PIN_TRIES,
+            verified: false,
+        }
     }
 
     /// VERIFY semantics: empty data asks the status; wrong PIN counts down, 0 blocks.
     pub fn verify(&mut self, data: &[u8]) -> Vec<u8> {
-        let Some(pin) = &self.pin else { return status(sw::REF_DATA_NOT_FOUND) };
+        let Some(pin) = &self.pin else {
+            return status(sw::REF_DATA_NOT_FOUND);
+        };
         if self.tries_left == 0 {
             return status(sw::BLOCKED);
         }
         if data.is_empty() {
-            return status(if self.verified { sw::OK } else { sw::retries_left(self.tries_left) });
+            return status(if self.verified {
+                sw::OK
+            } else {
+                sw::retries_left(self.tries_left)
+            });
         }
         if crate::crypto::ct_eq(pin.as_bytes(), data) {
             self.tries_left = PIN_TRIES;

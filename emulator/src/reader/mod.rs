@@ -1,0 +1,88 @@
+//! Readers: slots that hold cards, and the endpoints that carry APDUs to them
+//! (in-process, vpcd for PC/SC, a COM-port reader on a pty).
+
+pub mod inproc;
+pub mod vpcd;
+
+use crate::card::{Card, CardKind};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// What a slot holds.
+#[derive(Default)]
+pub struct SlotState {
+    /// The card in the slot, if any.
+    pub card: Option<Box<dyn Card>>,
+    /// Counts insertions and removals; endpoints use it to notice a yank.
+    pub generation: u64,
+}
+
+/// A reader slot shared between the control plane and an endpoint.
+#[derive(Clone, Default)]
+pub struct Slot(Arc<Mutex<SlotState>>);
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.lock();
+        f.debug_struct("Slot")
+            .field("card", &s.card.as_ref().map(|c| c.label()))
+            .field("generation", &s.generation)
+            .finish()
+    }
+}
+
+impl Slot {
+    /// An empty slot.
+    pub fn empty() -> Slot {
+        Slot::default()
+    }
+    /// Locks the slot; a poisoned lock (a panicking holder) is recovered, not propagated.
+    pub fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// Inserts a card (replacing any) and powers it up fresh.
+    pub fn insert(&self, mut card: Box<dyn Card>) {
+        card.reset();
+        let mut s = self.lock();
+        s.card = Some(card);
+        s.generation += 1;
+    }
+    /// Removes the card, returning it.
+    pub fn remove(&self) -> Option<Box<dyn Card>> {
+        let mut s = self.lock();
+        s.generation += 1;
+        s.card.take()
+    }
+    /// True when a card is in the slot.
+    pub fn is_present(&self) -> bool {
+        self.lock().card.is_some()
+    }
+    /// Kind and label of the card in the slot.
+    pub fn describe(&self) -> Option<(CardKind, String)> {
+        self.lock().card.as_ref().map(|c| (c.kind(), c.label()))
+    }
+    /// The generation counter.
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+    /// Sends one APDU to the card; None when the slot is empty.
+    pub fn transmit(&self, apdu: &[u8]) -> Option<Vec<u8>> {
+        self.lock().card.as_mut().map(|c| c.handle(apdu))
+    }
+    /// The ATR of the card, after a reset; None when empty.
+    pub fn power_on(&self) -> Option<Vec<u8>> {
+        let mut s = self.lock();
+        s.card.as_mut().map(|c| {
+            c.reset();
+            c.atr().to_vec()
+        })
+    }
+}
+
+/// A named reader slot, as a PC/SC reader or a COM-port slot would be seen.
+#[derive(Debug, Clone)]
+pub struct NamedSlot {
+    /// Reader name as clients see it.
+    pub name: String,
+    /// The slot.
+    pub slot: Slot,
+}
