@@ -6,6 +6,8 @@
 pub mod card;
 pub mod clock;
 pub mod crypto;
+pub mod dc;
+pub mod http;
 pub mod fixtures;
 pub mod material;
 pub mod pki;

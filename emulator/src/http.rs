@@ -1,0 +1,86 @@
+//! A small HTTP(S) server shell shared by the DC and the control API: axum app, optional
+//! rustls, and a switch that refuses connections (the DC's "refused connection" fault).
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+/// Builds a TLS acceptor from PEM certificate chain and key.
+pub fn tls_acceptor(cert_pem: &str, key_pem: &str) -> Result<TlsAcceptor, String> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let certs = rustls_pemfile::certs(&mut cert_pem.as_bytes()).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+    let key = rustls_pemfile::private_key(&mut key_pem.as_bytes()).map_err(|e| e.to_string())?.ok_or("no private key in PEM")?;
+    let cfg = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(certs, key).map_err(|e| e.to_string())?;
+    Ok(TlsAcceptor::from(Arc::new(cfg)))
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// True when it speaks TLS.
+    pub tls: bool,
+    /// While true, accepted connections are closed at once.
+    pub refuse: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Base URL, e.g. `https://127.0.0.1:4443`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
+    }
+    /// Stops accepting (open connections finish on their own).
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds `addr` and serves `app` on it.
+/// While `refuse` is true, accepted connections are reset at once.
+pub async fn serve(addr: SocketAddr, app: Router, tls: Option<TlsAcceptor>, refuse: Arc<AtomicBool>) -> std::io::Result<Server> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let r2 = refuse.clone();
+    let is_tls = tls.is_some();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            if r2.load(Ordering::Relaxed) {
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO));
+                drop(stream);
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let svc = TowerToHyperService::new(app.clone());
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let builder = Builder::new(TokioExecutor::new());
+                match tls {
+                    Some(acc) => {
+                        if let Ok(s) = acc.accept(stream).await {
+                            let _ = builder.serve_connection(TokioIo::new(s), svc).await;
+                        }
+                    }
+                    None => {
+                        let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                    }
+                }
+            });
+        }
+    });
+    Ok(Server { addr, tls: is_tls, refuse, task })
+}

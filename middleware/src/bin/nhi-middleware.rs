@@ -1,0 +1,120 @@
+//! `nhi-middleware`: the reference control software 6.0 Web API.
+
+use clap::Parser;
+use nhi_middleware::mutants::{Mutant, Mutants};
+use nhi_middleware::{start, Config};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "nhi-middleware", version, about = "Reference NHI card-reader control software 6.0 Web API (https://127.0.0.1:5066)")]
+struct Cli {
+    /// DC base URL, e.g. https://127.0.0.1:4443.
+    #[arg(long)]
+    dc: Option<String>,
+    /// PEM file of the CA that signed the DC certificate.
+    #[arg(long)]
+    dc_ca: Option<PathBuf>,
+    /// Use only these PC/SC readers (repeatable); default: all.
+    #[arg(long)]
+    reader: Vec<String>,
+    /// COM-port reader path (serial transport).
+    #[arg(long)]
+    com: Option<PathBuf>,
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:5066")]
+    listen: SocketAddr,
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Plain HTTP instead of HTTPS (tests only).
+    #[arg(long)]
+    http: bool,
+    /// Settings directory.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Config file (TOML with the same keys: dc, dc_ca, reader, listen, http, state_dir).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// DC request timeout in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    dc_timeout_ms: u64,
+    /// Switch on a planted fault (harness use; needs the `mutants` feature).
+    #[arg(long)]
+    mutant: Vec<String>,
+    /// Print the planted faults and exit.
+    #[arg(long)]
+    list_mutants: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct FileConfig {
+    dc: Option<String>,
+    dc_ca: Option<PathBuf>,
+    #[serde(default)]
+    reader: Vec<String>,
+    listen: Option<SocketAddr>,
+    http: Option<bool>,
+    state_dir: Option<PathBuf>,
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    if cli.list_mutants {
+        for m in Mutant::ALL {
+            println!("{:32} {}", m.name(), m.description());
+        }
+        return Ok(());
+    }
+    let file: FileConfig = match &cli.config {
+        Some(p) => toml::from_str(&std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => FileConfig::default(),
+    };
+    let dc = cli.dc.or(file.dc).ok_or("--dc URL is required (or `dc` in --config)")?;
+    let listen = if cli.listen != SocketAddr::from(([127, 0, 0, 1], 5066)) { cli.listen } else { file.listen.unwrap_or(cli.listen) };
+    if !listen.ip().is_loopback() && !cli.allow_remote {
+        return Err(format!("refusing to listen on {listen}: not loopback (pass --allow-remote to do it anyway)"));
+    }
+    if cli.com.is_some() {
+        return Err("--com: the serial transport is not built yet; use PC/SC readers".into());
+    }
+    let mut cfg = Config::new(&dc);
+    cfg.listen = listen;
+    cfg.tls = !(cli.http || file.http.unwrap_or(false));
+    cfg.dc_timeout = Duration::from_millis(cli.dc_timeout_ms);
+    cfg.state_dir = cli.state_dir.or(file.state_dir);
+    cfg.mutants = Mutants::from_names(&cli.mutant)?;
+    if let Some(p) = cli.dc_ca.or(file.dc_ca) {
+        cfg.dc_ca_pem = Some(std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?);
+    }
+    let readers = if cli.reader.is_empty() { file.reader } else { cli.reader };
+    let transport = transport(readers)?;
+    let r = start(cfg, transport).await?;
+    println!("nhi-middleware listening on {}", r.url);
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[cfg(feature = "pcsc")]
+fn transport(readers: Vec<String>) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    Ok(Arc::new(nhi_middleware::transport::PcscTransport::new((!readers.is_empty()).then_some(readers))))
+}
+
+#[cfg(not(feature = "pcsc"))]
+fn transport(_readers: Vec<String>) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    Err("this build has no PC/SC transport: build with --features pcsc (needs libpcsclite-dev)".into())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nhi-middleware: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Planted faults ("mutants") the conformance harness must detect. Compiled in only with
+//! the `mutants` feature (the harness enables it); off unless named with `--mutant`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+macro_rules! mutants {
+    ($( $v:ident = $name:literal : $what:literal; )*) => {
+        /// A planted fault.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Mutant { $( #[doc = $what] $v, )* }
+        impl Mutant {
+            /// Every mutant.
+            pub const ALL: &'static [Mutant] = &[ $( Mutant::$v, )* ];
+            /// Its name on the command line.
+            pub fn name(self) -> &'static str { match self { $( Mutant::$v => $name, )* } }
+            /// What it breaks.
+            pub fn description(self) -> &'static str { match self { $( Mutant::$v => $what, )* } }
+            /// By name.
+            pub fn from_name(n: &str) -> Option<Mutant> { match n { $( $name => Some(Mutant::$v), )* _ => None } }
+        }
+    };
+}
+
+mutants! {
+    AcceptStaleToken = "accept-stale-token": "a token older than 60 s (DC 1521) is accepted";
+    IgnoreCountLimit = "ignore-count-limit": "verification count exceeded (1525) is accepted";
+    PinFailureAsSuccess = "pin-failure-as-success": "a wrong HPC PIN (63Cx) is reported as 0000";
+    SkipTransferHospitalCheck = "skip-transfer-hospital-check": "a cross-institution transfer (1530) is reported as 0000";
+    MixTestProduction = "mix-test-production": "no 1003 check: test SAM with production cards";
+    CorsAnyOrigin = "cors-any-origin": "CORS headers for every origin";
+    AutoVerifyPhysicalSam = "auto-verify-physical-sam": "the physical SAM is verified automatically";
+    LogoutNoCascade = "logout-no-cascade": "SAM logout leaves HPC and HC modes";
+    BasicNameTruncated = "basic-name-truncated": "HC basic data: name cut to its first character";
+    VirtualHasIssueDate = "virtual-has-issue-date": "virtual HC basic data carries an issue date";
+    ReadBasicConsumesToken = "read-basic-consumes-token": "ReadBasic counts as a verification";
+    NoInitCheck = "no-init-check": "operations run before Initial (no 1000)";
+    DoubleInitOk = "double-init-ok": "a second Initial answers 0000 (no 1001)";
+    VirtualPinAllowed = "virtual-pin-allowed": "PIN functions on a virtual HC answer 0000 (no 1526)";
+    MarkerOnVirtual = "marker-on-virtual": "marker update on a virtual HC answers 0000 (no 1515)";
+    ExportKeepsHc = "export-keeps-hc": "transfer export does not log the HC out";
+    SignatureNoClientRandom = "signature-no-client-random": "SAM signature reply without clientRandom";
+    DcDownAs1702 = "dc-down-as-1702": "an unreachable DC is reported as 1702 instead of 1700";
+    Http5xxAs1700 = "http5xx-as-1700": "a DC HTTP 5xx is reported as 1700 instead of 1702";
+    SessionExpiredAs1799 = "session-expired-as-1799": "an expired DC session is reported as 1799 instead of 1703";
+    NoCertCheck = "no-cert-check": "HPC certificate status (1422-1424) is not checked";
+    HcaHospitalIgnored = "hca-hospital-ignored": "mobile HCA institution mismatch (1431) accepted";
+    PinFormatUnchecked = "pin-format-unchecked": "a malformed PIN is sent to the card instead of 1704";
+    ThreeCardWithoutHpc = "three-card-without-hpc": "three-card signature without a PIN-verified HPC";
+    TokenFormatAs1522 = "token-format-as-1522": "a malformed token is reported as 1522 instead of 1520";
+    DefaultReaderUnchecked = "default-reader-unchecked": "SetDefault accepts a reader that does not exist";
+    CloudSamNameUnchecked = "cloud-sam-name-unchecked": "cloud SAM import accepts a wrong file name";
+    HcLogoutNoop = "hc-logout-noop": "HC logout leaves the HC verified";
+    HpcLogoutNoop = "hpc-logout-noop": "HPC logout leaves the HPC PIN-verified";
+    WrongLongVersion = "wrong-long-version": "Version reports longVersion 5000";
+}
+
+/// The mutants switched on for one middleware instance.
+#[derive(Debug, Clone, Default)]
+pub struct Mutants(Arc<HashSet<Mutant>>);
+
+impl Mutants {
+    /// None on.
+    pub fn none() -> Mutants {
+        Mutants::default()
+    }
+    /// From names; fails on an unknown name or when the `mutants` feature is off.
+    pub fn from_names(names: &[String]) -> Result<Mutants, String> {
+        if names.is_empty() {
+            return Ok(Mutants::none());
+        }
+        if !cfg!(feature = "mutants") {
+            return Err("this build has no mutants (build with --features mutants)".into());
+        }
+        let mut s = HashSet::new();
+        for n in names {
+            s.insert(Mutant::from_name(n).ok_or_else(|| format!("unknown mutant {n:?} (see --list-mutants)"))?);
+        }
+        Ok(Mutants(Arc::new(s)))
+    }
+    /// Is this mutant on?
+    pub fn on(&self, m: Mutant) -> bool {
+        cfg!(feature = "mutants") && self.0.contains(&m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_least_25_named_mutants_round_trip() {
+        assert!(Mutant::ALL.len() >= 25);
+        for m in Mutant::ALL {
+            assert_eq!(Mutant::from_name(m.name()), Some(*m));
+        }
+        assert!(Mutants::from_names(&["nope".into()]).is_err() || !cfg!(feature = "mutants"));
+        assert!(!Mutants::none().on(Mutant::CorsAnyOrigin));
+    }
+}

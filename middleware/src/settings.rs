@@ -1,0 +1,195 @@
+//! Persisted settings: cloud SAMs (encrypted for this user on this machine), the default
+//! PC/SC reader, the CORS whitelist, the last device. One JSON file in the state directory.
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A cloud SAM as imported from its `.SAM` file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudSam {
+    /// SAM id.
+    pub sam_id: String,
+    /// Hospital id.
+    pub hospital_id: String,
+    /// Institution name.
+    pub hospital_name: String,
+    /// Short name.
+    pub hospital_short_name: String,
+    /// The SAM secret (base64) — only ever stored encrypted.
+    #[serde(default)]
+    pub secret: String,
+}
+
+/// What identifies "this user on this machine": the key of the cloud SAM store is
+/// derived from it, so a copied store is useless elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyContext {
+    /// Machine id (`/etc/machine-id`).
+    pub machine: String,
+    /// User (uid and name).
+    pub user: String,
+}
+
+impl KeyContext {
+    /// The context of the running process.
+    pub fn local() -> KeyContext {
+        let machine = std::fs::read_to_string("/etc/machine-id")
+            .or_else(|_| std::fs::read_to_string("/var/lib/dbus/machine-id"))
+            .unwrap_or_else(|_| "no-machine-id".into());
+        let user = format!("{}:{}", std::env::var("USER").unwrap_or_default(), uid());
+        KeyContext { machine: machine.trim().to_string(), user }
+    }
+
+    fn key(&self) -> Result<LessSafeKey, String> {
+        let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b"nhi-middleware cloud SAM store v1");
+        let tag = aws_lc_rs::hmac::sign(&k, format!("{}\n{}", self.machine, self.user).as_bytes());
+        UnboundKey::new(&AES_256_GCM, tag.as_ref()).map(LessSafeKey::new).map_err(|e| e.to_string())
+    }
+
+    /// Encrypts the cloud SAM list.
+    pub fn seal(&self, sams: &[CloudSam]) -> Result<String, String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new().fill(&mut nonce).map_err(|e| e.to_string())?;
+        let mut buf = serde_json::to_vec(sams).map_err(|e| e.to_string())?;
+        self.key()?.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf).map_err(|e| e.to_string())?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buf);
+        Ok(B64.encode(out))
+    }
+
+    /// Decrypts the cloud SAM list; fails for another user or machine.
+    pub fn open(&self, sealed: &str) -> Result<Vec<CloudSam>, String> {
+        let raw = B64.decode(sealed).map_err(|e| e.to_string())?;
+        if raw.len() < NONCE_LEN + 16 {
+            return Err("cloud SAM store truncated".into());
+        }
+        let (n, ct) = raw.split_at(NONCE_LEN);
+        let mut buf = ct.to_vec();
+        let nonce = Nonce::try_assume_unique_for_key(n).map_err(|e| e.to_string())?;
+        let plain = self
+            .key()?
+            .open_in_place(nonce, Aad::empty(), &mut buf)
+            .map_err(|_| "cloud SAM store belongs to another user or machine".to_string())?;
+        serde_json::from_slice(plain).map_err(|e| e.to_string())
+    }
+}
+
+fn uid() -> u32 {
+    // The owner of /proc/self is the running user.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// The settings file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// Encrypted cloud SAM list.
+    #[serde(default)]
+    pub cloud_sams_sealed: Option<String>,
+    /// Default PC/SC reader.
+    #[serde(default)]
+    pub default_reader: Option<String>,
+    /// CORS whitelist (host names).
+    #[serde(default)]
+    pub cors_hosts: Vec<String>,
+    /// Last device connected.
+    #[serde(default)]
+    pub last_device: Option<String>,
+}
+
+/// Settings plus where they live and how cloud SAMs are sealed.
+#[derive(Debug, Clone)]
+pub struct Store {
+    path: Option<PathBuf>,
+    ctx: KeyContext,
+    /// Current settings.
+    pub settings: Settings,
+    /// Decrypted cloud SAMs.
+    pub cloud_sams: Vec<CloudSam>,
+    /// Why the sealed cloud SAM list could not be opened, if it could not.
+    pub store_error: Option<String>,
+}
+
+impl Store {
+    /// Loads from `dir/settings.json` (in memory only when `dir` is None).
+    pub fn load(dir: Option<PathBuf>, ctx: KeyContext) -> Store {
+        let path = dir.map(|d| d.join("settings.json"));
+        let settings: Settings = path
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let (cloud_sams, store_error) = match &settings.cloud_sams_sealed {
+            Some(s) => match ctx.open(s) {
+                Ok(v) => (v, None),
+                Err(e) => (Vec::new(), Some(e)),
+            },
+            None => (Vec::new(), None),
+        };
+        Store { path, ctx, settings, cloud_sams, store_error }
+    }
+
+    /// Writes the settings (atomically: temp file + rename, mode 0600).
+    pub fn save(&mut self) -> Result<(), String> {
+        self.settings.cloud_sams_sealed = if self.cloud_sams.is_empty() { None } else { Some(self.ctx.seal(&self.cloud_sams)?) };
+        let Some(p) = &self.path else { return Ok(()) };
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
+        }
+        let tmp = p.with_extension("tmp");
+        let body = serde_json::to_vec_pretty(&self.settings).map_err(|e| e.to_string())?;
+        std::fs::write(&tmp, body).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
+        }
+        std::fs::rename(&tmp, p).map_err(|e| format!("{}: {e}", p.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sam() -> CloudSam {
+        CloudSam { sam_id: "901000000047".into(), hospital_id: "7777777777".into(), hospital_name: "測試機構".into(), hospital_short_name: "測試".into(), secret: "c2VjcmV0".into() }
+    }
+
+    #[test]
+    fn store_copied_to_another_user_or_machine_is_useless() {
+        let here = KeyContext { machine: "m1".into(), user: "alice:1000".into() };
+        let sealed = here.seal(&[sam()]).unwrap();
+        assert!(!sealed.contains("901000000047"));
+        assert_eq!(here.open(&sealed).unwrap(), vec![sam()]);
+        let other_user = KeyContext { machine: "m1".into(), user: "bob:1001".into() };
+        let other_machine = KeyContext { machine: "m2".into(), user: "alice:1000".into() };
+        assert!(other_user.open(&sealed).is_err());
+        assert!(other_machine.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn settings_persist_and_reload() {
+        let dir = std::env::temp_dir().join(format!("nhi-mw-settings-{}", std::process::id()));
+        let ctx = KeyContext { machine: "m".into(), user: "u".into() };
+        let mut s = Store::load(Some(dir.clone()), ctx.clone());
+        s.cloud_sams.push(sam());
+        s.settings.cors_hosts.push("www.nhi.gov.tw".into());
+        s.save().unwrap();
+        let raw = std::fs::read_to_string(dir.join("settings.json")).unwrap();
+        assert!(!raw.contains("c2VjcmV0"), "secret never in clear");
+        let back = Store::load(Some(dir.clone()), ctx);
+        assert_eq!(back.cloud_sams, vec![sam()]);
+        let elsewhere = Store::load(Some(dir.clone()), KeyContext { machine: "x".into(), user: "u".into() });
+        assert!(elsewhere.cloud_sams.is_empty() && elsewhere.store_error.is_some());
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -1,0 +1,156 @@
+//! How the middleware reaches card readers: a small trait with a PC/SC implementation
+//! (feature `pcsc`) and whatever an embedder supplies (the harness wires emulator cards
+//! in-process; this crate never depends on the emulator).
+
+use thiserror::Error;
+
+/// Why a reader operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TransportError {
+    /// The reader subsystem is not available (pcscd not running).
+    #[error("reader service unavailable: {0}")]
+    NoService(String),
+    /// No reader with that name.
+    #[error("no reader named {0:?}")]
+    UnknownReader(String),
+    /// The reader is empty.
+    #[error("no card in the reader")]
+    NoCard,
+    /// The card was removed (or reset by someone else) since connecting.
+    #[error("card removed")]
+    Removed,
+    /// Any other failure.
+    #[error("reader error: {0}")]
+    Other(String),
+}
+
+/// A connection to the card in one reader.
+pub trait Connection: Send {
+    /// The card's ATR.
+    fn atr(&self) -> Vec<u8>;
+    /// Sends a C-APDU, returns the R-APDU.
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError>;
+    /// True while the same card is still in the reader.
+    fn alive(&mut self) -> bool;
+}
+
+/// A set of readers.
+pub trait Transport: Send + Sync {
+    /// Reader names.
+    fn readers(&self) -> Result<Vec<String>, TransportError>;
+    /// Connects to the card in a reader.
+    fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError>;
+}
+
+/// No readers at all (cloud SAM without a reader).
+#[derive(Debug, Default)]
+pub struct NoReaders;
+
+impl Transport for NoReaders {
+    fn readers(&self) -> Result<Vec<String>, TransportError> {
+        Ok(Vec::new())
+    }
+    fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
+        Err(TransportError::UnknownReader(reader.to_string()))
+    }
+}
+
+#[cfg(feature = "pcsc")]
+pub use pcsc_impl::PcscTransport;
+
+#[cfg(feature = "pcsc")]
+mod pcsc_impl {
+    use super::{Connection, Transport, TransportError};
+    use std::ffi::CString;
+    use std::sync::Mutex;
+
+    fn map(e: pcsc::Error) -> TransportError {
+        match e {
+            pcsc::Error::NoSmartcard => TransportError::NoCard,
+            pcsc::Error::RemovedCard | pcsc::Error::ResetCard | pcsc::Error::NotTransacted => TransportError::Removed,
+            pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable => TransportError::UnknownReader(e.to_string()),
+            pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::NoReadersAvailable => TransportError::NoService(e.to_string()),
+            other => TransportError::Other(other.to_string()),
+        }
+    }
+
+    /// Readers through pcsc-lite (the `pcsc` crate). Re-establishes its context when pcscd
+    /// restarts.
+    pub struct PcscTransport {
+        ctx: Mutex<Option<pcsc::Context>>,
+        only: Option<Vec<String>>,
+    }
+
+    impl std::fmt::Debug for PcscTransport {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("PcscTransport").field("only", &self.only).finish()
+        }
+    }
+
+    impl PcscTransport {
+        /// All readers, or only the named ones.
+        pub fn new(only: Option<Vec<String>>) -> PcscTransport {
+            PcscTransport { ctx: Mutex::new(None), only }
+        }
+
+        fn ctx(&self) -> Result<pcsc::Context, TransportError> {
+            let mut g = self.ctx.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = g.as_ref() {
+                if c.is_valid().is_ok() {
+                    return Ok(c.clone());
+                }
+            }
+            let c = pcsc::Context::establish(pcsc::Scope::User).map_err(map)?;
+            *g = Some(c.clone());
+            Ok(c)
+        }
+    }
+
+    struct PcscConnection {
+        card: pcsc::Card,
+        atr: Vec<u8>,
+    }
+
+    impl Connection for PcscConnection {
+        fn atr(&self) -> Vec<u8> {
+            self.atr.clone()
+        }
+        fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+            let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+            let r = self.card.transmit(apdu, &mut buf).map_err(map)?;
+            if r.len() < 2 {
+                return Err(TransportError::Removed);
+            }
+            Ok(r.to_vec())
+        }
+        fn alive(&mut self) -> bool {
+            self.card.status2_owned().is_ok()
+        }
+    }
+
+    impl Transport for PcscTransport {
+        fn readers(&self) -> Result<Vec<String>, TransportError> {
+            let ctx = self.ctx()?;
+            let names = match ctx.list_readers_owned() {
+                Ok(n) => n,
+                Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
+                Err(e) => {
+                    *self.ctx.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    return Err(map(e));
+                }
+            };
+            let names: Vec<String> = names.into_iter().map(|c| c.to_string_lossy().into_owned()).collect();
+            Ok(match &self.only {
+                Some(only) => names.into_iter().filter(|n| only.contains(n)).collect(),
+                None => names,
+            })
+        }
+        fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
+            let ctx = self.ctx()?;
+            let name = CString::new(reader).map_err(|_| TransportError::UnknownReader(reader.to_string()))?;
+            let card = ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).map_err(map)?;
+            let atr = card.get_attribute_owned(pcsc::Attribute::AtrString).map_err(map)?;
+            Ok(Box::new(PcscConnection { card, atr }))
+        }
+    }
+}
