@@ -6,8 +6,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tokio::sync::watch;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -27,8 +27,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// True when it speaks TLS.
     pub tls: bool,
-    /// While true, accepted connections are closed at once.
-    pub refuse: Arc<AtomicBool>,
+    /// While true, open connections are dropped and new ones reset at once.
+    pub refuse: watch::Receiver<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -50,8 +50,9 @@ impl Drop for Server {
 }
 
 /// Binds `addr` and serves `app` on it.
-/// While `refuse` is true, accepted connections are reset at once.
-pub async fn serve(addr: SocketAddr, app: Router, tls: Option<TlsAcceptor>, refuse: Arc<AtomicBool>) -> std::io::Result<Server> {
+/// While `refuse` is true, open connections are dropped and new ones reset at once (the
+/// "DC unreachable" fault: pooled keep-alive connections die too).
+pub async fn serve(addr: SocketAddr, app: Router, tls: Option<TlsAcceptor>, refuse: watch::Receiver<bool>) -> std::io::Result<Server> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let r2 = refuse.clone();
@@ -59,7 +60,7 @@ pub async fn serve(addr: SocketAddr, app: Router, tls: Option<TlsAcceptor>, refu
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
-            if r2.load(Ordering::Relaxed) {
+            if *r2.borrow() {
                 let _ = socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO));
                 drop(stream);
                 continue;
@@ -67,17 +68,24 @@ pub async fn serve(addr: SocketAddr, app: Router, tls: Option<TlsAcceptor>, refu
             let _ = stream.set_nodelay(true);
             let svc = TowerToHyperService::new(app.clone());
             let tls = tls.clone();
+            let mut cut = r2.clone();
             tokio::spawn(async move {
                 let builder = Builder::new(TokioExecutor::new());
-                match tls {
-                    Some(acc) => {
-                        if let Ok(s) = acc.accept(stream).await {
-                            let _ = builder.serve_connection(TokioIo::new(s), svc).await;
+                let serve = async {
+                    match tls {
+                        Some(acc) => {
+                            if let Ok(s) = acc.accept(stream).await {
+                                let _ = builder.serve_connection(TokioIo::new(s), svc).await;
+                            }
+                        }
+                        None => {
+                            let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
                         }
                     }
-                    None => {
-                        let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
-                    }
+                };
+                tokio::select! {
+                    _ = serve => {}
+                    _ = cut.wait_for(|refused| *refused) => {}
                 }
             });
         }

@@ -336,7 +336,13 @@ impl Device {
             Err(f) if f.code == S::Success => return Ok(json!({})),
             Err(f) => return Err(f),
         }
-        let r = self.exec(op, body).await;
+        let mut r = self.exec(op, body).await;
+        if matches!(&r, Err(f) if f.code == S::DcSession) && matches!(self.sam, Some(SamUse::Cloud(_))) && op != Op::SamVerify {
+            // A cloud SAM is verified automatically (seed 004): renew the DC session once.
+            if self.sam_verify_inner().await.is_ok() {
+                r = self.exec(op, body).await;
+            }
+        }
         self.end(op, &r);
         r
     }

@@ -122,7 +122,7 @@ pub struct Dc {
     pub cfg: DcConfig,
     faults: Mutex<Vec<Fault>>,
     /// While true the server closes every connection (the `refuse` fault).
-    pub refuse: Arc<std::sync::atomic::AtomicBool>,
+    pub refuse: tokio::sync::watch::Sender<bool>,
     rng: Mutex<ChaCha20Rng>,
 }
 
@@ -173,7 +173,7 @@ impl Dc {
             signers,
             cfg,
             faults: Mutex::new(Vec::new()),
-            refuse: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            refuse: tokio::sync::watch::Sender::new(false),
             rng: Mutex::new(ChaCha20Rng::seed_from_u64(seed)),
         };
         dc.seed(fixtures).map_err(|e| e.reason)?;
@@ -234,7 +234,7 @@ impl Dc {
     /// Arms a fault (replacing one on the same path and kind).
     pub fn arm_fault(&self, f: Fault) {
         if f.kind == "refuse" {
-            self.refuse.store(true, std::sync::atomic::Ordering::SeqCst);
+            self.refuse.send_replace(true);
         }
         let mut v = self.faults.lock().unwrap_or_else(|p| p.into_inner());
         v.retain(|x| !(x.path == f.path && x.kind == f.kind));
@@ -248,7 +248,7 @@ impl Dc {
             None => v.clear(),
         }
         let refuse = v.iter().any(|f| f.kind == "refuse");
-        self.refuse.store(refuse, std::sync::atomic::Ordering::SeqCst);
+        self.refuse.send_replace(refuse);
     }
     /// The faults that apply to a request path.
     pub fn faults_for(&self, path: &str) -> Vec<Fault> {
@@ -889,6 +889,6 @@ pub async fn launch(l: &Launch, fixtures: &Fixtures, clock: crate::clock::Virtua
         None
     };
     let app = api::router(api::ApiState { dc: dc.clone(), clock: Some(clock) });
-    let server = crate::http::serve(l.listen, app, tls, dc.refuse.clone()).await.map_err(|e| format!("listen {}: {e}", l.listen))?;
+    let server = crate::http::serve(l.listen, app, tls, dc.refuse.subscribe()).await.map_err(|e| format!("listen {}: {e}", l.listen))?;
     Ok(Running { server, dc, ca_pem: ca.cert_pem() })
 }

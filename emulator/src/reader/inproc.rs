@@ -32,6 +32,11 @@ impl InprocConnection {
             atr,
         ))
     }
+    /// True while the card this connection powered on is still in the slot.
+    pub fn is_alive(&self) -> bool {
+        let s = self.slot.lock();
+        s.generation == self.generation && s.card.is_some()
+    }
     /// Sends one APDU; fails with `Removed` if the card was yanked since connecting.
     pub fn transmit(&self, apdu: &[u8]) -> Result<Vec<u8>, InprocError> {
         let mut s = self.slot.lock();

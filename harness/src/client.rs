@@ -1,0 +1,116 @@
+//! A client of any 6.0 Web API implementation (the SUT), timing every call and keeping
+//! the exchange for evidence.
+
+use nhi_spec::StatusCode;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// One call and its answer.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    /// `POST /api/...`.
+    pub request: String,
+    /// Request body.
+    pub body: Value,
+    /// HTTP status (0 when no answer).
+    pub http: u16,
+    /// Reply body (or the transport error).
+    pub reply: Value,
+    /// Status code read from the reply.
+    pub status: Option<String>,
+    /// Latency in milliseconds.
+    pub ms: f64,
+}
+
+impl Exchange {
+    /// The reply's status code.
+    pub fn code(&self) -> Option<StatusCode> {
+        self.status.as_deref().and_then(StatusCode::from_code)
+    }
+}
+
+/// A client of one SUT base URL.
+#[derive(Debug, Clone)]
+pub struct SutClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl SutClient {
+    /// A client; a SUT's self-signed localhost certificate is accepted (the real product
+    /// ships one too).
+    pub fn new(base: &str) -> Result<SutClient, String> {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .use_rustls_tls()
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(SutClient { base: base.trim_end_matches('/').to_string(), http })
+    }
+
+    /// Base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Calls `method path` with `body` (None: no body).
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Exchange {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut rb = self.http.request(m, format!("{}{path}", self.base));
+        if let Some(b) = &body {
+            rb = rb.json(b);
+        }
+        let t = Instant::now();
+        let r = rb.send().await;
+        let (http, reply) = match r {
+            Ok(resp) => {
+                let code = resp.status().as_u16();
+                let text = resp.text().await.unwrap_or_default();
+                (code, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+            }
+            Err(e) => (0, Value::String(format!("no answer: {e}"))),
+        };
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let status = reply.get("statusCode").and_then(Value::as_str).map(str::to_string);
+        Exchange { request: format!("{method} {path}"), body: body.unwrap_or(Value::Null), http, reply, status, ms }
+    }
+
+    /// True when the SUT answers `GET Status`.
+    pub async fn reachable(&self) -> bool {
+        self.call("GET", nhi_spec::api::path::STATUS, None).await.http != 0
+    }
+}
+
+/// A client of the emulated DC (the phone app's and the HIS's side of it).
+#[derive(Debug, Clone)]
+pub struct DcApi {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl DcApi {
+    /// A client trusting the DC's test CA.
+    pub fn new(base: &str, ca_pem: &str) -> Result<DcApi, String> {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let mut b = reqwest::Client::builder().timeout(Duration::from_secs(30)).use_rustls_tls();
+        for c in reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes()).map_err(|e| e.to_string())? {
+            b = b.add_root_certificate(c);
+        }
+        Ok(DcApi { base: base.trim_end_matches('/').to_string(), http: b.build().map_err(|e| e.to_string())? })
+    }
+
+    /// POSTs and returns (status code, reply).
+    pub async fn post(&self, path: &str, body: Value) -> (Option<StatusCode>, Value) {
+        match self.http.post(format!("{}{path}", self.base)).json(&body).send().await {
+            Ok(r) => {
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                (v.get("statusCode").and_then(Value::as_str).and_then(StatusCode::from_code), v)
+            }
+            Err(e) => (None, Value::String(e.to_string())),
+        }
+    }
+}

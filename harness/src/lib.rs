@@ -1,0 +1,8 @@
+//! `nhi-harness`: the conformance harness (`nhi-conform`) for implementations of the NHI
+//! control software 6.0 Web API, and the 500-case pilot replay of seed 000.
+
+pub mod client;
+pub mod inproc;
+pub mod pilot;
+pub mod report;
+pub mod world;

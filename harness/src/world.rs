@@ -1,0 +1,220 @@
+//! An emulated world for a SUT: virtual clock, DC (HTTPS + SQLite), four reader slots
+//! (two NHI readers, each a card slot and a SAM slot), and — embedded — the reference
+//! middleware wired to them in-process or over real pcscd/vpcd.
+
+use crate::client::{DcApi, SutClient};
+use nhi_emulator::card::Card;
+use nhi_emulator::clock::VirtualClock;
+use nhi_emulator::dc::{self, DcConfig};
+use nhi_emulator::fixtures::{CardFactory, Fixtures};
+use nhi_emulator::reader::{NamedSlot, Slot};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Reader names, the same in-process and over vpcd (see ci/setup-pcsc).
+pub const READER_HC: &str = "Virtual PCD 00 00";
+/// SAM slot of NHI reader 1.
+pub const READER_SAM: &str = "Virtual PCD 00 01";
+/// Card slot of NHI reader 2 (the HPC).
+pub const READER_HPC: &str = "NHI Virtual PCD 00 00";
+/// SAM slot of NHI reader 2 (spare).
+pub const READER_SPARE: &str = "NHI Virtual PCD 00 01";
+
+/// How the embedded middleware reaches the emulated cards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// Function calls (no pcscd).
+    Inproc,
+    /// Real pcscd with the vpcd driver.
+    Vpcd,
+}
+
+/// What a world runs against.
+#[derive(Debug, Clone)]
+pub struct WorldOptions {
+    /// External SUT base URL; None → embed the reference middleware.
+    pub sut: Option<String>,
+    /// Transport of the embedded middleware (and whether to feed vpcd readers).
+    pub transport: TransportKind,
+    /// Mutants to plant in the embedded middleware.
+    pub mutants: Vec<String>,
+    /// Seed of the DC's randomness.
+    pub seed: u64,
+    /// DC listen address (port 0: any free port).
+    pub dc_listen: std::net::SocketAddr,
+    /// Virtual time at start.
+    pub start: i64,
+    /// DC rules.
+    pub dc_config: DcConfig,
+}
+
+impl Default for WorldOptions {
+    fn default() -> WorldOptions {
+        WorldOptions {
+            sut: None,
+            transport: TransportKind::Inproc,
+            mutants: Vec::new(),
+            seed: 2019,
+            dc_listen: ([127, 0, 0, 1], 0).into(),
+            start: nhi_emulator::clock::PILOT_EPOCH,
+            dc_config: DcConfig::default(),
+        }
+    }
+}
+
+/// The four slots.
+#[derive(Debug, Clone, Default)]
+pub struct Slots {
+    /// HC card slot.
+    pub hc: Slot,
+    /// SAM slot.
+    pub sam: Slot,
+    /// HPC card slot.
+    pub hpc: Slot,
+    /// Spare SAM slot.
+    pub spare: Slot,
+}
+
+impl Slots {
+    fn named(&self) -> Vec<NamedSlot> {
+        vec![
+            NamedSlot { name: READER_HC.into(), slot: self.hc.clone() },
+            NamedSlot { name: READER_SAM.into(), slot: self.sam.clone() },
+            NamedSlot { name: READER_HPC.into(), slot: self.hpc.clone() },
+            NamedSlot { name: READER_SPARE.into(), slot: self.spare.clone() },
+        ]
+    }
+}
+
+/// A running world.
+pub struct World {
+    /// Virtual clock shared by DC and cards.
+    pub clock: VirtualClock,
+    /// The DC.
+    pub dc: dc::Running,
+    /// DC client (phone app / HIS side).
+    pub dc_api: DcApi,
+    /// Card factory (test keys).
+    pub factory: Arc<CardFactory>,
+    /// Reader slots.
+    pub slots: Slots,
+    /// The SUT client.
+    pub sut: SutClient,
+    embedded: Option<nhi_middleware::Running>,
+    partners: std::sync::Mutex<Vec<nhi_middleware::Running>>,
+    _vpcd: Vec<nhi_emulator::reader::vpcd::VpcdEndpoint>,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World").field("sut", &self.sut.base()).field("dc", &self.dc.server.url()).finish()
+    }
+}
+
+static WORLDS: AtomicU64 = AtomicU64::new(0);
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A fresh scratch directory under the system temp dir.
+pub fn scratch_dir(what: &str) -> Result<PathBuf, String> {
+    let n = WORLDS.fetch_add(1, Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!("nhi-conform-{}-{what}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+    Ok(d)
+}
+
+impl World {
+    /// Starts the DC and, unless an external SUT is given, the reference middleware.
+    pub async fn start(fixtures: &Fixtures, factory: Arc<CardFactory>, o: &WorldOptions) -> Result<World, String> {
+        let dir = scratch_dir("world")?;
+        let clock = VirtualClock::at(o.start);
+        let launch = dc::Launch { listen: o.dc_listen, db: dir.join("dc.db"), tls: true, seed: o.seed };
+        let dc = dc::launch(&launch, fixtures, clock.clone(), o.dc_config.clone()).await?;
+        let dc_api = DcApi::new(&dc.server.url(), &dc.ca_pem)?;
+        let slots = Slots::default();
+        let mut vpcd = Vec::new();
+        if o.transport == TransportKind::Vpcd {
+            for (port, slot) in [(35963u16, &slots.hc), (35964, &slots.sam), (35965, &slots.hpc), (35966, &slots.spare)] {
+                vpcd.push(nhi_emulator::reader::vpcd::VpcdEndpoint::start(([127, 0, 0, 1], port).into(), slot.clone()));
+            }
+        }
+        let (sut_url, embedded) = match &o.sut {
+            Some(u) => (u.clone(), None),
+            None => {
+                let mut cfg = nhi_middleware::Config::new(&dc.server.url());
+                cfg.listen = ([127, 0, 0, 1], 0).into();
+                cfg.dc_ca_pem = Some(dc.ca_pem.clone());
+                cfg.state_dir = Some(dir.join("middleware"));
+                cfg.mutants = nhi_middleware::mutants::Mutants::from_names(&o.mutants)?;
+                cfg.device_id = "sut".into();
+                let transport: Arc<dyn nhi_middleware::transport::Transport> = match o.transport {
+                    TransportKind::Inproc => Arc::new(crate::inproc::InprocTransport::new(slots.named())),
+                    TransportKind::Vpcd => pcsc_transport()?,
+                };
+                let r = nhi_middleware::start(cfg, transport).await?;
+                (r.url.clone(), Some(r))
+            }
+        };
+        Ok(World { clock, dc, dc_api, factory, slots, sut: SutClient::new(&sut_url)?, embedded, partners: Default::default(), _vpcd: vpcd, dir })
+    }
+
+    /// True when the SUT is the embedded reference middleware.
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// Puts a card into a slot (replacing what is there).
+    pub fn insert(&self, slot: &Slot, card: Box<dyn Card>) {
+        slot.insert(card);
+    }
+
+    /// Starts a second reference middleware on the same DC with a cloud SAM of
+    /// `hospital_id` and no readers (the "other device" of transfer cases).
+    pub async fn partner(&self, hospital_id: &str, name: &str) -> Result<SutClient, String> {
+        let mut cfg = nhi_middleware::Config::new(&self.dc.server.url());
+        cfg.listen = ([127, 0, 0, 1], 0).into();
+        cfg.tls = false;
+        cfg.dc_ca_pem = Some(self.dc.ca_pem.clone());
+        cfg.device_id = name.into();
+        let r = nhi_middleware::start(cfg, Arc::new(nhi_middleware::transport::NoReaders)).await?;
+        let client = SutClient::new(&r.url)?;
+        let (file, content) = self.dc.dc.issue_cloud_sam(hospital_id).map_err(|e| e.reason)?;
+        let add = client.call("POST", nhi_spec::api::path::CLOUD_SAM_ADD, Some(serde_json::json!({ "fileName": file, "content": content }))).await;
+        if add.status.as_deref() != Some("0000") {
+            return Err(format!("partner cloud SAM import failed: {:?}", add.reply));
+        }
+        let init = client.call("POST", nhi_spec::api::path::INITIAL, Some(serde_json::json!({}))).await;
+        if init.status.as_deref() != Some("0000") {
+            return Err(format!("partner Initial failed: {:?}", init.reply));
+        }
+        // The partner runs as long as the world.
+        self.partners.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+        Ok(client)
+    }
+}
+
+#[cfg(feature = "pcsc")]
+fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    if !std::path::Path::new("/run/pcscd/pcscd.comm").exists() {
+        return Err("pcscd is not running (start it with `bash ci/setup-pcsc`)".into());
+    }
+    Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(Some(vec![
+        READER_HC.into(),
+        READER_SAM.into(),
+        READER_HPC.into(),
+        READER_SPARE.into(),
+    ]))))
+}
+
+#[cfg(not(feature = "pcsc"))]
+fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    Err("--transport vpcd needs a build with the `pcsc` feature (cargo run -p nhi-harness --features pcsc …) and libpcsclite-dev".into())
+}
