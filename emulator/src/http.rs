@@ -7,16 +7,23 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::watch;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 /// Builds a TLS acceptor from PEM certificate chain and key.
 pub fn tls_acceptor(cert_pem: &str, key_pem: &str) -> Result<TlsAcceptor, String> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let certs = rustls_pemfile::certs(&mut cert_pem.as_bytes()).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
-    let key = rustls_pemfile::private_key(&mut key_pem.as_bytes()).map_err(|e| e.to_string())?.ok_or("no private key in PEM")?;
-    let cfg = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(certs, key).map_err(|e| e.to_string())?;
+    let certs = rustls_pemfile::certs(&mut cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
+        .map_err(|e| e.to_string())?
+        .ok_or("no private key in PEM")?;
+    let cfg = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
     Ok(TlsAcceptor::from(Arc::new(cfg)))
 }
 
@@ -35,7 +42,11 @@ pub struct Server {
 impl Server {
     /// Base URL, e.g. `https://127.0.0.1:4443`.
     pub fn url(&self) -> String {
-        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
+        format!(
+            "{}://{}",
+            if self.tls { "https" } else { "http" },
+            self.addr
+        )
     }
     /// Stops accepting (open connections finish on their own).
     pub fn stop(&self) {
@@ -52,14 +63,21 @@ impl Drop for Server {
 /// Binds `addr` and serves `app` on it.
 /// While `refuse` is true, open connections are dropped and new ones reset at once (the
 /// "DC unreachable" fault: pooled keep-alive connections die too).
-pub async fn serve(addr: SocketAddr, app: Router, tls: Option<TlsAcceptor>, refuse: watch::Receiver<bool>) -> std::io::Result<Server> {
+pub async fn serve(
+    addr: SocketAddr,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    refuse: watch::Receiver<bool>,
+) -> std::io::Result<Server> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let r2 = refuse.clone();
     let is_tls = tls.is_some();
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             if *r2.borrow() {
                 let _ = socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO));
                 drop(stream);
@@ -90,5 +108,10 @@ pub async fn serve(addr: SocketAddr, app: Router, tls: Option<TlsAcceptor>, refu
             });
         }
     });
-    Ok(Server { addr, tls: is_tls, refuse, task })
+    Ok(Server {
+        addr,
+        tls: is_tls,
+        refuse,
+        task,
+    })
 }

@@ -49,7 +49,10 @@ impl SutClient {
             .use_rustls_tls()
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(SutClient { base: base.trim_end_matches('/').to_string(), http })
+        Ok(SutClient {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        })
     }
 
     /// Base URL.
@@ -70,18 +73,34 @@ impl SutClient {
             Ok(resp) => {
                 let code = resp.status().as_u16();
                 let text = resp.text().await.unwrap_or_default();
-                (code, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+                (
+                    code,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
             }
             Err(e) => (0, Value::String(format!("no answer: {e}"))),
         };
         let ms = t.elapsed().as_secs_f64() * 1000.0;
-        let status = reply.get("statusCode").and_then(Value::as_str).map(str::to_string);
-        Exchange { request: format!("{method} {path}"), body: body.unwrap_or(Value::Null), http, reply, status, ms }
+        let status = reply
+            .get("statusCode")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Exchange {
+            request: format!("{method} {path}"),
+            body: body.unwrap_or(Value::Null),
+            http,
+            reply,
+            status,
+            ms,
+        }
     }
 
     /// True when the SUT answers `GET Status`.
     pub async fn reachable(&self) -> bool {
-        self.call("GET", nhi_spec::api::path::STATUS, None).await.http != 0
+        self.call("GET", nhi_spec::api::path::STATUS, None)
+            .await
+            .http
+            != 0
     }
 }
 
@@ -96,19 +115,37 @@ impl DcApi {
     /// A client trusting the DC's test CA.
     pub fn new(base: &str, ca_pem: &str) -> Result<DcApi, String> {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let mut b = reqwest::Client::builder().timeout(Duration::from_secs(30)).use_rustls_tls();
-        for c in reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes()).map_err(|e| e.to_string())? {
+        let mut b = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .use_rustls_tls();
+        for c in
+            reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes()).map_err(|e| e.to_string())?
+        {
             b = b.add_root_certificate(c);
         }
-        Ok(DcApi { base: base.trim_end_matches('/').to_string(), http: b.build().map_err(|e| e.to_string())? })
+        Ok(DcApi {
+            base: base.trim_end_matches('/').to_string(),
+            http: b.build().map_err(|e| e.to_string())?,
+        })
     }
 
     /// POSTs and returns (status code, reply).
     pub async fn post(&self, path: &str, body: Value) -> (Option<StatusCode>, Value) {
-        match self.http.post(format!("{}{path}", self.base)).json(&body).send().await {
+        match self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+        {
             Ok(r) => {
                 let v: Value = r.json().await.unwrap_or(Value::Null);
-                (v.get("statusCode").and_then(Value::as_str).and_then(StatusCode::from_code), v)
+                (
+                    v.get("statusCode")
+                        .and_then(Value::as_str)
+                        .and_then(StatusCode::from_code),
+                    v,
+                )
             }
             Err(e) => (None, Value::String(e.to_string())),
         }

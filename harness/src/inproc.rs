@@ -47,7 +47,11 @@ impl Transport for InprocTransport {
         Ok(self.slots.iter().map(|s| s.name.clone()).collect())
     }
     fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
-        let s = self.slots.iter().find(|s| s.name == reader).ok_or_else(|| TransportError::UnknownReader(reader.to_string()))?;
+        let s = self
+            .slots
+            .iter()
+            .find(|s| s.name == reader)
+            .ok_or_else(|| TransportError::UnknownReader(reader.to_string()))?;
         let (c, atr) = InprocConnection::connect(&s.slot).map_err(map)?;
         Ok(Box::new(Conn { c, atr }))
     }

@@ -6,25 +6,60 @@ use std::path::Path;
 
 /// Escapes text for XML/HTML.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// JUnit XML: one testsuite per site, one testcase per case.
 pub fn junit(r: &PilotReport) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let fails = r.cases.len() - r.passed();
-    let _ = writeln!(s, "<testsuites name=\"nhi-conform pilot\" tests=\"{}\" failures=\"{fails}\" time=\"{:.3}\">", r.cases.len(), r.wall_secs);
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"nhi-conform pilot\" tests=\"{}\" failures=\"{fails}\" time=\"{:.3}\">",
+        r.cases.len(),
+        r.wall_secs
+    );
     for (site, (p, t)) in tally(r.cases.iter(), |c| c.site.clone()) {
-        let _ = writeln!(s, "  <testsuite name=\"pilot/{}\" tests=\"{t}\" failures=\"{}\">", esc(&site), t - p);
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"pilot/{}\" tests=\"{t}\" failures=\"{}\">",
+            esc(&site),
+            t - p
+        );
         for c in r.cases.iter().filter(|c| c.site == site) {
             let ms: f64 = c.steps.iter().map(|x| x.ms).sum();
-            let _ = write!(s, "    <testcase classname=\"pilot.{}\" name=\"{}\" time=\"{:.4}\"", esc(&site), esc(&c.id), ms / 1000.0);
+            let _ = write!(
+                s,
+                "    <testcase classname=\"pilot.{}\" name=\"{}\" time=\"{:.4}\"",
+                esc(&site),
+                esc(&c.id),
+                ms / 1000.0
+            );
             match c.steps.iter().find(|x| !x.pass) {
                 None => s.push_str("/>\n"),
                 Some(st) => {
-                    let msg = format!("step \"{}\": {} expected {} got {}", st.name, st.request, st.expected, st.got.as_deref().unwrap_or("no answer"));
-                    let ev = st.evidence.as_ref().map(|e| serde_json::to_string_pretty(e).unwrap_or_default()).unwrap_or_default();
-                    let _ = write!(s, ">\n      <failure message=\"{}\">{}\n{}</failure>\n    </testcase>\n", esc(&msg), esc(st.note.as_deref().unwrap_or("")), esc(&ev));
+                    let msg = format!(
+                        "step \"{}\": {} expected {} got {}",
+                        st.name,
+                        st.request,
+                        st.expected,
+                        st.got.as_deref().unwrap_or("no answer")
+                    );
+                    let ev = st
+                        .evidence
+                        .as_ref()
+                        .map(|e| serde_json::to_string_pretty(e).unwrap_or_default())
+                        .unwrap_or_default();
+                    let _ = write!(
+                        s,
+                        ">\n      <failure message=\"{}\">{}\n{}</failure>\n    </testcase>\n",
+                        esc(&msg),
+                        esc(st.note.as_deref().unwrap_or("")),
+                        esc(&ev)
+                    );
                 }
             }
         }
@@ -59,8 +94,18 @@ fn bar_chart(title: &str, rows: &[(String, usize, usize)]) -> String {
 
 fn pyramid(r: &PilotReport) -> String {
     let bands = ["65+", "45-64", "25-44", "15-24", "0-14"];
-    let count = |sex: &str, b: &str| r.cases.iter().filter(|c| c.sex == sex && c.band == b).count();
-    let max = bands.iter().flat_map(|b| [count("M", b), count("F", b)]).max().unwrap_or(1).max(1) as f64;
+    let count = |sex: &str, b: &str| {
+        r.cases
+            .iter()
+            .filter(|c| c.sex == sex && c.band == b)
+            .count()
+    };
+    let max = bands
+        .iter()
+        .flat_map(|b| [count("M", b), count("F", b)])
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let mut s = String::from("<figure><figcaption>Strata pyramid (male left, female right)</figcaption><svg viewBox=\"0 0 520 150\" width=\"520\" height=\"150\" role=\"img\">");
     for (i, b) in bands.iter().enumerate() {
         let y = 10 + i * 26;
@@ -89,7 +134,11 @@ fn histogram(r: &PilotReport) -> String {
     for (i, (b, n)) in h.iter().enumerate() {
         let x = 10 + i * 42;
         let hh = 120.0 * *n as f64 / max;
-        let label = if b.is_infinite() { "&gt;5s".to_string() } else { format!("≤{b}") };
+        let label = if b.is_infinite() {
+            "&gt;5s".to_string()
+        } else {
+            format!("≤{b}")
+        };
         let _ = write!(
             s,
             "<rect x=\"{x}\" y=\"{:.1}\" width=\"34\" height=\"{hh:.1}\" fill=\"#7a6fd0\"/><text x=\"{}\" y=\"160\" font-size=\"10\" text-anchor=\"middle\">{label}</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{n}</text>",
@@ -105,10 +154,31 @@ fn histogram(r: &PilotReport) -> String {
 
 /// A self-contained HTML report (no network fetches).
 pub fn html(r: &PilotReport) -> String {
-    let rows = |m: std::collections::BTreeMap<String, (usize, usize)>| m.into_iter().map(|(k, (p, t))| (k, p, t)).collect::<Vec<_>>();
+    let rows = |m: std::collections::BTreeMap<String, (usize, usize)>| {
+        m.into_iter()
+            .map(|(k, (p, t))| (k, p, t))
+            .collect::<Vec<_>>()
+    };
     let sites = rows(tally(r.cases.iter(), |c| c.site.clone()));
-    let classes = rows(tally(r.cases.iter(), |c| c.failure.map(|f| format!("{} ({})", serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), f.expected().code())).unwrap_or_else(|| "valid flow (0000)".into())));
-    let verdict = if r.passed() == r.cases.len() { "<p class=\"ok\">PASS — every expectation held</p>" } else { "<p class=\"bad\">FAIL — some expectations did not hold</p>" };
+    let classes = rows(tally(r.cases.iter(), |c| {
+        c.failure
+            .map(|f| {
+                format!(
+                    "{} ({})",
+                    serde_json::to_value(f)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    f.expected().code()
+                )
+            })
+            .unwrap_or_else(|| "valid flow (0000)".into())
+    }));
+    let verdict = if r.passed() == r.cases.len() {
+        "<p class=\"ok\">PASS — every expectation held</p>"
+    } else {
+        "<p class=\"bad\">FAIL — some expectations did not hold</p>"
+    };
     let mut failed = String::new();
     for c in r.cases.iter().filter(|c| !c.pass).take(200) {
         if let Some(st) = c.steps.iter().find(|s| !s.pass) {
@@ -153,8 +223,14 @@ figcaption{{font-weight:600;margin-bottom:4px}}.kpi span{{display:inline-block;m
 /// Writes `pilot.json`, `pilot.junit.xml` and `pilot.html` into `dir`.
 pub fn write_all(r: &PilotReport, dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let w = |name: &str, body: String| std::fs::write(dir.join(name), body).map_err(|e| format!("{}: {e}", dir.join(name).display()));
-    w("pilot.json", serde_json::to_string_pretty(r).map_err(|e| e.to_string())?)?;
+    let w = |name: &str, body: String| {
+        std::fs::write(dir.join(name), body)
+            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    };
+    w(
+        "pilot.json",
+        serde_json::to_string_pretty(r).map_err(|e| e.to_string())?,
+    )?;
     w("pilot.junit.xml", junit(r))?;
     w("pilot.html", html(r))?;
     Ok(())

@@ -80,10 +80,22 @@ pub struct Slots {
 impl Slots {
     fn named(&self) -> Vec<NamedSlot> {
         vec![
-            NamedSlot { name: READER_HC.into(), slot: self.hc.clone() },
-            NamedSlot { name: READER_SAM.into(), slot: self.sam.clone() },
-            NamedSlot { name: READER_HPC.into(), slot: self.hpc.clone() },
-            NamedSlot { name: READER_SPARE.into(), slot: self.spare.clone() },
+            NamedSlot {
+                name: READER_HC.into(),
+                slot: self.hc.clone(),
+            },
+            NamedSlot {
+                name: READER_SAM.into(),
+                slot: self.sam.clone(),
+            },
+            NamedSlot {
+                name: READER_HPC.into(),
+                slot: self.hpc.clone(),
+            },
+            NamedSlot {
+                name: READER_SPARE.into(),
+                slot: self.spare.clone(),
+            },
         ]
     }
 }
@@ -105,12 +117,19 @@ pub struct World {
     embedded: Option<nhi_middleware::Running>,
     partners: std::sync::Mutex<Vec<nhi_middleware::Running>>,
     _vpcd: Vec<nhi_emulator::reader::vpcd::VpcdEndpoint>,
+    /// pcsc-lite polls its readers only while some client holds a context: the world holds
+    /// one, as a desktop's smart-card service would.
+    #[cfg(feature = "pcsc")]
+    _pcsc: Option<ReaderMonitor>,
     dir: PathBuf,
 }
 
 impl std::fmt::Debug for World {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("World").field("sut", &self.sut.base()).field("dc", &self.dc.server.url()).finish()
+        f.debug_struct("World")
+            .field("sut", &self.sut.base())
+            .field("dc", &self.dc.server.url())
+            .finish()
     }
 }
 
@@ -133,17 +152,34 @@ pub fn scratch_dir(what: &str) -> Result<PathBuf, String> {
 
 impl World {
     /// Starts the DC and, unless an external SUT is given, the reference middleware.
-    pub async fn start(fixtures: &Fixtures, factory: Arc<CardFactory>, o: &WorldOptions) -> Result<World, String> {
+    pub async fn start(
+        fixtures: &Fixtures,
+        factory: Arc<CardFactory>,
+        o: &WorldOptions,
+    ) -> Result<World, String> {
         let dir = scratch_dir("world")?;
         let clock = VirtualClock::at(o.start);
-        let launch = dc::Launch { listen: o.dc_listen, db: dir.join("dc.db"), tls: true, seed: o.seed };
+        let launch = dc::Launch {
+            listen: o.dc_listen,
+            db: dir.join("dc.db"),
+            tls: true,
+            seed: o.seed,
+        };
         let dc = dc::launch(&launch, fixtures, clock.clone(), o.dc_config.clone()).await?;
         let dc_api = DcApi::new(&dc.server.url(), &dc.ca_pem)?;
         let slots = Slots::default();
         let mut vpcd = Vec::new();
         if o.transport == TransportKind::Vpcd {
-            for (port, slot) in [(35963u16, &slots.hc), (35964, &slots.sam), (35965, &slots.hpc), (35966, &slots.spare)] {
-                vpcd.push(nhi_emulator::reader::vpcd::VpcdEndpoint::start(([127, 0, 0, 1], port).into(), slot.clone()));
+            for (port, slot) in [
+                (35963u16, &slots.hc),
+                (35964, &slots.sam),
+                (35965, &slots.hpc),
+                (35966, &slots.spare),
+            ] {
+                vpcd.push(nhi_emulator::reader::vpcd::VpcdEndpoint::start(
+                    ([127, 0, 0, 1], port).into(),
+                    slot.clone(),
+                ));
             }
         }
         let (sut_url, embedded) = match &o.sut {
@@ -156,14 +192,35 @@ impl World {
                 cfg.mutants = nhi_middleware::mutants::Mutants::from_names(&o.mutants)?;
                 cfg.device_id = "sut".into();
                 let transport: Arc<dyn nhi_middleware::transport::Transport> = match o.transport {
-                    TransportKind::Inproc => Arc::new(crate::inproc::InprocTransport::new(slots.named())),
+                    TransportKind::Inproc => {
+                        Arc::new(crate::inproc::InprocTransport::new(slots.named()))
+                    }
                     TransportKind::Vpcd => pcsc_transport()?,
                 };
                 let r = nhi_middleware::start(cfg, transport).await?;
                 (r.url.clone(), Some(r))
             }
         };
-        Ok(World { clock, dc, dc_api, factory, slots, sut: SutClient::new(&sut_url)?, embedded, partners: Default::default(), _vpcd: vpcd, dir })
+        #[cfg(feature = "pcsc")]
+        let _pcsc = if vpcd.is_empty() {
+            None
+        } else {
+            Some(ReaderMonitor::start()?)
+        };
+        Ok(World {
+            clock,
+            dc,
+            dc_api,
+            factory,
+            slots,
+            sut: SutClient::new(&sut_url)?,
+            embedded,
+            partners: Default::default(),
+            _vpcd: vpcd,
+            #[cfg(feature = "pcsc")]
+            _pcsc,
+            dir,
+        })
     }
 
     /// True when the SUT is the embedded reference middleware.
@@ -171,9 +228,31 @@ impl World {
         self.embedded.is_some()
     }
 
-    /// Puts a card into a slot (replacing what is there).
-    pub fn insert(&self, slot: &Slot, card: Box<dyn Card>) {
+    /// Puts a card into a slot (replacing what is there) and, over vpcd, waits until
+    /// pcscd sees it (as a person waits for the reader's light).
+    pub async fn insert(&self, slot: &Slot, card: Box<dyn Card>) -> Result<(), String> {
+        #[cfg(feature = "pcsc")]
+        if let Some(m) = &self._pcsc {
+            let name = self
+                .slots
+                .named()
+                .into_iter()
+                .find(|n| n.slot.same(slot))
+                .map(|n| n.name)
+                .unwrap_or_default();
+            let before = m.changes(&name);
+            slot.insert(card);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !(m.present(&name) && m.changes(&name) > before) {
+                if std::time::Instant::now() > deadline {
+                    return Err(format!("pcscd did not see the card inserted in {name:?} within 10 s (is pcscd running with the vpcd readers? bash ci/setup-pcsc)"));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            return Ok(());
+        }
         slot.insert(card);
+        Ok(())
     }
 
     /// Starts a second reference middleware on the same DC with a cloud SAM of
@@ -186,18 +265,113 @@ impl World {
         cfg.device_id = name.into();
         let r = nhi_middleware::start(cfg, Arc::new(nhi_middleware::transport::NoReaders)).await?;
         let client = SutClient::new(&r.url)?;
-        let (file, content) = self.dc.dc.issue_cloud_sam(hospital_id).map_err(|e| e.reason)?;
-        let add = client.call("POST", nhi_spec::api::path::CLOUD_SAM_ADD, Some(serde_json::json!({ "fileName": file, "content": content }))).await;
+        let (file, content) = self
+            .dc
+            .dc
+            .issue_cloud_sam(hospital_id)
+            .map_err(|e| e.reason)?;
+        let add = client
+            .call(
+                "POST",
+                nhi_spec::api::path::CLOUD_SAM_ADD,
+                Some(serde_json::json!({ "fileName": file, "content": content })),
+            )
+            .await;
         if add.status.as_deref() != Some("0000") {
             return Err(format!("partner cloud SAM import failed: {:?}", add.reply));
         }
-        let init = client.call("POST", nhi_spec::api::path::INITIAL, Some(serde_json::json!({}))).await;
+        let init = client
+            .call(
+                "POST",
+                nhi_spec::api::path::INITIAL,
+                Some(serde_json::json!({})),
+            )
+            .await;
         if init.status.as_deref() != Some("0000") {
             return Err(format!("partner Initial failed: {:?}", init.reply));
         }
         // The partner runs as long as the world.
-        self.partners.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+        self.partners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(r);
         Ok(client)
+    }
+}
+
+/// Watches the readers with SCardGetStatusChange, as a desktop's smart-card service does:
+/// pcsc-lite polls card presence for clients that wait on status changes.
+#[cfg(feature = "pcsc")]
+pub struct ReaderMonitor {
+    seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64)>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[cfg(feature = "pcsc")]
+impl ReaderMonitor {
+    fn start() -> Result<ReaderMonitor, String> {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User)
+            .map_err(|e| format!("pcscd: {e} (start it with `bash ci/setup-pcsc`)"))?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s2 = stop.clone();
+        let seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64)>>> =
+            Default::default();
+        let seen2 = seen.clone();
+        let thread = std::thread::spawn(move || {
+            let names = [READER_HC, READER_SAM, READER_HPC, READER_SPARE];
+            let mut states: Vec<pcsc::ReaderState> = names
+                .iter()
+                .filter_map(|n| std::ffi::CString::new(*n).ok())
+                .map(|n| pcsc::ReaderState::new(n, pcsc::State::UNAWARE))
+                .collect();
+            while !s2.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = ctx.get_status_change(std::time::Duration::from_millis(100), &mut states);
+                let mut seen = seen2.lock().unwrap_or_else(|p| p.into_inner());
+                for st in &mut states {
+                    let present = st.event_state().contains(pcsc::State::PRESENT);
+                    let e = seen
+                        .entry(st.name().to_string_lossy().into_owned())
+                        .or_insert((false, 0));
+                    if e.0 != present {
+                        *e = (present, e.1 + 1);
+                    }
+                    st.sync_current_state();
+                }
+            }
+        });
+        Ok(ReaderMonitor {
+            seen,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn get(&self, reader: &str) -> (bool, u64) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(reader)
+            .copied()
+            .unwrap_or((false, 0))
+    }
+    /// pcscd reports a card in `reader`.
+    pub fn present(&self, reader: &str) -> bool {
+        self.get(reader).0
+    }
+    /// How many presence changes pcscd reported for `reader`.
+    pub fn changes(&self, reader: &str) -> u64 {
+        self.get(reader).1
+    }
+}
+
+#[cfg(feature = "pcsc")]
+impl Drop for ReaderMonitor {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -206,12 +380,14 @@ fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, Str
     if !std::path::Path::new("/run/pcscd/pcscd.comm").exists() {
         return Err("pcscd is not running (start it with `bash ci/setup-pcsc`)".into());
     }
-    Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(Some(vec![
-        READER_HC.into(),
-        READER_SAM.into(),
-        READER_HPC.into(),
-        READER_SPARE.into(),
-    ]))))
+    Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(
+        Some(vec![
+            READER_HC.into(),
+            READER_SAM.into(),
+            READER_HPC.into(),
+            READER_SPARE.into(),
+        ]),
+    )))
 }
 
 #[cfg(not(feature = "pcsc"))]

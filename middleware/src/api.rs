@@ -66,7 +66,8 @@ fn json_reply(http: Http, code: S, message: Option<&str>, extra: Value) -> Respo
         }
     }
     let mut r = (http, Json(v)).into_response();
-    r.headers_mut().insert("x-nhi-status", HeaderValue::from_static(code.code()));
+    r.headers_mut()
+        .insert("x-nhi-status", HeaderValue::from_static(code.code()));
     r
 }
 
@@ -76,8 +77,18 @@ fn origin_allowed(origin: &str, hosts: &[String], any: bool) -> bool {
     }
     let host = origin.split("://").nth(1).unwrap_or(origin);
     let host = host.split('/').next().unwrap_or(host);
-    let bare = if host.starts_with('[') { host.split(']').next().map(|h| format!("{h}]")).unwrap_or_default() } else { host.split(':').next().unwrap_or(host).to_string() };
-    matches!(bare.as_str(), "localhost" | "127.0.0.1" | "[::1]") || hosts.iter().any(|h| h.eq_ignore_ascii_case(&bare) || h.eq_ignore_ascii_case(origin))
+    let bare = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or(host).to_string()
+    };
+    matches!(bare.as_str(), "localhost" | "127.0.0.1" | "[::1]")
+        || hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&bare) || h.eq_ignore_ascii_case(origin))
 }
 
 fn add_cors(resp: &mut Response, origin: Option<&str>, st: &AppState) {
@@ -90,8 +101,14 @@ fn add_cors(resp: &mut Response, origin: Option<&str>, st: &AppState) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
     }
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
 }
 
 async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
@@ -103,7 +120,12 @@ async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
         Http::NO_CONTENT.into_response()
     } else {
         match to_bytes(req.into_body(), MAX_BODY).await {
-            Err(_) => json_reply(Http::PAYLOAD_TOO_LARGE, S::ParamFormat2, Some("request body larger than 1 MiB"), Value::Null),
+            Err(_) => json_reply(
+                Http::PAYLOAD_TOO_LARGE,
+                S::ParamFormat2,
+                Some("request body larger than 1 MiB"),
+                Value::Null,
+            ),
             Ok(bytes) => {
                 let body = if bytes.is_empty() {
                     Ok(json!({}))
@@ -119,10 +141,22 @@ async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
                     Err(f) => Some(Err(f)),
                 };
                 match r {
-                    None => json_reply(Http::NOT_FOUND, S::ParamFormat1, Some(&format!("no API {method} {p}")), Value::Null),
+                    None => json_reply(
+                        Http::NOT_FOUND,
+                        S::ParamFormat1,
+                        Some(&format!("no API {method} {p}")),
+                        Value::Null,
+                    ),
                     Some(Ok(v)) => json_reply(Http::OK, S::Success, None, v),
                     Some(Err(f)) => {
-                        let http = if matches!(f.code, S::ParamFormat1 | S::ParamFormat2 | S::ParamFormat3) { Http::BAD_REQUEST } else { Http::OK };
+                        let http = if matches!(
+                            f.code,
+                            S::ParamFormat1 | S::ParamFormat2 | S::ParamFormat3
+                        ) {
+                            Http::BAD_REQUEST
+                        } else {
+                            Http::OK
+                        };
                         json_reply(http, f.code, Some(&f.message), Value::Null)
                     }
                 }
@@ -131,7 +165,11 @@ async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
     };
     add_cors(&mut resp, origin.as_deref(), &st);
     if method != Method::OPTIONS && p != path::CALL_LOG {
-        let code = resp.headers().get("x-nhi-status").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let code = resp
+            .headers()
+            .get("x-nhi-status")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let entry = LogEntry {
             time: chrono::Utc::now().to_rfc3339(),
             path: format!("{method} {p}"),
@@ -148,11 +186,18 @@ async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 fn str_of<'a>(b: &'a Value, k: &str) -> Result<&'a str, Fail> {
-    b.get(k).and_then(Value::as_str).ok_or_else(|| Fail::new(S::ParamFormat1, format!("field {k:?} missing or not a string")))
+    b.get(k).and_then(Value::as_str).ok_or_else(|| {
+        Fail::new(
+            S::ParamFormat1,
+            format!("field {k:?} missing or not a string"),
+        )
+    })
 }
 
 async fn op(st: &AppState, o: Op, body: &Value) -> OpResult {
@@ -168,7 +213,13 @@ async fn route(st: &AppState, m: &Method, p: &str, b: &Value) -> Option<OpResult
         (M::GET, path::VERSION) => op(st, Op::Version, b).await,
         (M::GET, path::READER_TIME) => op(st, Op::ReaderTime, b).await,
         (M::GET, path::CALL_LOG) => {
-            let log: Vec<LogEntry> = st.log.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
+            let log: Vec<LogEntry> = st
+                .log
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned()
+                .collect();
             Ok(json!({ "calls": log }))
         }
         (M::DELETE, path::CALL_LOG) => {
@@ -187,7 +238,16 @@ async fn route(st: &AppState, m: &Method, p: &str, b: &Value) -> Option<OpResult
         (M::PUT, path::HPC_PIN) => op(st, Op::HpcResetPin, b).await,
         (M::DELETE, path::HPC_LOGOUT) => {
             let mobile = st.device.lock().await.state.hpc_kind == Some(HpcKind::Mobile);
-            op(st, if mobile { Op::MobileHcaLogout } else { Op::HpcLogout }, b).await
+            op(
+                st,
+                if mobile {
+                    Op::MobileHcaLogout
+                } else {
+                    Op::HpcLogout
+                },
+                b,
+            )
+            .await
         }
         (M::POST, path::HC_VIRTUAL_VERIFY) => op(st, Op::HcVirtualVerify, b).await,
         (M::POST, path::HC_VIRTUAL_READ) => op(st, Op::HcVirtualReadBasic, b).await,
@@ -208,7 +268,12 @@ async fn route(st: &AppState, m: &Method, p: &str, b: &Value) -> Option<OpResult
             Ok(id) => st.device.lock().await.cloud_sam_remove(id),
             Err(f) => Err(f),
         },
-        (M::GET, path::PCSC_READERS) => st.device.lock().await.readers().map(|r| json!({ "readers": r })),
+        (M::GET, path::PCSC_READERS) => st
+            .device
+            .lock()
+            .await
+            .readers()
+            .map(|r| json!({ "readers": r })),
         (M::GET, path::PCSC_GET_DEFAULT) => st.device.lock().await.get_default_reader(),
         (M::POST, path::PCSC_SET_DEFAULT) => match str_of(b, "readerName") {
             Ok(n) => st.device.lock().await.set_default_reader(n),
@@ -221,7 +286,10 @@ async fn route(st: &AppState, m: &Method, p: &str, b: &Value) -> Option<OpResult
             Ok(json!({ "hosts": d.store.settings.cors_hosts, "active": *st.cors_hosts }))
         }
         (M::POST, path::CORS_ADD) | (M::POST, path::CORS_REMOVE) => match str_of(b, "hostName") {
-            Ok(h) if h.is_empty() || h.contains('/') || h.contains(' ') => Err(Fail::new(S::ParamFormat3, "hostName: a host name such as www.nhi.gov.tw")),
+            Ok(h) if h.is_empty() || h.contains('/') || h.contains(' ') => Err(Fail::new(
+                S::ParamFormat3,
+                "hostName: a host name such as www.nhi.gov.tw",
+            )),
             Ok(h) => {
                 let mut d = st.device.lock().await;
                 let hosts = &mut d.store.settings.cors_hosts;

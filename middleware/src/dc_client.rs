@@ -19,7 +19,12 @@ pub struct DcClient {
 impl DcClient {
     /// A client for `base` (e.g. `https://127.0.0.1:4443`), trusting `ca_pem` in addition to
     /// nothing else (the DC's CA), with a per-request `timeout`.
-    pub fn new(base: &str, ca_pem: Option<&str>, timeout: Duration, mutants: Mutants) -> Result<DcClient, String> {
+    pub fn new(
+        base: &str,
+        ca_pem: Option<&str>,
+        timeout: Duration,
+        mutants: Mutants,
+    ) -> Result<DcClient, String> {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let mut b = reqwest::Client::builder()
             .timeout(timeout)
@@ -27,11 +32,17 @@ impl DcClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .use_rustls_tls();
         if let Some(pem) = ca_pem {
-            for c in reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| format!("DC CA: {e}"))? {
+            for c in reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| format!("DC CA: {e}"))?
+            {
                 b = b.add_root_certificate(c);
             }
         }
-        Ok(DcClient { base: base.trim_end_matches('/').to_string(), http: b.build().map_err(|e| e.to_string())?, mutants })
+        Ok(DcClient {
+            base: base.trim_end_matches('/').to_string(),
+            http: b.build().map_err(|e| e.to_string())?,
+            mutants,
+        })
     }
 
     /// The DC base URL.
@@ -41,30 +52,70 @@ impl DcClient {
 
     /// POSTs `body` to `path`; the reply's fields on `0000`, a [`Fail`] otherwise.
     pub async fn call(&self, path: &str, body: Value) -> Result<Value, Fail> {
-        let r = self.http.post(format!("{}{path}", self.base)).json(&body).send().await;
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await;
         let resp = match r {
             Ok(r) => r,
             Err(e) => {
-                let code = if self.mutants.on(Mutant::DcDownAs1702) { StatusCode::DcHttp } else { StatusCode::DcConnection };
+                let code = if self.mutants.on(Mutant::DcDownAs1702) {
+                    StatusCode::DcHttp
+                } else {
+                    StatusCode::DcConnection
+                };
                 return Err(Fail::new(code, format!("DC unreachable: {}", short(&e))));
             }
         };
         let http = resp.status();
         let v: Option<Value> = resp.json().await.ok();
         if http.is_server_error() {
-            let code = if self.mutants.on(Mutant::Http5xxAs1700) { StatusCode::DcConnection } else { StatusCode::DcHttp };
-            return Err(Fail::new(code, format!("DC replied HTTP {}", http.as_u16())));
+            let code = if self.mutants.on(Mutant::Http5xxAs1700) {
+                StatusCode::DcConnection
+            } else {
+                StatusCode::DcHttp
+            };
+            return Err(Fail::new(
+                code,
+                format!("DC replied HTTP {}", http.as_u16()),
+            ));
         }
         let Some(v) = v else {
-            return Err(Fail::new(if http.is_success() { StatusCode::DcUndefined } else { StatusCode::DcHttp }, format!("DC replied HTTP {} without JSON", http.as_u16())));
+            return Err(Fail::new(
+                if http.is_success() {
+                    StatusCode::DcUndefined
+                } else {
+                    StatusCode::DcHttp
+                },
+                format!("DC replied HTTP {} without JSON", http.as_u16()),
+            ));
         };
-        let code = v.get("statusCode").and_then(Value::as_str).and_then(StatusCode::from_code);
+        let code = v
+            .get("statusCode")
+            .and_then(Value::as_str)
+            .and_then(StatusCode::from_code);
         match code {
             Some(StatusCode::Success) => Ok(v),
-            Some(StatusCode::DcSession) if self.mutants.on(Mutant::SessionExpiredAs1799) => Err(Fail::new(StatusCode::DcUndefined, "session")),
-            Some(c) => Err(Fail::new(c, v.get("message").and_then(Value::as_str).unwrap_or(c.en()).to_string())),
-            None if !http.is_success() => Err(Fail::new(StatusCode::DcHttp, format!("DC replied HTTP {}", http.as_u16()))),
-            None => Err(Fail::new(StatusCode::DcUndefined, "DC reply without a status code")),
+            Some(StatusCode::DcSession) if self.mutants.on(Mutant::SessionExpiredAs1799) => {
+                Err(Fail::new(StatusCode::DcUndefined, "session"))
+            }
+            Some(c) => Err(Fail::new(
+                c,
+                v.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or(c.en())
+                    .to_string(),
+            )),
+            None if !http.is_success() => Err(Fail::new(
+                StatusCode::DcHttp,
+                format!("DC replied HTTP {}", http.as_u16()),
+            )),
+            None => Err(Fail::new(
+                StatusCode::DcUndefined,
+                "DC reply without a status code",
+            )),
         }
     }
 }

@@ -114,7 +114,9 @@ fn transport_fail(e: TransportError) -> Fail {
     match e {
         TransportError::NoCard | TransportError::Removed => Fail::new(S::NoCard, e.to_string()),
         TransportError::UnknownReader(_) => Fail::new(S::ReaderNameNotFound, e.to_string()),
-        TransportError::NoService(_) | TransportError::Other(_) => Fail::new(S::PcscOther, e.to_string()),
+        TransportError::NoService(_) | TransportError::Other(_) => {
+            Fail::new(S::PcscOther, e.to_string())
+        }
     }
 }
 
@@ -136,17 +138,29 @@ pub fn check_pin(pin: &str) -> Result<(), Fail> {
 /// Checks a service type: two digits (1705 wrong length, 1704 otherwise).
 pub fn check_service_type(t: &str) -> Result<(), Fail> {
     if t.len() != 2 {
-        return Err(Fail::new(S::ParamFormat2, "serviceType must be 2 characters"));
+        return Err(Fail::new(
+            S::ParamFormat2,
+            "serviceType must be 2 characters",
+        ));
     }
     if !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Fail::new(S::ParamFormat1, "serviceType must be letters or digits"));
+        return Err(Fail::new(
+            S::ParamFormat1,
+            "serviceType must be letters or digits",
+        ));
     }
     Ok(())
 }
 
 impl Device {
     /// A device on `transport`, talking to `dc`.
-    pub fn new(transport: Arc<dyn Transport>, dc: DcClient, store: Store, mutants: Mutants, device_id: String) -> Device {
+    pub fn new(
+        transport: Arc<dyn Transport>,
+        dc: DcClient,
+        store: Store,
+        mutants: Mutants,
+        device_id: String,
+    ) -> Device {
         Device {
             transport,
             dc,
@@ -172,13 +186,19 @@ impl Device {
 
     /// Re-reads which cards are where: drops dead connections, binds new cards.
     pub fn refresh(&mut self) {
-        let dead: Vec<String> = self.bound.iter_mut().filter_map(|(n, b)| (!b.conn.alive()).then(|| n.clone())).collect();
+        let dead: Vec<String> = self
+            .bound
+            .iter_mut()
+            .filter_map(|(n, b)| (!b.conn.alive()).then(|| n.clone()))
+            .collect();
         for n in dead {
             if let Some(b) = self.bound.remove(&n) {
                 self.card_gone(&n, b.kind);
             }
         }
-        let Ok(readers) = self.transport.readers() else { return };
+        let Ok(readers) = self.transport.readers() else {
+            return;
+        };
         self.bound.retain(|n, _| readers.contains(n));
         let mut order: Vec<String> = readers;
         if let Some(d) = &self.store.settings.default_reader {
@@ -188,15 +208,26 @@ impl Device {
             if self.bound.contains_key(&r) {
                 continue;
             }
-            let Ok(conn) = self.transport.connect(&r) else { continue };
+            let Ok(conn) = self.transport.connect(&r) else {
+                continue;
+            };
             let kind = kind_of(&conn.atr());
-            self.bound.insert(r.clone(), Bound { kind, conn, id: None });
+            self.bound.insert(
+                r.clone(),
+                Bound {
+                    kind,
+                    conn,
+                    id: None,
+                },
+            );
             match kind {
                 Kind::Hc if self.reader_of(Kind::Hc).as_deref() == Some(r.as_str()) => {
-                    self.state = mode::transition(&self.state, Op::InsertHc, Outcome::Success, None);
+                    self.state =
+                        mode::transition(&self.state, Op::InsertHc, Outcome::Success, None);
                 }
                 Kind::Hpc if self.reader_of(Kind::Hpc).as_deref() == Some(r.as_str()) => {
-                    self.state = mode::transition(&self.state, Op::InsertHpc, Outcome::Success, None);
+                    self.state =
+                        mode::transition(&self.state, Op::InsertHpc, Outcome::Success, None);
                 }
                 _ => {}
             }
@@ -206,8 +237,11 @@ impl Device {
     fn card_gone(&mut self, reader: &str, kind: Kind) {
         match kind {
             Kind::Hc => {
-                if self.state.hc_kind == Some(HcKind::Physical) || self.reader_of(Kind::Hc).is_none() {
-                    self.state = mode::transition(&self.state, Op::RemoveHc, Outcome::Success, None);
+                if self.state.hc_kind == Some(HcKind::Physical)
+                    || self.reader_of(Kind::Hc).is_none()
+                {
+                    self.state =
+                        mode::transition(&self.state, Op::RemoveHc, Outcome::Success, None);
                 }
             }
             Kind::Hpc => {
@@ -221,7 +255,13 @@ impl Device {
                     self.state.sam = 0;
                     self.sam_session = None;
                     let s = self.state;
-                    self.state = State { initialized: s.initialized, hpc_present: s.hpc_present, hc_present: s.hc_present, sam_kind: s.sam_kind, ..State::default() };
+                    self.state = State {
+                        initialized: s.initialized,
+                        hpc_present: s.hpc_present,
+                        hc_present: s.hc_present,
+                        sam_kind: s.sam_kind,
+                        ..State::default()
+                    };
                 }
             }
             Kind::Other => {}
@@ -231,13 +271,21 @@ impl Device {
     /// The first reader holding a card of `kind` (default reader first).
     fn reader_of(&self, kind: Kind) -> Option<String> {
         let d = self.store.settings.default_reader.clone();
-        let mut v: Vec<&String> = self.bound.iter().filter(|(_, b)| b.kind == kind).map(|(n, _)| n).collect();
+        let mut v: Vec<&String> = self
+            .bound
+            .iter()
+            .filter(|(_, b)| b.kind == kind)
+            .map(|(n, _)| n)
+            .collect();
         v.sort_by_key(|n| Some((*n).clone()) != d);
         v.first().map(|s| (*s).clone())
     }
 
     fn xfer(&mut self, reader: &str, apdu: &[u8]) -> Result<Vec<u8>, Fail> {
-        let b = self.bound.get_mut(reader).ok_or_else(|| Fail::code(S::NoCard))?;
+        let b = self
+            .bound
+            .get_mut(reader)
+            .ok_or_else(|| Fail::code(S::NoCard))?;
         match b.conn.transmit(apdu) {
             Ok(r) => Ok(r),
             Err(e) => {
@@ -264,7 +312,13 @@ impl Device {
 
     fn sam_apdu(&mut self, apdu: &[u8]) -> Result<Vec<u8>, Fail> {
         let r = self.sam_reader().ok_or_else(|| Fail::code(S::SamMode1))?;
-        self.xfer(&r, apdu).map_err(|f| if f.code == S::NoCard { Fail::new(S::SamMode1, "SAM removed") } else { f })
+        self.xfer(&r, apdu).map_err(|f| {
+            if f.code == S::NoCard {
+                Fail::new(S::SamMode1, "SAM removed")
+            } else {
+                f
+            }
+        })
     }
 
     fn random8(&self) -> [u8; 8] {
@@ -293,14 +347,33 @@ impl Device {
                 self.state.sam = 2;
                 mode::precheck(&self.state, op).map_err(Fail::code)?
             }
-            Err(S::HpcMode3) if self.m(Mutant::ThreeCardWithoutHpc) && op == Op::HpcHcSignature => Vec::new(),
-            Err(S::SamMode2) if self.m(Mutant::NoInitCheck) && !self.state.initialized => return Err(Fail::code(S::SamMode1)),
+            Err(S::HpcMode3) if self.m(Mutant::ThreeCardWithoutHpc) && op == Op::HpcHcSignature => {
+                Vec::new()
+            }
+            Err(S::SamMode2) if self.m(Mutant::NoInitCheck) && !self.state.initialized => {
+                return Err(Fail::code(S::SamMode1))
+            }
             Err(c) => return Err(Fail::code(c)),
         };
         for step in steps {
             match step {
-                AutoStep::CloudSamVerify => self.sam_verify_inner().await.map_err(|f| if f.code == S::DcConnection || f.code.code().starts_with("13") || f.code.code().starts_with("17") { f } else { Fail::new(S::SamMode2, f.message) })?,
-                AutoStep::HpcAuthenticate => self.card_auth(Kind::Hpc).map_err(|f| if f.code == S::TestProductionMixed { f } else { Fail::new(S::HpcMode2, f.message) })?,
+                AutoStep::CloudSamVerify => self.sam_verify_inner().await.map_err(|f| {
+                    if f.code == S::DcConnection
+                        || f.code.code().starts_with("13")
+                        || f.code.code().starts_with("17")
+                    {
+                        f
+                    } else {
+                        Fail::new(S::SamMode2, f.message)
+                    }
+                })?,
+                AutoStep::HpcAuthenticate => self.card_auth(Kind::Hpc).map_err(|f| {
+                    if f.code == S::TestProductionMixed {
+                        f
+                    } else {
+                        Fail::new(S::HpcMode2, f.message)
+                    }
+                })?,
                 AutoStep::HcAuthenticate => self.card_auth(Kind::Hc)?,
             }
             self.state = mode::apply_step(&self.state, step);
@@ -313,8 +386,18 @@ impl Device {
             Ok(_) => Outcome::Success,
             Err(f) => Outcome::Failure(f.code),
         };
-        let skip = matches!((op, self.m(Mutant::ExportKeepsHc), self.m(Mutant::HcLogoutNoop), self.m(Mutant::HpcLogoutNoop), self.m(Mutant::LogoutNoCascade)),
-            (Op::HcTransferExport, true, _, _, _) | (Op::HcLogout, _, true, _, _) | (Op::HpcLogout, _, _, true, _));
+        let skip = matches!(
+            (
+                op,
+                self.m(Mutant::ExportKeepsHc),
+                self.m(Mutant::HcLogoutNoop),
+                self.m(Mutant::HpcLogoutNoop),
+                self.m(Mutant::LogoutNoCascade)
+            ),
+            (Op::HcTransferExport, true, _, _, _)
+                | (Op::HcLogout, _, true, _, _)
+                | (Op::HpcLogout, _, _, true, _)
+        );
         if skip {
             return;
         }
@@ -337,7 +420,10 @@ impl Device {
             Err(f) => return Err(f),
         }
         let mut r = self.exec(op, body).await;
-        if matches!(&r, Err(f) if f.code == S::DcSession) && matches!(self.sam, Some(SamUse::Cloud(_))) && op != Op::SamVerify {
+        if matches!(&r, Err(f) if f.code == S::DcSession)
+            && matches!(self.sam, Some(SamUse::Cloud(_)))
+            && op != Op::SamVerify
+        {
             // A cloud SAM is verified automatically (seed 004): renew the DC session once.
             if self.sam_verify_inner().await.is_ok() {
                 r = self.exec(op, body).await;
@@ -360,12 +446,16 @@ impl Device {
         };
         let r = self.xfer(&reader, &apdu::build(0, 0xA4, 4, 0, aid, None))?;
         if sw_of(&r) != 0x9000 {
-            return Err(Fail::new(S::SelectAppletFailed, format!("SELECT answered {:04X}", sw_of(&r))));
+            return Err(Fail::new(
+                S::SelectAppletFailed,
+                format!("SELECT answered {:04X}", sw_of(&r)),
+            ));
         }
         let id = match kind {
             Kind::Hc => {
                 let r = self.xfer(&reader, apdu::GET_BASIC)?;
-                let b = BasicData::decode(data_of(&r)).map_err(|e| Fail::new(fail_select, e.to_string()))?;
+                let b = BasicData::decode(data_of(&r))
+                    .map_err(|e| Fail::new(fail_select, e.to_string()))?;
                 b.card_no.to_string()
             }
             _ => {
@@ -385,7 +475,10 @@ impl Device {
                 id
             }
         };
-        if kind == Kind::Hc && !self.m(Mutant::MixTestProduction) && id.starts_with('9') != self.is_test_sam() {
+        if kind == Kind::Hc
+            && !self.m(Mutant::MixTestProduction)
+            && id.starts_with('9') != self.is_test_sam()
+        {
             return Err(Fail::code(S::TestProductionMixed));
         }
         if let Some(b) = self.bound.get_mut(&reader) {
@@ -406,36 +499,56 @@ impl Device {
         let r = self.sam_apdu(&apdu::build(0x80, 0x82, 1, 0, &data, None))?;
         if sw_of(&r) != 0x9000 {
             if kind == Kind::Hpc && !self.m(Mutant::MixTestProduction) {
-                return Err(Fail::new(S::TestProductionMixed, "the SAM does not recognise this card (test and production cannot be mixed)"));
+                return Err(Fail::new(
+                    S::TestProductionMixed,
+                    "the SAM does not recognise this card (test and production cannot be mixed)",
+                ));
             }
-            return Err(Fail::new(fail_auth, "card authentication with the SAM failed"));
+            return Err(Fail::new(
+                fail_auth,
+                "card authentication with the SAM failed",
+            ));
         }
         Ok(())
     }
 
     fn sam_session(&self) -> Result<String, Fail> {
-        self.sam_session.clone().ok_or_else(|| Fail::code(S::SamMode2))
+        self.sam_session
+            .clone()
+            .ok_or_else(|| Fail::code(S::SamMode2))
     }
 
     /// SAM ↔ DC mutual authentication (physical SAM card or cloud SAM secret).
     async fn sam_verify_inner(&mut self) -> Result<(), Fail> {
         let cloud = matches!(self.sam, Some(SamUse::Cloud(_)));
         let ch = self.dc.call("/api/v1/Sam/Challenge", json!({ "samId": self.sam_info.sam_id, "hospitalId": self.sam_info.hospital_id, "cloud": cloud })).await?;
-        let dc_random = B64.decode(ch["dcRandom"].as_str().unwrap_or_default()).map_err(|_| Fail::code(S::DcUndefined))?;
+        let dc_random = B64
+            .decode(ch["dcRandom"].as_str().unwrap_or_default())
+            .map_err(|_| Fail::code(S::DcUndefined))?;
         let (sam_random, mac) = match self.sam.clone() {
             Some(SamUse::Physical { .. }) => {
                 let r = self.sam_apdu(&apdu::build(0x80, 0x88, 0, 0, &dc_random, Some(0)))?;
                 match sw_of(&r) {
-                    0x9000 if data_of(&r).len() == 40 => (data_of(&r)[..8].to_vec(), data_of(&r)[8..].to_vec()),
-                    0x6983 => return Err(Fail::new(S::SamMode2, "SAM locked after repeated failed authentications")),
+                    0x9000 if data_of(&r).len() == 40 => {
+                        (data_of(&r)[..8].to_vec(), data_of(&r)[8..].to_vec())
+                    }
+                    0x6983 => {
+                        return Err(Fail::new(
+                            S::SamMode2,
+                            "SAM locked after repeated failed authentications",
+                        ))
+                    }
                     sw => return Err(Fail::new(S::SamMode2, format!("SAM answered {sw:04X}"))),
                 }
             }
             Some(SamUse::Cloud(c)) => {
-                let secret = B64.decode(&c.secret).map_err(|_| Fail::code(S::CloudSamFileFormat))?;
+                let secret = B64
+                    .decode(&c.secret)
+                    .map_err(|_| Fail::code(S::CloudSamFileFormat))?;
                 let sam_random = self.random8();
                 let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
-                let mac = aws_lc_rs::hmac::sign(&k, &[&b"SAM"[..], &dc_random, &sam_random].concat());
+                let mac =
+                    aws_lc_rs::hmac::sign(&k, &[&b"SAM"[..], &dc_random, &sam_random].concat());
                 (sam_random.to_vec(), mac.as_ref().to_vec())
             }
             None => return Err(Fail::code(S::SamMode1)),
@@ -445,14 +558,22 @@ impl Device {
             .call("/api/v1/Sam/Verify", json!({ "challengeId": ch["challengeId"], "samRandom": b64(&sam_random), "samMac": b64(&mac) }))
             .await?;
         if self.sam_reader().is_some() {
-            let proof = B64.decode(v["proof"].as_str().unwrap_or_default()).map_err(|_| Fail::code(S::DcUndefined))?;
+            let proof = B64
+                .decode(v["proof"].as_str().unwrap_or_default())
+                .map_err(|_| Fail::code(S::DcUndefined))?;
             let r = self.sam_apdu(&apdu::build(0x80, 0x82, 0, 0, &proof, None))?;
             if sw_of(&r) != 0x9000 {
-                return Err(Fail::new(S::SamMode2, format!("SAM refused the DC proof ({:04X})", sw_of(&r))));
+                return Err(Fail::new(
+                    S::SamMode2,
+                    format!("SAM refused the DC proof ({:04X})", sw_of(&r)),
+                ));
             }
         }
         self.sam_info.name = v["hospitalName"].as_str().unwrap_or_default().to_string();
-        self.sam_info.short_name = v["hospitalShortName"].as_str().unwrap_or_default().to_string();
+        self.sam_info.short_name = v["hospitalShortName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         self.sam_session = v["samSession"].as_str().map(str::to_string);
         Ok(())
     }
@@ -462,12 +583,22 @@ impl Device {
         if self.sam_reader().is_some() {
             let r = self.sam_apdu(&apdu::build_extended(0x80, 0x2A, 0x9E, 0x9A, data, Some(0)))?;
             if sw_of(&r) != 0x9000 {
-                return Err(Fail::new(S::SamMode2, format!("SAM signature refused ({:04X})", sw_of(&r))));
+                return Err(Fail::new(
+                    S::SamMode2,
+                    format!("SAM signature refused ({:04X})", sw_of(&r)),
+                ));
             }
             Ok(data_of(&r).to_vec())
         } else {
-            let v = self.dc.call("/api/v1/CloudSam/Sign", json!({ "samSession": self.sam_session()?, "data": b64(data) })).await?;
-            B64.decode(v["signature"].as_str().unwrap_or_default()).map_err(|_| Fail::code(S::DcUndefined))
+            let v = self
+                .dc
+                .call(
+                    "/api/v1/CloudSam/Sign",
+                    json!({ "samSession": self.sam_session()?, "data": b64(data) }),
+                )
+                .await?;
+            B64.decode(v["signature"].as_str().unwrap_or_default())
+                .map_err(|_| Fail::code(S::DcUndefined))
         }
     }
 
@@ -481,17 +612,26 @@ impl Device {
                 return Err(Fail::new(S::TokenShape, "SAM could not decrypt the token"));
             }
             let p = nhi_spec::token::Payload::decode(data_of(&r)).map_err(Fail::code)?;
-            Ok(json!({ "cardId": p.card_no.as_str(), "idNo": p.id_no.as_str(), "name": p.name, "birthday": p.birthday.to_string(),
-                       "sex": p.sex.code().to_string(), "identityStatus": p.identity_status.code().to_string(), "serial": p.serial }))
+            Ok(
+                json!({ "cardId": p.card_no.as_str(), "idNo": p.id_no.as_str(), "name": p.name, "birthday": p.birthday.to_string(),
+                       "sex": p.sex.code().to_string(), "identityStatus": p.identity_status.code().to_string(), "serial": p.serial }),
+            )
         } else {
-            self.dc.call("/api/v1/CloudSam/Decrypt", json!({ "samSession": self.sam_session()?, "token": token })).await
+            self.dc
+                .call(
+                    "/api/v1/CloudSam/Decrypt",
+                    json!({ "samSession": self.sam_session()?, "token": token }),
+                )
+                .await
         }
     }
 
     fn check_token_format(&self, token: &str) -> Result<(), Fail> {
         match nhi_spec::token::split(token) {
             Ok(_) => Ok(()),
-            Err(S::TokenFormat) if self.m(Mutant::TokenFormatAs1522) => Err(Fail::code(S::TokenShape)),
+            Err(S::TokenFormat) if self.m(Mutant::TokenFormatAs1522) => {
+                Err(Fail::code(S::TokenShape))
+            }
             Err(c) => Err(Fail::code(c)),
         }
     }
@@ -501,14 +641,22 @@ impl Device {
     }
 
     fn str_field<'a>(body: &'a Value, k: &str) -> Result<&'a str, Fail> {
-        body.get(k).and_then(Value::as_str).ok_or_else(|| Fail::new(S::ParamFormat1, format!("field {k:?} missing or not a string")))
+        body.get(k).and_then(Value::as_str).ok_or_else(|| {
+            Fail::new(
+                S::ParamFormat1,
+                format!("field {k:?} missing or not a string"),
+            )
+        })
     }
 
     // ---------- operations ----------
 
     async fn exec(&mut self, op: Op, body: &Value) -> OpResult {
         match op {
-            Op::Initial => self.initial(body.get("deviceName").and_then(Value::as_str)).await,
+            Op::Initial => {
+                self.initial(body.get("deviceName").and_then(Value::as_str))
+                    .await
+            }
             Op::Finalize => {
                 self.sam = None;
                 self.sam_session = None;
@@ -530,7 +678,9 @@ impl Device {
             }
             Op::SamVerify => {
                 self.sam_verify_inner().await?;
-                Ok(json!({ "samId": self.sam_info.sam_id, "hospitalId": self.sam_info.hospital_id }))
+                Ok(
+                    json!({ "samId": self.sam_info.sam_id, "hospitalId": self.sam_info.hospital_id }),
+                )
             }
             Op::SamLogout => {
                 self.sam_session = None;
@@ -552,7 +702,13 @@ impl Device {
                 let t = Self::str_field(body, "serviceType")?;
                 check_service_type(t)?;
                 let cr = self.random8();
-                let data = [&cr[..], t.as_bytes(), self.sam_info.hospital_id.as_bytes(), self.sam_info.sam_id.as_bytes()].concat();
+                let data = [
+                    &cr[..],
+                    t.as_bytes(),
+                    self.sam_info.hospital_id.as_bytes(),
+                    self.sam_info.sam_id.as_bytes(),
+                ]
+                .concat();
                 let sig = self.sam_sign(&data).await?;
                 let mut v = json!({ "signature": b64(&sig), "clientRandom": b64(&cr), "samId": self.sam_info.sam_id, "hospitalId": self.sam_info.hospital_id, "serviceType": t });
                 if self.m(Mutant::SignatureNoClientRandom) {
@@ -566,7 +722,10 @@ impl Device {
                 let cred = Self::str_field(body, "credential")?;
                 let r = self.dc.call("/api/v1/MobileHca/Login", json!({ "samSession": self.sam_session()?, "credential": cred, "deviceId": self.device_id })).await;
                 let v = match r {
-                    Err(f) if f.code == S::MobileHcaHospitalMismatch && self.m(Mutant::HcaHospitalIgnored) => {
+                    Err(f)
+                        if f.code == S::MobileHcaHospitalMismatch
+                            && self.m(Mutant::HcaHospitalIgnored) =>
+                    {
                         return Ok(json!({}));
                     }
                     r => r?,
@@ -582,24 +741,37 @@ impl Device {
             }
             Op::MobileHcaLogout => {
                 if let Some(s) = self.hca_session.take() {
-                    self.dc.call("/api/v1/MobileHca/Logout", json!({ "hcaSession": s })).await?;
+                    self.dc
+                        .call("/api/v1/MobileHca/Logout", json!({ "hcaSession": s }))
+                        .await?;
                 }
                 self.hpc_info = None;
                 Ok(json!({}))
             }
             Op::HpcBasic => {
                 let i = self.hpc_info.clone().unwrap_or_default();
-                Ok(json!({ "cardId": i.card_id, "idNo": i.id_no, "cName": i.name, "eName": i.name_en }))
+                Ok(
+                    json!({ "cardId": i.card_id, "idNo": i.id_no, "cName": i.name, "eName": i.name_en }),
+                )
             }
             Op::HpcSignature => {
                 let t = Self::str_field(body, "serviceType")?;
                 check_service_type(t)?;
                 let cr = self.random8();
                 let i = self.hpc_info.clone().unwrap_or_default();
-                let data = [&cr[..], t.as_bytes(), self.sam_info.hospital_id.as_bytes(), self.sam_info.sam_id.as_bytes(), i.card_id.as_bytes()].concat();
+                let data = [
+                    &cr[..],
+                    t.as_bytes(),
+                    self.sam_info.hospital_id.as_bytes(),
+                    self.sam_info.sam_id.as_bytes(),
+                    i.card_id.as_bytes(),
+                ]
+                .concat();
                 let sig = self.hpc_sign(&data).await?;
-                Ok(json!({ "signature": b64(&sig), "clientRandom": b64(&cr), "samId": self.sam_info.sam_id, "hospitalId": self.sam_info.hospital_id,
-                           "serviceType": t, "hpcId": i.card_id, "hpcIdNo": i.id_no }))
+                Ok(
+                    json!({ "signature": b64(&sig), "clientRandom": b64(&cr), "samId": self.sam_info.sam_id, "hospitalId": self.sam_info.hospital_id,
+                           "serviceType": t, "hpcId": i.card_id, "hpcIdNo": i.id_no }),
+                )
             }
             Op::HpcSetPin => {
                 if self.state.hpc_kind == Some(HpcKind::Mobile) {
@@ -607,10 +779,16 @@ impl Device {
                 }
                 let pin = Self::str_field(body, "newPin")?;
                 check_pin(pin)?;
-                let r = self.card(Kind::Hpc, &apdu::build(0, 0x24, 1, 0x10, pin.as_bytes(), None))?;
+                let r = self.card(
+                    Kind::Hpc,
+                    &apdu::build(0, 0x24, 1, 0x10, pin.as_bytes(), None),
+                )?;
                 match sw_of(&r) {
                     0x9000 => Ok(json!({})),
-                    sw => Err(Fail::new(S::HpcPinFailed, format!("card refused the new PIN ({sw:04X})"))),
+                    sw => Err(Fail::new(
+                        S::HpcPinFailed,
+                        format!("card refused the new PIN ({sw:04X})"),
+                    )),
                 }
             }
             Op::HpcResetPin => {
@@ -620,20 +798,38 @@ impl Device {
                     return Err(Fail::new(S::ParamFormat2, "PUK must be 8 digits"));
                 }
                 check_pin(pin)?;
-                let r = self.card(Kind::Hpc, &apdu::build(0, 0x2C, 0, 0x10, format!("{puk}{pin}").as_bytes(), None))?;
+                let r = self.card(
+                    Kind::Hpc,
+                    &apdu::build(0, 0x2C, 0, 0x10, format!("{puk}{pin}").as_bytes(), None),
+                )?;
                 match sw_of(&r) {
                     0x9000 => Ok(json!({})),
                     0x6983 => Err(Fail::new(S::HpcPinFailed, "PUK blocked")),
-                    sw if sw & 0xFFF0 == 0x63C0 => Err(Fail::new(S::HpcPinFailed, format!("wrong PUK, {} tries left", sw & 0xF))),
-                    sw => Err(Fail::new(S::HpcPinFailed, format!("card answered {sw:04X}"))),
+                    sw if sw & 0xFFF0 == 0x63C0 => Err(Fail::new(
+                        S::HpcPinFailed,
+                        format!("wrong PUK, {} tries left", sw & 0xF),
+                    )),
+                    sw => Err(Fail::new(
+                        S::HpcPinFailed,
+                        format!("card answered {sw:04X}"),
+                    )),
                 }
             }
             Op::HcVirtualVerify => self.hc_virtual_verify(body).await,
             Op::HcVirtualReadBasic => {
                 let token = Self::str_field(body, "token")?.to_string();
                 self.check_token_format(&token)?;
-                let path = if self.m(Mutant::ReadBasicConsumesToken) { "/api/v1/VirtualCard/Verify" } else { "/api/v1/VirtualCard/Inspect" };
-                self.dc.call(path, json!({ "samSession": self.sam_session()?, "token": token })).await?;
+                let path = if self.m(Mutant::ReadBasicConsumesToken) {
+                    "/api/v1/VirtualCard/Verify"
+                } else {
+                    "/api/v1/VirtualCard/Inspect"
+                };
+                self.dc
+                    .call(
+                        path,
+                        json!({ "samSession": self.sam_session()?, "token": token }),
+                    )
+                    .await?;
                 let v = self.decrypt_token(&token).await?;
                 Ok(Self::basic_fields(&v))
             }
@@ -644,12 +840,24 @@ impl Device {
             Op::HcBasic => self.hc_basic(),
             Op::HcSignature => self.hc_signature(body, false).await,
             Op::HpcHcSignature => self.hc_signature(body, true).await,
-            Op::HcPinStatus | Op::HcPinVerify | Op::HcPinSet | Op::HcPinClear => self.hc_pin(op, body),
+            Op::HcPinStatus | Op::HcPinVerify | Op::HcPinSet | Op::HcPinClear => {
+                self.hc_pin(op, body)
+            }
             Op::HcTransferExport => {
-                let Some(v) = self.virtual_hc.clone().filter(|_| self.state.hc_kind == Some(HcKind::Virtual)) else {
+                let Some(v) = self
+                    .virtual_hc
+                    .clone()
+                    .filter(|_| self.state.hc_kind == Some(HcKind::Virtual))
+                else {
                     return Err(Fail::code(S::VirtualHcOnly));
                 };
-                let r = self.dc.call("/api/v1/VirtualCard/Transfer/Export", json!({ "samSession": self.sam_session()?, "cardId": v.card_id })).await?;
+                let r = self
+                    .dc
+                    .call(
+                        "/api/v1/VirtualCard/Transfer/Export",
+                        json!({ "samSession": self.sam_session()?, "cardId": v.card_id }),
+                    )
+                    .await?;
                 if !self.m(Mutant::ExportKeepsHc) {
                     self.virtual_hc = None;
                 }
@@ -659,22 +867,47 @@ impl Device {
                 let code = Self::str_field(body, "transferCode")?;
                 let r = self.dc.call("/api/v1/VirtualCard/Transfer/Import", json!({ "samSession": self.sam_session()?, "transferCode": code, "deviceId": self.device_id })).await;
                 let v = match r {
-                    Err(f) if f.code == S::TransferOtherHospital && self.m(Mutant::SkipTransferHospitalCheck) => return Ok(json!({})),
+                    Err(f)
+                        if f.code == S::TransferOtherHospital
+                            && self.m(Mutant::SkipTransferHospitalCheck) =>
+                    {
+                        return Ok(json!({}))
+                    }
                     r => r?,
                 };
-                self.virtual_hc = Some(VirtualHc { fields: Self::basic_fields(&v), card_id: v["cardId"].as_str().unwrap_or_default().into(), id_no: v["idNo"].as_str().unwrap_or_default().into(), serial: 0 });
+                self.virtual_hc = Some(VirtualHc {
+                    fields: Self::basic_fields(&v),
+                    card_id: v["cardId"].as_str().unwrap_or_default().into(),
+                    id_no: v["idNo"].as_str().unwrap_or_default().into(),
+                    serial: 0,
+                });
                 Ok(Self::basic_fields(&v))
             }
             Op::HcMarkerUpdate => {
                 if self.state.hc_kind == Some(HcKind::Virtual) {
-                    return if self.m(Mutant::MarkerOnVirtual) { Ok(json!({})) } else { Err(Fail::code(S::PhysicalHcOnly)) };
+                    return if self.m(Mutant::MarkerOnVirtual) {
+                        Ok(json!({}))
+                    } else {
+                        Err(Fail::code(S::PhysicalHcOnly))
+                    };
                 }
                 let hc_id = self.hc_id()?;
-                let v = self.dc.call("/api/v1/Hc/Marker", json!({ "samSession": self.sam_session()?, "hcId": hc_id })).await?;
-                let marker = B64.decode(v["marker"].as_str().unwrap_or_default()).map_err(|_| Fail::code(S::DcUndefined))?;
+                let v = self
+                    .dc
+                    .call(
+                        "/api/v1/Hc/Marker",
+                        json!({ "samSession": self.sam_session()?, "hcId": hc_id }),
+                    )
+                    .await?;
+                let marker = B64
+                    .decode(v["marker"].as_str().unwrap_or_default())
+                    .map_err(|_| Fail::code(S::DcUndefined))?;
                 let r = self.card(Kind::Hc, &apdu::build(0, 0xD6, 0, 0, &marker, None))?;
                 if sw_of(&r) != 0x9000 {
-                    return Err(Fail::new(S::ReaderOperation, format!("marker write answered {:04X}", sw_of(&r))));
+                    return Err(Fail::new(
+                        S::ReaderOperation,
+                        format!("marker write answered {:04X}", sw_of(&r)),
+                    ));
                 }
                 Ok(json!({ "marker": String::from_utf8_lossy(&marker) }))
             }
@@ -684,24 +917,50 @@ impl Device {
 
     async fn initial(&mut self, device: Option<&str>) -> OpResult {
         self.refresh();
-        let cloud = |s: &Self, id: &str| s.store.cloud_sams.iter().find(|c| c.sam_id == id).cloned();
-        let sam_readers: Vec<String> = self.bound.iter().filter(|(_, b)| b.kind == Kind::Sam).map(|(n, _)| n.clone()).collect();
+        let cloud =
+            |s: &Self, id: &str| s.store.cloud_sams.iter().find(|c| c.sam_id == id).cloned();
+        let sam_readers: Vec<String> = self
+            .bound
+            .iter()
+            .filter(|(_, b)| b.kind == Kind::Sam)
+            .map(|(n, _)| n.clone())
+            .collect();
         let pick = match device {
             Some(d) => {
                 if let Some(c) = cloud(self, d) {
                     SamUse::Cloud(c)
                 } else if sam_readers.iter().any(|r| r == d) {
-                    SamUse::Physical { reader: d.to_string() }
+                    SamUse::Physical {
+                        reader: d.to_string(),
+                    }
                 } else {
                     return Err(Fail::new(S::NoDevice, format!("no device named {d:?}")));
                 }
             }
             None => {
                 let last = self.store.settings.last_device.clone();
-                let from_last = last.as_deref().and_then(|l| cloud(self, l).map(SamUse::Cloud).or_else(|| sam_readers.iter().find(|r| *r == l).map(|r| SamUse::Physical { reader: r.clone() })));
-                match from_last.or_else(|| self.store.cloud_sams.first().cloned().map(SamUse::Cloud)).or_else(|| sam_readers.first().map(|r| SamUse::Physical { reader: r.clone() })) {
+                let from_last = last.as_deref().and_then(|l| {
+                    cloud(self, l).map(SamUse::Cloud).or_else(|| {
+                        sam_readers
+                            .iter()
+                            .find(|r| *r == l)
+                            .map(|r| SamUse::Physical { reader: r.clone() })
+                    })
+                });
+                match from_last
+                    .or_else(|| self.store.cloud_sams.first().cloned().map(SamUse::Cloud))
+                    .or_else(|| {
+                        sam_readers
+                            .first()
+                            .map(|r| SamUse::Physical { reader: r.clone() })
+                    }) {
                     Some(p) => p,
-                    None => return Err(Fail::new(S::NoDevice, "no cloud SAM imported and no SAM in any reader")),
+                    None => {
+                        return Err(Fail::new(
+                            S::NoDevice,
+                            "no cloud SAM imported and no SAM in any reader",
+                        ))
+                    }
                 }
             }
         };
@@ -710,18 +969,30 @@ impl Device {
                 let reader = reader.clone();
                 let r = self.xfer(&reader, &apdu::build(0, 0xA4, 4, 0, AID_SAM, None))?;
                 if sw_of(&r) != 0x9000 {
-                    return Err(Fail::new(S::SelectAppletFailed, "SAM application not found"));
+                    return Err(Fail::new(
+                        S::SelectAppletFailed,
+                        "SAM application not found",
+                    ));
                 }
                 let r = self.xfer(&reader, &[0, 0xCA, 0x14, 0, 0])?;
                 let d = data_of(&r);
                 if d.len() != 22 {
                     return Err(Fail::new(S::SamMode1, "SAM info unreadable"));
                 }
-                self.sam_info = SamInfo { sam_id: String::from_utf8_lossy(&d[..12]).into(), hospital_id: String::from_utf8_lossy(&d[12..]).into(), ..SamInfo::default() };
+                self.sam_info = SamInfo {
+                    sam_id: String::from_utf8_lossy(&d[..12]).into(),
+                    hospital_id: String::from_utf8_lossy(&d[12..]).into(),
+                    ..SamInfo::default()
+                };
                 self.store.settings.last_device = Some(reader);
             }
             SamUse::Cloud(c) => {
-                self.sam_info = SamInfo { sam_id: c.sam_id.clone(), hospital_id: c.hospital_id.clone(), name: c.hospital_name.clone(), short_name: c.hospital_short_name.clone() };
+                self.sam_info = SamInfo {
+                    sam_id: c.sam_id.clone(),
+                    hospital_id: c.hospital_id.clone(),
+                    name: c.hospital_name.clone(),
+                    short_name: c.hospital_short_name.clone(),
+                };
                 self.store.settings.last_device = Some(c.sam_id.clone());
             }
         }
@@ -743,21 +1014,42 @@ impl Device {
         if !self.m(Mutant::PinFormatUnchecked) {
             check_pin(pin)?;
         }
-        let r = self.card(Kind::Hpc, &apdu::build(0, 0x20, 0, 0x10, pin.as_bytes(), None))?;
+        let r = self.card(
+            Kind::Hpc,
+            &apdu::build(0, 0x20, 0, 0x10, pin.as_bytes(), None),
+        )?;
         match sw_of(&r) {
             0x9000 => {}
-            0x6983 => return Err(Fail::new(S::HpcPinFailed, "PIN blocked after 3 wrong tries; reset it with the PUK")),
+            0x6983 => {
+                return Err(Fail::new(
+                    S::HpcPinFailed,
+                    "PIN blocked after 3 wrong tries; reset it with the PUK",
+                ))
+            }
             sw if sw & 0xFFF0 == 0x63C0 => {
                 if self.m(Mutant::PinFailureAsSuccess) {
                     return Ok(json!({}));
                 }
-                return Err(Fail::new(S::HpcPinFailed, format!("wrong PIN, {} tries left", sw & 0xF)));
+                return Err(Fail::new(
+                    S::HpcPinFailed,
+                    format!("wrong PIN, {} tries left", sw & 0xF),
+                ));
             }
-            sw => return Err(Fail::new(S::HpcPinFailed, format!("card answered {sw:04X}"))),
+            sw => {
+                return Err(Fail::new(
+                    S::HpcPinFailed,
+                    format!("card answered {sw:04X}"),
+                ))
+            }
         }
         if !self.m(Mutant::NoCertCheck) {
             let cert = self.read_hpc_cert()?;
-            self.dc.call("/api/v1/Hca/CertStatus", json!({ "samSession": self.sam_session()?, "certificate": b64(&cert) })).await?;
+            self.dc
+                .call(
+                    "/api/v1/Hca/CertStatus",
+                    json!({ "samSession": self.sam_session()?, "certificate": b64(&cert) }),
+                )
+                .await?;
         }
         Ok(json!({}))
     }
@@ -786,22 +1078,52 @@ impl Device {
 
     async fn hpc_sign(&mut self, data: &[u8]) -> Result<Vec<u8>, Fail> {
         if self.state.hpc_kind == Some(HpcKind::Mobile) {
-            let s = self.hca_session.clone().ok_or_else(|| Fail::code(S::DcSession))?;
-            let v = self.dc.call("/api/v1/MobileHca/Sign", json!({ "hcaSession": s, "data": b64(data) })).await.map_err(|f| if f.code == S::DcConnection { Fail::new(S::HcaSignatureTimeout, f.message) } else { f })?;
-            return B64.decode(v["signature"].as_str().unwrap_or_default()).map_err(|_| Fail::code(S::HcaSignatureInvalid));
+            let s = self
+                .hca_session
+                .clone()
+                .ok_or_else(|| Fail::code(S::DcSession))?;
+            let v = self
+                .dc
+                .call(
+                    "/api/v1/MobileHca/Sign",
+                    json!({ "hcaSession": s, "data": b64(data) }),
+                )
+                .await
+                .map_err(|f| {
+                    if f.code == S::DcConnection {
+                        Fail::new(S::HcaSignatureTimeout, f.message)
+                    } else {
+                        f
+                    }
+                })?;
+            return B64
+                .decode(v["signature"].as_str().unwrap_or_default())
+                .map_err(|_| Fail::code(S::HcaSignatureInvalid));
         }
-        let r = self.card(Kind::Hpc, &apdu::build_extended(0, 0x2A, 0x9E, 0x9A, data, Some(0)))?;
+        let r = self.card(
+            Kind::Hpc,
+            &apdu::build_extended(0, 0x2A, 0x9E, 0x9A, data, Some(0)),
+        )?;
         match sw_of(&r) {
             0x9000 if data_of(&r).len() == 256 => Ok(data_of(&r).to_vec()),
             0x6982 => Err(Fail::code(S::HpcMode3)),
-            sw => Err(Fail::new(S::HcaSignatureInvalid, format!("HPC signature failed ({sw:04X})"))),
+            sw => Err(Fail::new(
+                S::HcaSignatureInvalid,
+                format!("HPC signature failed ({sw:04X})"),
+            )),
         }
     }
 
     async fn hc_virtual_verify(&mut self, body: &Value) -> OpResult {
         let token = Self::str_field(body, "token")?.to_string();
         self.check_token_format(&token)?;
-        let r = self.dc.call("/api/v1/VirtualCard/Verify", json!({ "samSession": self.sam_session()?, "token": token })).await;
+        let r = self
+            .dc
+            .call(
+                "/api/v1/VirtualCard/Verify",
+                json!({ "samSession": self.sam_session()?, "token": token }),
+            )
+            .await;
         match r {
             Ok(_) => {}
             Err(f) if f.code == S::TokenTimedOut && self.m(Mutant::AcceptStaleToken) => {}
@@ -814,21 +1136,38 @@ impl Device {
         if !self.m(Mutant::MixTestProduction) && card_id.starts_with('9') != self.is_test_sam() {
             return Err(Fail::code(S::TestProductionMixed));
         }
-        self.virtual_hc = Some(VirtualHc { fields: Self::basic_fields(&v), id_no: v["idNo"].as_str().unwrap_or_default().into(), card_id, serial: v["serial"].as_u64().unwrap_or(0) });
+        self.virtual_hc = Some(VirtualHc {
+            fields: Self::basic_fields(&v),
+            id_no: v["idNo"].as_str().unwrap_or_default().into(),
+            card_id,
+            serial: v["serial"].as_u64().unwrap_or(0),
+        });
         Ok(Self::basic_fields(&v))
     }
 
     fn hc_id(&self) -> Result<String, Fail> {
         if self.state.hc_kind == Some(HcKind::Virtual) {
-            return self.virtual_hc.as_ref().map(|v| v.card_id.clone()).ok_or_else(|| Fail::code(S::NoCard));
+            return self
+                .virtual_hc
+                .as_ref()
+                .map(|v| v.card_id.clone())
+                .ok_or_else(|| Fail::code(S::NoCard));
         }
-        let r = self.reader_of(Kind::Hc).ok_or_else(|| Fail::code(S::NoCard))?;
-        self.bound.get(&r).and_then(|b| b.id.clone()).ok_or_else(|| Fail::code(S::HcMode2))
+        let r = self
+            .reader_of(Kind::Hc)
+            .ok_or_else(|| Fail::code(S::NoCard))?;
+        self.bound
+            .get(&r)
+            .and_then(|b| b.id.clone())
+            .ok_or_else(|| Fail::code(S::HcMode2))
     }
 
     fn hc_basic(&mut self) -> OpResult {
         if self.state.hc_kind == Some(HcKind::Virtual) {
-            let v = self.virtual_hc.clone().ok_or_else(|| Fail::code(S::NoCard))?;
+            let v = self
+                .virtual_hc
+                .clone()
+                .ok_or_else(|| Fail::code(S::NoCard))?;
             let mut f = v.fields;
             if self.m(Mutant::VirtualHasIssueDate) {
                 f["dateIssue"] = json!("1080101");
@@ -837,9 +1176,15 @@ impl Device {
         }
         let r = self.card(Kind::Hc, apdu::GET_BASIC)?;
         let b = BasicData::decode(data_of(&r)).map_err(|e| Fail::new(S::HcMode2, e.to_string()))?;
-        let name = if self.m(Mutant::BasicNameTruncated) { b.name.chars().take(1).collect() } else { b.name.clone() };
-        Ok(json!({ "cardId": b.card_no.as_str(), "idNo": b.id_no.as_str(), "name": name, "birthday": b.birthday.to_string(),
-                   "sex": b.sex.code().to_string(), "dateIssue": b.issue_date.map(|d| d.to_string()) }))
+        let name = if self.m(Mutant::BasicNameTruncated) {
+            b.name.chars().take(1).collect()
+        } else {
+            b.name.clone()
+        };
+        Ok(
+            json!({ "cardId": b.card_no.as_str(), "idNo": b.id_no.as_str(), "name": name, "birthday": b.birthday.to_string(),
+                   "sex": b.sex.code().to_string(), "dateIssue": b.issue_date.map(|d| d.to_string()) }),
+        )
     }
 
     async fn hc_signature(&mut self, body: &Value, three: bool) -> OpResult {
@@ -848,17 +1193,30 @@ impl Device {
         let cr = self.random8();
         let hc_id = self.hc_id()?;
         let (hc_part, hc_id_no) = if self.state.hc_kind == Some(HcKind::Virtual) {
-            let v = self.virtual_hc.clone().ok_or_else(|| Fail::code(S::NoCard))?;
+            let v = self
+                .virtual_hc
+                .clone()
+                .ok_or_else(|| Fail::code(S::NoCard))?;
             (v.serial.to_be_bytes().to_vec(), v.id_no)
         } else {
-            let r = self.card(Kind::Hc, &apdu::build(0, 0x88, 0, 1, &[&cr[..], t.as_bytes()].concat(), Some(0)))?;
+            let r = self.card(
+                Kind::Hc,
+                &apdu::build(0, 0x88, 0, 1, &[&cr[..], t.as_bytes()].concat(), Some(0)),
+            )?;
             match sw_of(&r) {
                 0x9000 => {}
                 0x6982 => return Err(Fail::code(S::HcPinNotVerified)),
-                sw => return Err(Fail::new(if three { S::HcMode3 } else { S::HcMode2 }, format!("HC signature failed ({sw:04X})"))),
+                sw => {
+                    return Err(Fail::new(
+                        if three { S::HcMode3 } else { S::HcMode2 },
+                        format!("HC signature failed ({sw:04X})"),
+                    ))
+                }
             }
             let basic = self.card(Kind::Hc, apdu::GET_BASIC)?;
-            let id_no = BasicData::decode(data_of(&basic)).map(|b| b.id_no.to_string()).unwrap_or_default();
+            let id_no = BasicData::decode(data_of(&basic))
+                .map(|b| b.id_no.to_string())
+                .unwrap_or_default();
             (data_of(&r).to_vec(), id_no)
         };
         let data = [&hc_part[..], &cr[..], t.as_bytes(), hc_id.as_bytes()].concat();
@@ -867,7 +1225,13 @@ impl Device {
         if three {
             let i = self.hpc_info.clone().unwrap_or_default();
             let data = [&data[..], i.card_id.as_bytes()].concat();
-            let sig = self.hpc_sign(&data).await.map_err(|f| if f.code == S::HpcMode3 { f } else { Fail::new(S::HcMode3, f.message) })?;
+            let sig = self.hpc_sign(&data).await.map_err(|f| {
+                if f.code == S::HpcMode3 {
+                    f
+                } else {
+                    Fail::new(S::HcMode3, f.message)
+                }
+            })?;
             v["signature"] = json!(b64(&sig));
             v["hpcId"] = json!(i.card_id);
             v["hpcIdNo"] = json!(i.id_no);
@@ -879,7 +1243,11 @@ impl Device {
 
     fn hc_pin(&mut self, op: Op, body: &Value) -> OpResult {
         if self.state.hc_kind == Some(HcKind::Virtual) {
-            return if self.m(Mutant::VirtualPinAllowed) { Ok(json!({})) } else { Err(Fail::code(S::VirtualNoPin)) };
+            return if self.m(Mutant::VirtualPinAllowed) {
+                Ok(json!({}))
+            } else {
+                Err(Fail::code(S::VirtualNoPin))
+            };
         }
         let st = self.card(Kind::Hc, &[0, 0xCA, 0x16, 0, 0])?;
         let (status, tries) = match data_of(&st) {
@@ -888,7 +1256,9 @@ impl Device {
         };
         let (set, verified, blocked) = (status != 0, status == 2, status == 3);
         match op {
-            Op::HcPinStatus => Ok(json!({ "pinSet": set, "pinVerified": verified, "pinBlocked": blocked, "triesLeft": tries })),
+            Op::HcPinStatus => Ok(
+                json!({ "pinSet": set, "pinVerified": verified, "pinBlocked": blocked, "triesLeft": tries }),
+            ),
             Op::HcPinVerify => {
                 let pin = Self::str_field(body, "pin")?;
                 check_pin(pin)?;
@@ -902,7 +1272,10 @@ impl Device {
                 match sw_of(&r) {
                     0x9000 => Ok(json!({})),
                     0x6983 => Err(Fail::new(S::HcPinFailed, "HC PIN blocked")),
-                    sw => Err(Fail::new(S::HcPinFailed, format!("wrong HC PIN, {} tries left", sw & 0xF))),
+                    sw => Err(Fail::new(
+                        S::HcPinFailed,
+                        format!("wrong HC PIN, {} tries left", sw & 0xF),
+                    )),
                 }
             }
             Op::HcPinSet => {
@@ -914,7 +1287,10 @@ impl Device {
                 let r = self.card(Kind::Hc, &apdu::build(0, 0x24, 0, 1, pin.as_bytes(), None))?;
                 match sw_of(&r) {
                     0x9000 => Ok(json!({})),
-                    sw => Err(Fail::new(S::HcPinFailed, format!("card refused the PIN ({sw:04X})"))),
+                    sw => Err(Fail::new(
+                        S::HcPinFailed,
+                        format!("card refused the PIN ({sw:04X})"),
+                    )),
                 }
             }
             _ => {
@@ -926,7 +1302,10 @@ impl Device {
                 }
                 let r = self.card(Kind::Hc, &[0, 0x26, 0, 1])?;
                 if sw_of(&r) != 0x9000 {
-                    return Err(Fail::new(S::HcPinDisableFailed, format!("card answered {:04X}", sw_of(&r))));
+                    return Err(Fail::new(
+                        S::HcPinDisableFailed,
+                        format!("card answered {:04X}", sw_of(&r)),
+                    ));
                 }
                 Ok(json!({}))
             }
@@ -941,7 +1320,9 @@ impl Device {
         let s = self.state;
         let kind = |k: Option<String>| k.map_or(Value::Null, Value::String);
         let pin = if s.hc_kind == Some(HcKind::Physical) {
-            self.card(Kind::Hc, &[0, 0xCA, 0x16, 0, 0]).ok().map(|r| data_of(&r).first().copied().unwrap_or(0))
+            self.card(Kind::Hc, &[0, 0xCA, 0x16, 0, 0])
+                .ok()
+                .map(|r| data_of(&r).first().copied().unwrap_or(0))
         } else {
             None
         };
@@ -965,7 +1346,10 @@ impl Device {
     /// `PcscReaderReader/SetDefault`.
     pub fn set_default_reader(&mut self, name: &str) -> OpResult {
         if !self.m(Mutant::DefaultReaderUnchecked) && !self.readers()?.iter().any(|r| r == name) {
-            return Err(Fail::new(S::ReaderNameNotFound, format!("no PC/SC reader named {name:?}")));
+            return Err(Fail::new(
+                S::ReaderNameNotFound,
+                format!("no PC/SC reader named {name:?}"),
+            ));
         }
         self.store.settings.default_reader = Some(name.to_string());
         self.store.save().map_err(|e| Fail::new(S::PcscOther, e))?;
@@ -976,7 +1360,10 @@ impl Device {
     pub fn get_default_reader(&self) -> OpResult {
         match &self.store.settings.default_reader {
             None => Err(Fail::code(S::NoReaderInUse)),
-            Some(d) if !self.readers()?.contains(d) => Err(Fail::new(S::NoDefaultReader, format!("default reader {d:?} is not connected"))),
+            Some(d) if !self.readers()?.contains(d) => Err(Fail::new(
+                S::NoDefaultReader,
+                format!("default reader {d:?} is not connected"),
+            )),
             Some(d) => Ok(json!({ "readerName": d })),
         }
     }
@@ -984,10 +1371,17 @@ impl Device {
     /// `PcscReaderReader/AutoDetect`: the first reader holding an HC or HPC.
     pub fn autodetect_reader(&mut self) -> OpResult {
         self.refresh();
-        let found = self.bound.iter().find(|(_, b)| matches!(b.kind, Kind::Hc | Kind::Hpc)).map(|(n, _)| n.clone());
+        let found = self
+            .bound
+            .iter()
+            .find(|(_, b)| matches!(b.kind, Kind::Hc | Kind::Hpc))
+            .map(|(n, _)| n.clone());
         match found {
             Some(n) => self.set_default_reader(&n),
-            None => Err(Fail::new(S::AutodetectFailed, "no reader holds an HC or HPC")),
+            None => Err(Fail::new(
+                S::AutodetectFailed,
+                "no reader holds an HC or HPC",
+            )),
         }
     }
 
@@ -1004,21 +1398,46 @@ impl Device {
         let content = Self::str_field(body, "content")?;
         let bad = |why: &str| Fail::new(S::CloudSamFileFormat, why.to_string());
         let stem = name.strip_suffix(".SAM");
-        let name_ok = stem.is_some_and(|s| s.len() == 22 && s[..10].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && s[10..].bytes().all(|b| b.is_ascii_digit()));
+        let name_ok = stem.is_some_and(|s| {
+            s.len() == 22
+                && s[..10]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && s[10..].bytes().all(|b| b.is_ascii_digit())
+        });
         if !name_ok && !self.m(Mutant::CloudSamNameUnchecked) {
             return Err(bad("file name must be hospitalId(10) + samId(12) + .SAM"));
         }
-        let (b, _mac) = content.trim().split_once('.').ok_or_else(|| bad("not a cloud SAM file"))?;
+        let (b, _mac) = content
+            .trim()
+            .split_once('.')
+            .ok_or_else(|| bad("not a cloud SAM file"))?;
         let json_bytes = B64.decode(b).map_err(|_| bad("not a cloud SAM file"))?;
-        let v: Value = serde_json::from_slice(&json_bytes).map_err(|_| bad("not a cloud SAM file"))?;
-        let f = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| bad(&format!("field {k} missing")));
-        let sam = CloudSam { sam_id: f("samId")?, hospital_id: f("hospitalId")?, hospital_name: f("hospitalName")?, hospital_short_name: f("hospitalShortName")?, secret: f("secret")? };
+        let v: Value =
+            serde_json::from_slice(&json_bytes).map_err(|_| bad("not a cloud SAM file"))?;
+        let f = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| bad(&format!("field {k} missing")))
+        };
+        let sam = CloudSam {
+            sam_id: f("samId")?,
+            hospital_id: f("hospitalId")?,
+            hospital_name: f("hospitalName")?,
+            hospital_short_name: f("hospitalShortName")?,
+            secret: f("secret")?,
+        };
         if name_ok && stem != Some(&format!("{}{}", sam.hospital_id, sam.sam_id)) {
-            return Err(bad("file name does not match the file's hospitalId and samId"));
+            return Err(bad(
+                "file name does not match the file's hospitalId and samId",
+            ));
         }
         self.store.cloud_sams.retain(|c| c.sam_id != sam.sam_id);
         self.store.cloud_sams.push(sam.clone());
-        self.store.save().map_err(|e| Fail::new(S::DcUndefined, e))?;
+        self.store
+            .save()
+            .map_err(|e| Fail::new(S::DcUndefined, e))?;
         Ok(json!({ "samId": sam.sam_id, "hospitalId": sam.hospital_id }))
     }
 
@@ -1038,9 +1457,14 @@ impl Device {
         let before = self.store.cloud_sams.len();
         self.store.cloud_sams.retain(|c| c.sam_id != sam_id);
         if before == self.store.cloud_sams.len() {
-            return Err(Fail::new(S::CloudSamNotFound, format!("no cloud SAM {sam_id}")));
+            return Err(Fail::new(
+                S::CloudSamNotFound,
+                format!("no cloud SAM {sam_id}"),
+            ));
         }
-        self.store.save().map_err(|e| Fail::new(S::DcUndefined, e))?;
+        self.store
+            .save()
+            .map_err(|e| Fail::new(S::DcUndefined, e))?;
         Ok(json!({}))
     }
 

@@ -14,11 +14,17 @@ pub struct Fail {
 impl Fail {
     /// Builds a failure.
     pub fn new(code: StatusCode, message: impl Into<String>) -> Fail {
-        Fail { code, message: message.into() }
+        Fail {
+            code,
+            message: message.into(),
+        }
     }
     /// A failure with the code's own English message.
     pub fn code(code: StatusCode) -> Fail {
-        Fail { code, message: code.en().to_string() }
+        Fail {
+            code,
+            message: code.en().to_string(),
+        }
     }
 }
 

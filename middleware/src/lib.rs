@@ -81,21 +81,42 @@ impl Running {
 fn tls_acceptor() -> Result<tokio_rustls::TlsAcceptor, String> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
-    let mut p = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).map_err(|e| e.to_string())?;
-    p.distinguished_name.push(rcgen::DnType::CommonName, "nhi-middleware (localhost)");
+    let mut p =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .map_err(|e| e.to_string())?;
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, "nhi-middleware (localhost)");
     let cert = p.self_signed(&key).map_err(|e| e.to_string())?;
     let certs = vec![cert.der().clone()];
-    let pk = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| e.to_string())?;
-    let cfg = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(certs, pk).map_err(|e| e.to_string())?;
+    let pk = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der())
+        .map_err(|e| e.to_string())?;
+    let cfg = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, pk)
+        .map_err(|e| e.to_string())?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
 }
 
 /// Starts the Web API on `cfg.listen` with cards reached through `transport`.
-pub async fn start(cfg: Config, transport: Arc<dyn transport::Transport>) -> Result<Running, String> {
-    let dc = dc_client::DcClient::new(&cfg.dc_url, cfg.dc_ca_pem.as_deref(), cfg.dc_timeout, cfg.mutants.clone())?;
+pub async fn start(
+    cfg: Config,
+    transport: Arc<dyn transport::Transport>,
+) -> Result<Running, String> {
+    let dc = dc_client::DcClient::new(
+        &cfg.dc_url,
+        cfg.dc_ca_pem.as_deref(),
+        cfg.dc_timeout,
+        cfg.mutants.clone(),
+    )?;
     let store = settings::Store::load(cfg.state_dir.clone(), cfg.key_context.clone());
     let cors_hosts = Arc::new(store.settings.cors_hosts.clone());
-    let device = device::Device::new(transport, dc, store, cfg.mutants.clone(), cfg.device_id.clone());
+    let device = device::Device::new(
+        transport,
+        dc,
+        store,
+        cfg.mutants.clone(),
+        cfg.device_id.clone(),
+    );
     let state = api::AppState {
         device: Arc::new(tokio::sync::Mutex::new(device)),
         log: Arc::new(Mutex::new(Default::default())),
@@ -103,7 +124,9 @@ pub async fn start(cfg: Config, transport: Arc<dyn transport::Transport>) -> Res
         mutants: cfg.mutants.clone(),
     };
     let app = api::router(state);
-    let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| format!("listen {}: {e}", cfg.listen))?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| format!("listen {}: {e}", cfg.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let url = format!("{}://{}", if cfg.tls { "https" } else { "http" }, addr);
     let task = if cfg.tls {
@@ -111,13 +134,17 @@ pub async fn start(cfg: Config, transport: Arc<dyn transport::Transport>) -> Res
         tokio::spawn(async move {
             use hyper_util::rt::{TokioExecutor, TokioIo};
             loop {
-                let Ok((s, _)) = listener.accept().await else { continue };
+                let Ok((s, _)) = listener.accept().await else {
+                    continue;
+                };
                 let _ = s.set_nodelay(true);
                 let acc = acc.clone();
                 let svc = hyper_util::service::TowerToHyperService::new(app.clone());
                 tokio::spawn(async move {
                     if let Ok(t) = acc.accept(s).await {
-                        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(t), svc).await;
+                        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                            .serve_connection(TokioIo::new(t), svc)
+                            .await;
                     }
                 });
             }

@@ -74,7 +74,10 @@ impl Mutants {
         }
         let mut s = HashSet::new();
         for n in names {
-            s.insert(Mutant::from_name(n).ok_or_else(|| format!("unknown mutant {n:?} (see --list-mutants)"))?);
+            s.insert(
+                Mutant::from_name(n)
+                    .ok_or_else(|| format!("unknown mutant {n:?} (see --list-mutants)"))?,
+            );
         }
         Ok(Mutants(Arc::new(s)))
     }

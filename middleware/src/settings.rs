@@ -42,21 +42,33 @@ impl KeyContext {
             .or_else(|_| std::fs::read_to_string("/var/lib/dbus/machine-id"))
             .unwrap_or_else(|_| "no-machine-id".into());
         let user = format!("{}:{}", std::env::var("USER").unwrap_or_default(), uid());
-        KeyContext { machine: machine.trim().to_string(), user }
+        KeyContext {
+            machine: machine.trim().to_string(),
+            user,
+        }
     }
 
     fn key(&self) -> Result<LessSafeKey, String> {
-        let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b"nhi-middleware cloud SAM store v1");
+        let k = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            b"nhi-middleware cloud SAM store v1",
+        );
         let tag = aws_lc_rs::hmac::sign(&k, format!("{}\n{}", self.machine, self.user).as_bytes());
-        UnboundKey::new(&AES_256_GCM, tag.as_ref()).map(LessSafeKey::new).map_err(|e| e.to_string())
+        UnboundKey::new(&AES_256_GCM, tag.as_ref())
+            .map(LessSafeKey::new)
+            .map_err(|e| e.to_string())
     }
 
     /// Encrypts the cloud SAM list.
     pub fn seal(&self, sams: &[CloudSam]) -> Result<String, String> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(|e| e.to_string())?;
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|e| e.to_string())?;
         let mut buf = serde_json::to_vec(sams).map_err(|e| e.to_string())?;
-        self.key()?.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf).map_err(|e| e.to_string())?;
+        self.key()?
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf)
+            .map_err(|e| e.to_string())?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
         Ok(B64.encode(out))
@@ -83,7 +95,11 @@ fn uid() -> u32 {
     // The owner of /proc/self is the running user.
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -134,12 +150,22 @@ impl Store {
             },
             None => (Vec::new(), None),
         };
-        Store { path, ctx, settings, cloud_sams, store_error }
+        Store {
+            path,
+            ctx,
+            settings,
+            cloud_sams,
+            store_error,
+        }
     }
 
     /// Writes the settings (atomically: temp file + rename, mode 0600).
     pub fn save(&mut self) -> Result<(), String> {
-        self.settings.cloud_sams_sealed = if self.cloud_sams.is_empty() { None } else { Some(self.ctx.seal(&self.cloud_sams)?) };
+        self.settings.cloud_sams_sealed = if self.cloud_sams.is_empty() {
+            None
+        } else {
+            Some(self.ctx.seal(&self.cloud_sams)?)
+        };
         let Some(p) = &self.path else { return Ok(()) };
         if let Some(d) = p.parent() {
             std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
@@ -161,17 +187,32 @@ mod tests {
     use super::*;
 
     fn sam() -> CloudSam {
-        CloudSam { sam_id: "901000000047".into(), hospital_id: "7777777777".into(), hospital_name: "測試機構".into(), hospital_short_name: "測試".into(), secret: "c2VjcmV0".into() }
+        CloudSam {
+            sam_id: "901000000047".into(),
+            hospital_id: "7777777777".into(),
+            hospital_name: "測試機構".into(),
+            hospital_short_name: "測試".into(),
+            secret: "c2VjcmV0".into(),
+        }
     }
 
     #[test]
     fn store_copied_to_another_user_or_machine_is_useless() {
-        let here = KeyContext { machine: "m1".into(), user: "alice:1000".into() };
+        let here = KeyContext {
+            machine: "m1".into(),
+            user: "alice:1000".into(),
+        };
         let sealed = here.seal(&[sam()]).unwrap();
         assert!(!sealed.contains("901000000047"));
         assert_eq!(here.open(&sealed).unwrap(), vec![sam()]);
-        let other_user = KeyContext { machine: "m1".into(), user: "bob:1001".into() };
-        let other_machine = KeyContext { machine: "m2".into(), user: "alice:1000".into() };
+        let other_user = KeyContext {
+            machine: "m1".into(),
+            user: "bob:1001".into(),
+        };
+        let other_machine = KeyContext {
+            machine: "m2".into(),
+            user: "alice:1000".into(),
+        };
         assert!(other_user.open(&sealed).is_err());
         assert!(other_machine.open(&sealed).is_err());
     }
@@ -179,7 +220,10 @@ mod tests {
     #[test]
     fn settings_persist_and_reload() {
         let dir = std::env::temp_dir().join(format!("nhi-mw-settings-{}", std::process::id()));
-        let ctx = KeyContext { machine: "m".into(), user: "u".into() };
+        let ctx = KeyContext {
+            machine: "m".into(),
+            user: "u".into(),
+        };
         let mut s = Store::load(Some(dir.clone()), ctx.clone());
         s.cloud_sams.push(sam());
         s.settings.cors_hosts.push("www.nhi.gov.tw".into());
@@ -188,7 +232,13 @@ mod tests {
         assert!(!raw.contains("c2VjcmV0"), "secret never in clear");
         let back = Store::load(Some(dir.clone()), ctx);
         assert_eq!(back.cloud_sams, vec![sam()]);
-        let elsewhere = Store::load(Some(dir.clone()), KeyContext { machine: "x".into(), user: "u".into() });
+        let elsewhere = Store::load(
+            Some(dir.clone()),
+            KeyContext {
+                machine: "x".into(),
+                user: "u".into(),
+            },
+        );
         assert!(elsewhere.cloud_sams.is_empty() && elsewhere.store_error.is_some());
         std::fs::remove_dir_all(dir).ok();
     }

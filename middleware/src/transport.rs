@@ -67,9 +67,15 @@ mod pcsc_impl {
     fn map(e: pcsc::Error) -> TransportError {
         match e {
             pcsc::Error::NoSmartcard => TransportError::NoCard,
-            pcsc::Error::RemovedCard | pcsc::Error::ResetCard | pcsc::Error::NotTransacted => TransportError::Removed,
-            pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable => TransportError::UnknownReader(e.to_string()),
-            pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::NoReadersAvailable => TransportError::NoService(e.to_string()),
+            pcsc::Error::RemovedCard | pcsc::Error::ResetCard | pcsc::Error::NotTransacted => {
+                TransportError::Removed
+            }
+            pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable => {
+                TransportError::UnknownReader(e.to_string())
+            }
+            pcsc::Error::NoService
+            | pcsc::Error::ServiceStopped
+            | pcsc::Error::NoReadersAvailable => TransportError::NoService(e.to_string()),
             other => TransportError::Other(other.to_string()),
         }
     }
@@ -83,14 +89,19 @@ mod pcsc_impl {
 
     impl std::fmt::Debug for PcscTransport {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("PcscTransport").field("only", &self.only).finish()
+            f.debug_struct("PcscTransport")
+                .field("only", &self.only)
+                .finish()
         }
     }
 
     impl PcscTransport {
         /// All readers, or only the named ones.
         pub fn new(only: Option<Vec<String>>) -> PcscTransport {
-            PcscTransport { ctx: Mutex::new(None), only }
+            PcscTransport {
+                ctx: Mutex::new(None),
+                only,
+            }
         }
 
         fn ctx(&self) -> Result<pcsc::Context, TransportError> {
@@ -104,6 +115,15 @@ mod pcsc_impl {
             *g = Some(c.clone());
             Ok(c)
         }
+    }
+
+    /// SCardStatus with caller buffers (pcsc-lite has no SCARD_AUTOALLOCATE, which the
+    /// crate's `*_owned` helpers use).
+    fn status_atr(card: &pcsc::Card) -> Result<Vec<u8>, pcsc::Error> {
+        let mut names = [0u8; 2048];
+        let mut atr = [0u8; pcsc::MAX_ATR_SIZE];
+        let s = card.status2(&mut names, &mut atr)?;
+        Ok(s.atr().to_vec())
     }
 
     struct PcscConnection {
@@ -124,7 +144,7 @@ mod pcsc_impl {
             Ok(r.to_vec())
         }
         fn alive(&mut self) -> bool {
-            self.card.status2_owned().is_ok()
+            status_atr(&self.card).is_ok()
         }
     }
 
@@ -139,7 +159,10 @@ mod pcsc_impl {
                     return Err(map(e));
                 }
             };
-            let names: Vec<String> = names.into_iter().map(|c| c.to_string_lossy().into_owned()).collect();
+            let names: Vec<String> = names
+                .into_iter()
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
             Ok(match &self.only {
                 Some(only) => names.into_iter().filter(|n| only.contains(n)).collect(),
                 None => names,
@@ -147,9 +170,12 @@ mod pcsc_impl {
         }
         fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
             let ctx = self.ctx()?;
-            let name = CString::new(reader).map_err(|_| TransportError::UnknownReader(reader.to_string()))?;
-            let card = ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).map_err(map)?;
-            let atr = card.get_attribute_owned(pcsc::Attribute::AtrString).map_err(map)?;
+            let name = CString::new(reader)
+                .map_err(|_| TransportError::UnknownReader(reader.to_string()))?;
+            let card = ctx
+                .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+                .map_err(map)?;
+            let atr = status_atr(&card).map_err(map)?;
             Ok(Box::new(PcscConnection { card, atr }))
         }
     }

@@ -41,7 +41,9 @@ fn reply(http: Http, code: StatusCode, reason: &str, extra: Value) -> Response {
 
 fn err(e: DcError) -> Response {
     let http = match e.code {
-        StatusCode::ParamFormat1 | StatusCode::ParamFormat2 | StatusCode::ParamFormat3 => Http::BAD_REQUEST,
+        StatusCode::ParamFormat1 | StatusCode::ParamFormat2 | StatusCode::ParamFormat3 => {
+            Http::BAD_REQUEST
+        }
         StatusCode::DcUnknownCommand => Http::NOT_FOUND,
         StatusCode::DcUndefined if e.reason.starts_with("database") => Http::INTERNAL_SERVER_ERROR,
         _ => Http::OK,
@@ -54,10 +56,12 @@ struct Body2(Value);
 
 impl Body2 {
     fn str(&self, k: &str) -> Result<&str, DcError> {
-        self.0
-            .get(k)
-            .and_then(Value::as_str)
-            .ok_or_else(|| DcError::new(StatusCode::ParamFormat1, format!("field {k:?} missing or not a string")))
+        self.0.get(k).and_then(Value::as_str).ok_or_else(|| {
+            DcError::new(
+                StatusCode::ParamFormat1,
+                format!("field {k:?} missing or not a string"),
+            )
+        })
     }
     fn auth(&self) -> Result<super::SamAuth, DcError> {
         serde_json::from_value(self.0.clone())
@@ -70,10 +74,12 @@ impl Body2 {
         self.0.get(k).and_then(Value::as_bool).unwrap_or(d)
     }
     fn i64(&self, k: &str) -> Result<i64, DcError> {
-        self.0
-            .get(k)
-            .and_then(Value::as_i64)
-            .ok_or_else(|| DcError::new(StatusCode::ParamFormat1, format!("field {k:?} missing or not an integer")))
+        self.0.get(k).and_then(Value::as_i64).ok_or_else(|| {
+            DcError::new(
+                StatusCode::ParamFormat1,
+                format!("field {k:?} missing or not an integer"),
+            )
+        })
     }
 }
 
@@ -85,23 +91,58 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
         for f in st.dc.faults_for(&path) {
             match f.kind.as_str() {
                 "latency" => tokio::time::sleep(Duration::from_millis(f.ms)).await,
-                "http5xx" => return reply(Http::SERVICE_UNAVAILABLE, StatusCode::DcHttp, "injected fault: HTTP 503", Value::Null),
-                "dropSession" => return reply(Http::OK, StatusCode::DcSession, "injected fault: session dropped", Value::Null),
+                "http5xx" => {
+                    return reply(
+                        Http::SERVICE_UNAVAILABLE,
+                        StatusCode::DcHttp,
+                        "injected fault: HTTP 503",
+                        Value::Null,
+                    )
+                }
+                "dropSession" => {
+                    return reply(
+                        Http::OK,
+                        StatusCode::DcSession,
+                        "injected fault: session dropped",
+                        Value::Null,
+                    )
+                }
                 _ => {}
             }
         }
     }
     let bytes = match to_bytes(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => return reply(Http::PAYLOAD_TOO_LARGE, StatusCode::ParamFormat2, "request body larger than 64 KiB", Value::Null),
+        Err(_) => {
+            return reply(
+                Http::PAYLOAD_TOO_LARGE,
+                StatusCode::ParamFormat2,
+                "request body larger than 64 KiB",
+                Value::Null,
+            )
+        }
     };
     let body = if bytes.is_empty() {
         Value::Object(Default::default())
     } else {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(v @ Value::Object(_)) => v,
-            Ok(_) => return reply(Http::BAD_REQUEST, StatusCode::ParamFormat1, "body must be a JSON object", Value::Null),
-            Err(e) => return reply(Http::BAD_REQUEST, StatusCode::ParamFormat1, &format!("malformed JSON: {e}"), Value::Null),
+            Ok(_) => {
+                return reply(
+                    Http::BAD_REQUEST,
+                    StatusCode::ParamFormat1,
+                    "body must be a JSON object",
+                    Value::Null,
+                )
+            }
+            Err(e) => {
+                return reply(
+                    Http::BAD_REQUEST,
+                    StatusCode::ParamFormat1,
+                    &format!("malformed JSON: {e}"),
+                    Value::Null,
+                )
+            }
         }
     };
     let st2 = st.clone();
@@ -110,7 +151,12 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
     match res {
         Ok(Ok(v)) => reply(Http::OK, StatusCode::Success, "OK", v),
         Ok(Err(e)) => err(e),
-        Err(_) => reply(Http::INTERNAL_SERVER_ERROR, StatusCode::DcUndefined, "internal error", Value::Null),
+        Err(_) => reply(
+            Http::INTERNAL_SERVER_ERROR,
+            StatusCode::DcUndefined,
+            "internal error",
+            Value::Null,
+        ),
     }
 }
 
@@ -118,10 +164,18 @@ fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value,
     let dc = &st.dc;
     match (method.as_str(), path) {
         (_, "/api/v1/Time") => dc.time(),
-        ("POST", "/api/v1/Sam/Challenge") => dc.sam_challenge(b.str("samId")?, b.str("hospitalId")?, b.bool_or("cloud", false)),
-        ("POST", "/api/v1/Sam/Verify") => dc.sam_verify(b.str("challengeId")?, b.str("samRandom")?, b.str("samMac")?),
+        ("POST", "/api/v1/Sam/Challenge") => dc.sam_challenge(
+            b.str("samId")?,
+            b.str("hospitalId")?,
+            b.bool_or("cloud", false),
+        ),
+        ("POST", "/api/v1/Sam/Verify") => {
+            dc.sam_verify(b.str("challengeId")?, b.str("samRandom")?, b.str("samMac")?)
+        }
         ("POST", "/api/v1/CloudSam/Sign") => dc.cloud_sign(b.str("samSession")?, b.str("data")?),
-        ("POST", "/api/v1/CloudSam/Decrypt") => dc.cloud_decrypt(b.str("samSession")?, b.str("token")?),
+        ("POST", "/api/v1/CloudSam/Decrypt") => {
+            dc.cloud_decrypt(b.str("samSession")?, b.str("token")?)
+        }
         ("POST", "/api/v1/VirtualCard/Register") => dc.register(
             b.str("phoneId")?,
             b.str("cardNo")?,
@@ -129,35 +183,75 @@ fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value,
             b.bool_or("photoCheck", true),
             b.bool_or("counterCheck", true),
         ),
-        ("POST", "/api/v1/VirtualCard/Activate") => dc.activate(&b.auth()?, b.str("phoneId")?, b.str("hcId")?),
+        ("POST", "/api/v1/VirtualCard/Activate") => {
+            dc.activate(&b.auth()?, b.str("phoneId")?, b.str("hcId")?)
+        }
         ("POST", "/api/v1/VirtualCard/Token") => {
             let alg = match b.opt_str("alg") {
                 None | Some("ES256") => TokenAlg::Es256,
                 Some("RS256") => TokenAlg::Rs256,
-                Some(o) => return Err(DcError::new(StatusCode::ParamFormat3, format!("alg {o:?}: ES256 or RS256"))),
+                Some(o) => {
+                    return Err(DcError::new(
+                        StatusCode::ParamFormat3,
+                        format!("alg {o:?}: ES256 or RS256"),
+                    ))
+                }
             };
             dc.token(b.str("phoneId")?, alg)
         }
-        ("POST", "/api/v1/VirtualCard/Verify") => dc.verify_token(b.str("samSession")?, b.str("token")?),
-        ("POST", "/api/v1/VirtualCard/Inspect") => dc.inspect_token(b.str("samSession")?, b.str("token")?),
-        ("POST", "/api/v1/VirtualCard/Transfer/Export") => dc.transfer_export(b.str("samSession")?, b.str("cardId")?),
-        ("POST", "/api/v1/VirtualCard/Transfer/Import") => dc.transfer_import(b.str("samSession")?, b.str("transferCode")?, b.opt_str("deviceId").unwrap_or("unknown")),
+        ("POST", "/api/v1/VirtualCard/Verify") => {
+            dc.verify_token(b.str("samSession")?, b.str("token")?)
+        }
+        ("POST", "/api/v1/VirtualCard/Inspect") => {
+            dc.inspect_token(b.str("samSession")?, b.str("token")?)
+        }
+        ("POST", "/api/v1/VirtualCard/Transfer/Export") => {
+            dc.transfer_export(b.str("samSession")?, b.str("cardId")?)
+        }
+        ("POST", "/api/v1/VirtualCard/Transfer/Import") => dc.transfer_import(
+            b.str("samSession")?,
+            b.str("transferCode")?,
+            b.opt_str("deviceId").unwrap_or("unknown"),
+        ),
         ("POST", "/api/v1/VirtualCard/LostPhone") => dc.lost_phone(b.str("phoneId")?),
-        ("POST", "/api/v1/MobileHca/Issue") => dc.hca_issue(b.str("hpcId")?, b.str("idNo")?, b.str("name")?, b.str("hospitalId")?),
-        ("POST", "/api/v1/MobileHca/Login") => dc.hca_login(b.str("samSession")?, b.str("credential")?, b.opt_str("deviceId").unwrap_or("unknown")),
+        ("POST", "/api/v1/MobileHca/Issue") => dc.hca_issue(
+            b.str("hpcId")?,
+            b.str("idNo")?,
+            b.str("name")?,
+            b.str("hospitalId")?,
+        ),
+        ("POST", "/api/v1/MobileHca/Login") => dc.hca_login(
+            b.str("samSession")?,
+            b.str("credential")?,
+            b.opt_str("deviceId").unwrap_or("unknown"),
+        ),
         ("POST", "/api/v1/MobileHca/Sign") => dc.hca_sign(b.str("hcaSession")?, b.str("data")?),
         ("POST", "/api/v1/MobileHca/Logout") => dc.hca_logout(b.str("hcaSession")?),
-        ("POST", "/api/v1/Hca/CertStatus") => dc.cert_status(b.str("samSession")?, b.str("certificate")?),
+        ("POST", "/api/v1/Hca/CertStatus") => {
+            dc.cert_status(b.str("samSession")?, b.str("certificate")?)
+        }
         ("POST", "/api/v1/Hc/Marker") => dc.marker(b.str("samSession")?, b.str("hcId")?),
-        ("POST", "/api/v1/Upload") => dc.upload(&b.auth()?, b.str("specialCode")?, b.str("hcId")?, b.opt_str("hpcId"), b.0.get("visit").unwrap_or(&Value::Null)),
+        ("POST", "/api/v1/Upload") => dc.upload(
+            &b.auth()?,
+            b.str("specialCode")?,
+            b.str("hcId")?,
+            b.opt_str("hpcId"),
+            b.0.get("visit").unwrap_or(&Value::Null),
+        ),
         ("POST", "/api/v1/Upload/Query") => dc.uploads(&b.auth()?),
         ("POST", "/api/v1/Admin/Person") => dc.person_masked(b.str("cardId")?),
         ("POST", "/api/v1/Admin/ExternalId") => dc.external_id(b.str("cardId")?),
-        ("POST", "/api/v1/Admin/DecryptRequest") => dc.decrypt_request(b.str("requester")?, b.str("cardId")?, b.str("reason")?),
-        ("POST", "/api/v1/Admin/Approve") => dc.decrypt_approve(b.i64("requestId")?, b.str("approver")?, b.str("role")?),
+        ("POST", "/api/v1/Admin/DecryptRequest") => {
+            dc.decrypt_request(b.str("requester")?, b.str("cardId")?, b.str("reason")?)
+        }
+        ("POST", "/api/v1/Admin/Approve") => {
+            dc.decrypt_approve(b.i64("requestId")?, b.str("approver")?, b.str("role")?)
+        }
         ("POST", "/api/v1/Admin/View") => dc.decrypt_view(b.i64("requestId")?, b.str("requester")?),
         (_, "/api/v1/Admin/Audit") => dc.audit(),
-        ("POST", "/control/CloudSam/Issue") => dc.issue_cloud_sam(b.str("hospitalId")?).map(|(n, c)| json!({ "fileName": n, "content": c })),
+        ("POST", "/control/CloudSam/Issue") => dc
+            .issue_cloud_sam(b.str("hospitalId")?)
+            .map(|(n, c)| json!({ "fileName": n, "content": c })),
         ("POST", "/control/Hospital") => dc.set_hospital(
             b.str("hospitalId")?,
             b.0.get("suspended").and_then(Value::as_bool),
@@ -166,9 +260,16 @@ fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value,
         ),
         ("POST", "/control/Cert/Revoke") => dc.revoke_cert(b.str("serial")?),
         ("POST", "/control/Faults") => {
-            let f: Fault = serde_json::from_value(b.0.clone()).map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))?;
-            if !matches!(f.kind.as_str(), "latency" | "http5xx" | "refuse" | "dropSession") {
-                return Err(DcError::new(StatusCode::ParamFormat3, "kind: latency, http5xx, refuse or dropSession"));
+            let f: Fault = serde_json::from_value(b.0.clone())
+                .map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))?;
+            if !matches!(
+                f.kind.as_str(),
+                "latency" | "http5xx" | "refuse" | "dropSession"
+            ) {
+                return Err(DcError::new(
+                    StatusCode::ParamFormat3,
+                    "kind: latency, http5xx, refuse or dropSession",
+                ));
             }
             dc.arm_fault(f);
             Ok(json!({ "faults": dc.faults() }))
@@ -179,7 +280,10 @@ fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value,
         }
         (_, "/control/Clock") => {
             let Some(c) = &st.clock else {
-                return Err(DcError::new(StatusCode::DcUnknownCommand, "this DC runs on a clock it does not own"));
+                return Err(DcError::new(
+                    StatusCode::DcUnknownCommand,
+                    "this DC runs on a clock it does not own",
+                ));
             };
             if let Some(t) = b.0.get("set").and_then(Value::as_i64) {
                 c.set(t);
@@ -189,6 +293,9 @@ fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value,
             }
             dc.time()
         }
-        _ => Err(DcError::new(StatusCode::DcUnknownCommand, format!("no command {method} {path}"))),
+        _ => Err(DcError::new(
+            StatusCode::DcUnknownCommand,
+            format!("no command {method} {path}"),
+        )),
     }
 }

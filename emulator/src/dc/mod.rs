@@ -10,7 +10,7 @@ pub mod store;
 
 use crate::card::sam::SamKeys;
 use crate::clock::Clock;
-use crate::crypto::{hmac256, ct_eq, RsaSigner};
+use crate::crypto::{ct_eq, hmac256, RsaSigner};
 use crate::fixtures::{rfc3339, Fixtures};
 use crate::material::{self, Secrets};
 use crate::token::{decrypt_payload, TokenIssuer, TokenVerifier};
@@ -37,7 +37,10 @@ pub struct DcError {
 impl DcError {
     /// Builds an error.
     pub fn new(code: StatusCode, reason: impl Into<String>) -> DcError {
-        DcError { code, reason: reason.into() }
+        DcError {
+            code,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -137,19 +140,34 @@ fn b64(v: &[u8]) -> String {
 }
 
 fn unb64(field: &str, s: &str) -> Result<Vec<u8>, DcError> {
-    B64.decode(s).map_err(|_| DcError::new(StatusCode::ParamFormat1, format!("{field}: not base64")))
+    B64.decode(s)
+        .map_err(|_| DcError::new(StatusCode::ParamFormat1, format!("{field}: not base64")))
 }
 
 /// The ROC date-time `yyyMMddHHmmss` of a unix instant (Taiwan time, UTC+8).
 pub fn roc_datetime(unix: i64) -> String {
     let t = chrono::DateTime::from_timestamp(unix + 8 * 3600, 0).unwrap_or_default();
     use chrono::{Datelike, Timelike};
-    format!("{:03}{:02}{:02}{:02}{:02}{:02}", t.year() - 1911, t.month(), t.day(), t.hour(), t.minute(), t.second())
+    format!(
+        "{:03}{:02}{:02}{:02}{:02}{:02}",
+        t.year() - 1911,
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 impl Dc {
     /// A DC on an opened database, with the embedded test keys, seeded from `fixtures`.
-    pub fn new(conn: Connection, clock: Arc<dyn Clock>, fixtures: &Fixtures, cfg: DcConfig, seed: u64) -> Result<Dc, String> {
+    pub fn new(
+        conn: Connection,
+        clock: Arc<dyn Clock>,
+        fixtures: &Fixtures,
+        cfg: DcConfig,
+        seed: u64,
+    ) -> Result<Dc, String> {
         let secrets = Secrets::test();
         let issuer = TokenIssuer::test()?;
         let verifier = issuer.verifier()?;
@@ -191,7 +209,10 @@ impl Dc {
 
     fn random<const N: usize>(&self) -> [u8; N] {
         let mut r = [0u8; N];
-        self.rng.lock().unwrap_or_else(|p| p.into_inner()).fill_bytes(&mut r);
+        self.rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .fill_bytes(&mut r);
         r
     }
 
@@ -204,23 +225,50 @@ impl Dc {
         let mut db = self.db();
         let tx = db.transaction()?;
         for h in &f.hospitals {
-            let from = rfc3339(&h.contract_from).map_err(|e| DcError::new(StatusCode::DcUndefined, e))?;
-            let to = rfc3339(&h.contract_to).map_err(|e| DcError::new(StatusCode::DcUndefined, e))?;
+            let from =
+                rfc3339(&h.contract_from).map_err(|e| DcError::new(StatusCode::DcUndefined, e))?;
+            let to =
+                rfc3339(&h.contract_to).map_err(|e| DcError::new(StatusCode::DcUndefined, e))?;
             tx.execute(
                 "INSERT OR IGNORE INTO hospitals(id, name, short_name, sam_id, contract_from, contract_to) VALUES (?1,?2,?3,?4,?5,?6)",
                 params![h.id, h.name, h.short_name, h.sam_id, from, to],
             )?;
         }
         for p in &f.people {
-            Self::put_card(&tx, &self.internal, &self.external, &p.card_no, &p.id_no, &p.name, &p.birthday, &p.sex, &p.identity_status, i64::from(u32::MAX))?;
+            Self::put_card(
+                &tx,
+                &self.internal,
+                &self.external,
+                &p.card_no,
+                &p.id_no,
+                &p.name,
+                &p.birthday,
+                &p.sex,
+                &p.identity_status,
+                i64::from(u32::MAX),
+            )?;
         }
         tx.commit()?;
         Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn put_card(c: &Connection, int: &FieldCipher, ext: &FieldCipher, card_no: &str, id_no: &str, name: &str, birthday: &str, sex: &str, status: &str, valid_until: i64) -> Result<(), DcError> {
-        let enc = |f: &FieldCipher, field: &str, v: &str| f.seal(field, v).map_err(|e| DcError::new(StatusCode::DcUndefined, e));
+    fn put_card(
+        c: &Connection,
+        int: &FieldCipher,
+        ext: &FieldCipher,
+        card_no: &str,
+        id_no: &str,
+        name: &str,
+        birthday: &str,
+        sex: &str,
+        status: &str,
+        valid_until: i64,
+    ) -> Result<(), DcError> {
+        let enc = |f: &FieldCipher, field: &str, v: &str| {
+            f.seal(field, v)
+                .map_err(|e| DcError::new(StatusCode::DcUndefined, e))
+        };
         c.execute(
             "INSERT OR IGNORE INTO cards(card_no, id_enc, id_hash, id_ext, name_enc, birthday, sex, identity_status, valid_until)
              VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
@@ -252,16 +300,29 @@ impl Dc {
     }
     /// The faults that apply to a request path.
     pub fn faults_for(&self, path: &str) -> Vec<Fault> {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner()).iter().filter(|f| path.starts_with(&f.path)).cloned().collect()
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|f| path.starts_with(&f.path))
+            .cloned()
+            .collect()
     }
     /// All armed faults.
     pub fn faults(&self) -> Vec<Fault> {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     // ---------- institutions and SAM ----------
 
-    fn hospital_by_sam(&self, c: &Connection, sam_id: &str) -> Result<Option<(String, String, String, i64, i64, bool, bool)>, DcError> {
+    fn hospital_by_sam(
+        &self,
+        c: &Connection,
+        sam_id: &str,
+    ) -> Result<Option<(String, String, String, i64, i64, bool, bool)>, DcError> {
         Ok(c.query_row(
             "SELECT id, name, short_name, contract_from, contract_to, suspended, revoked FROM hospitals WHERE sam_id = ?1",
             [sam_id],
@@ -269,16 +330,28 @@ impl Dc {
         ).optional()?)
     }
 
-    fn check_standing(&self, from: i64, to: i64, suspended: bool, revoked: bool) -> Result<(), DcError> {
+    fn check_standing(
+        &self,
+        from: i64,
+        to: i64,
+        suspended: bool,
+        revoked: bool,
+    ) -> Result<(), DcError> {
         if revoked {
             return Err(DcError::new(StatusCode::SamRevoked, "SAM revoked"));
         }
         if suspended {
-            return Err(DcError::new(StatusCode::InstitutionSuspended, "institution suspended"));
+            return Err(DcError::new(
+                StatusCode::InstitutionSuspended,
+                "institution suspended",
+            ));
         }
         let now = self.now();
         if now < from || now > to {
-            return Err(DcError::new(StatusCode::ContractExpired, "outside the contract period"));
+            return Err(DcError::new(
+                StatusCode::ContractExpired,
+                "outside the contract period",
+            ));
         }
         Ok(())
     }
@@ -288,18 +361,27 @@ impl Dc {
         let c = self.db();
         let Some((hid, _, _, from, to, susp, rev)) = self.hospital_by_sam(&c, sam_id)? else {
             return Err(if cloud {
-                DcError::new(StatusCode::CloudSamNotFound, format!("no cloud SAM {sam_id}"))
+                DcError::new(
+                    StatusCode::CloudSamNotFound,
+                    format!("no cloud SAM {sam_id}"),
+                )
             } else {
                 DcError::new(StatusCode::SamMode2, format!("unknown SAM {sam_id}"))
             });
         };
         if hid != hospital_id {
-            return Err(DcError::new(StatusCode::SamMode2, "SAM does not belong to that institution"));
+            return Err(DcError::new(
+                StatusCode::SamMode2,
+                "SAM does not belong to that institution",
+            ));
         }
         self.check_standing(from, to, susp, rev)?;
         let id = self.new_id("ch");
         let r: [u8; 8] = self.random();
-        c.execute("INSERT INTO challenges(id, sam_id, dc_random, created_at) VALUES (?1,?2,?3,?4)", params![id, sam_id, r.to_vec(), self.now()])?;
+        c.execute(
+            "INSERT INTO challenges(id, sam_id, dc_random, created_at) VALUES (?1,?2,?3,?4)",
+            params![id, sam_id, r.to_vec(), self.now()],
+        )?;
         Ok(json!({ "challengeId": id, "dcRandom": b64(&r) }))
     }
 
@@ -309,15 +391,25 @@ impl Dc {
         let sam_mac = unb64("samMac", sam_mac)?;
         let c = self.db();
         let Some((sam_id, dc_random)): Option<(String, Vec<u8>)> = c
-            .query_row("SELECT sam_id, dc_random FROM challenges WHERE id = ?1", [challenge_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT sam_id, dc_random FROM challenges WHERE id = ?1",
+                [challenge_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?
         else {
-            return Err(DcError::new(StatusCode::DcSession, "unknown or used challenge"));
+            return Err(DcError::new(
+                StatusCode::DcSession,
+                "unknown or used challenge",
+            ));
         };
         c.execute("DELETE FROM challenges WHERE id = ?1", [challenge_id])?;
         let k = SamKeys::dc_auth_key(&self.secrets.dc_sam_master, &sam_id);
         if !ct_eq(&hmac256(&k, &[b"SAM", &dc_random, &sam_random]), &sam_mac) {
-            return Err(DcError::new(StatusCode::SamMode2, "SAM authentication failed"));
+            return Err(DcError::new(
+                StatusCode::SamMode2,
+                "SAM authentication failed",
+            ));
         }
         let proof = hmac256(&k, &[b"DC", &sam_random, &dc_random]);
         let Some((hid, name, short, ..)) = self.hospital_by_sam(&c, &sam_id)? else {
@@ -329,8 +421,10 @@ impl Dc {
             "INSERT INTO sessions(id, kind, sam_id, hospital_id, created_at, expires_at, state) VALUES (?1,'sam',?2,?3,?4,?5,'active')",
             params![sid, sam_id, hid, now, now + self.cfg.sam_session_ttl],
         )?;
-        Ok(json!({ "proof": b64(&proof), "samSession": sid, "samId": sam_id, "hospitalId": hid,
-                   "hospitalName": name, "hospitalShortName": short, "serverDateTime": roc_datetime(now) }))
+        Ok(
+            json!({ "proof": b64(&proof), "samSession": sid, "samId": sam_id, "hospitalId": hid,
+                   "hospitalName": name, "hospitalShortName": short, "serverDateTime": roc_datetime(now) }),
+        )
     }
 
     /// Resolves a SAM session and re-checks the institution's standing: (samId, hospitalId).
@@ -356,19 +450,39 @@ impl Dc {
     pub fn issue_cloud_sam(&self, hospital_id: &str) -> Result<(String, String), DcError> {
         let c = self.db();
         let (sam_id, name, short): (String, String, String) = c
-            .query_row("SELECT sam_id, name, short_name FROM hospitals WHERE id = ?1", [hospital_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT sam_id, name, short_name FROM hospitals WHERE id = ?1",
+                [hospital_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?
-            .ok_or_else(|| DcError::new(StatusCode::CloudSamNotFound, format!("no institution {hospital_id}")))?;
+            .ok_or_else(|| {
+                DcError::new(
+                    StatusCode::CloudSamNotFound,
+                    format!("no institution {hospital_id}"),
+                )
+            })?;
         let secret = SamKeys::dc_auth_key(&self.secrets.dc_sam_master, &sam_id);
-        let body = json!({ "version": 1, "samId": sam_id, "hospitalId": hospital_id, "hospitalName": name,
-                           "hospitalShortName": short, "secret": b64(&secret) }).to_string();
-        let mac = hmac256(&self.secrets.dc_sam_master, &[b"cloud-sam-file", body.as_bytes()]);
-        Ok((format!("{hospital_id}{sam_id}.SAM"), format!("{}.{}", b64(body.as_bytes()), b64(&mac))))
+        let body =
+            json!({ "version": 1, "samId": sam_id, "hospitalId": hospital_id, "hospitalName": name,
+                           "hospitalShortName": short, "secret": b64(&secret) })
+            .to_string();
+        let mac = hmac256(
+            &self.secrets.dc_sam_master,
+            &[b"cloud-sam-file", body.as_bytes()],
+        );
+        Ok((
+            format!("{hospital_id}{sam_id}.SAM"),
+            format!("{}.{}", b64(body.as_bytes()), b64(&mac)),
+        ))
     }
 
     fn sam_signer(&self, sam_id: &str) -> &RsaSigner {
         let der = material::rsa_for(sam_id);
-        let i = material::RSA_POOL.iter().position(|d| std::ptr::eq(*d, der)).unwrap_or(0);
+        let i = material::RSA_POOL
+            .iter()
+            .position(|d| std::ptr::eq(*d, der))
+            .unwrap_or(0);
         &self.signers[i]
     }
 
@@ -383,23 +497,54 @@ impl Dc {
 
     /// App registration with the double-ID photo check and the counter identity check.
     #[allow(clippy::too_many_arguments)]
-    pub fn register(&self, phone_id: &str, card_no: &str, id_no: &str, photo_check: bool, counter_check: bool) -> DcResult {
+    pub fn register(
+        &self,
+        phone_id: &str,
+        card_no: &str,
+        id_no: &str,
+        photo_check: bool,
+        counter_check: bool,
+    ) -> DcResult {
         if !photo_check {
-            return Err(DcError::new(StatusCode::DcUndefined, "double-ID photo check failed"));
+            return Err(DcError::new(
+                StatusCode::DcUndefined,
+                "double-ID photo check failed",
+            ));
         }
         if !counter_check {
-            return Err(DcError::new(StatusCode::DcUndefined, "counter identity check failed"));
+            return Err(DcError::new(
+                StatusCode::DcUndefined,
+                "counter identity check failed",
+            ));
         }
         let c = self.db();
         let hash = self.internal.lookup_hash(id_no);
-        let known: Option<String> = c.query_row("SELECT card_no FROM cards WHERE card_no = ?1 AND id_hash = ?2", params![card_no, hash], |r| r.get(0)).optional()?;
+        let known: Option<String> = c
+            .query_row(
+                "SELECT card_no FROM cards WHERE card_no = ?1 AND id_hash = ?2",
+                params![card_no, hash],
+                |r| r.get(0),
+            )
+            .optional()?;
         if known.is_none() {
-            return Err(DcError::new(StatusCode::ParamFormat3, "card number and ID number do not match an insured person"));
+            return Err(DcError::new(
+                StatusCode::ParamFormat3,
+                "card number and ID number do not match an insured person",
+            ));
         }
-        let existing: Option<String> = c.query_row("SELECT card_no FROM phones WHERE phone_id = ?1", [phone_id], |r| r.get(0)).optional()?;
+        let existing: Option<String> = c
+            .query_row(
+                "SELECT card_no FROM phones WHERE phone_id = ?1",
+                [phone_id],
+                |r| r.get(0),
+            )
+            .optional()?;
         if let Some(other) = existing {
             if other != card_no {
-                return Err(DcError::new(StatusCode::DcUndefined, "one phone one card: this phone holds another card"));
+                return Err(DcError::new(
+                    StatusCode::DcUndefined,
+                    "one phone one card: this phone holds another card",
+                ));
             }
         }
         c.execute(
@@ -414,17 +559,33 @@ impl Dc {
     /// signature covers clientRandom ‖ serviceType ‖ hospitalId ‖ samId. Returns the hospital.
     pub fn check_sam_signature(&self, c: &Connection, auth: &SamAuth) -> Result<String, DcError> {
         let Some((hid, _, _, from, to, susp, rev)) = self.hospital_by_sam(c, &auth.sam_id)? else {
-            return Err(DcError::new(StatusCode::SamMode2, format!("unknown SAM {}", auth.sam_id)));
+            return Err(DcError::new(
+                StatusCode::SamMode2,
+                format!("unknown SAM {}", auth.sam_id),
+            ));
         };
         if hid != auth.hospital_id {
-            return Err(DcError::new(StatusCode::SamMode2, "SAM does not belong to that institution"));
+            return Err(DcError::new(
+                StatusCode::SamMode2,
+                "SAM does not belong to that institution",
+            ));
         }
         self.check_standing(from, to, susp, rev)?;
         let cr = unb64("clientRandom", &auth.client_random)?;
         let sig = unb64("signature", &auth.signature)?;
-        let data = [&cr[..], auth.service_type.as_bytes(), hid.as_bytes(), auth.sam_id.as_bytes()].concat();
-        if !crate::crypto::rsa_verify(&self.sam_signer(&auth.sam_id).public_key_der(), &data, &sig) {
-            return Err(DcError::new(StatusCode::HcaSignatureInvalid, "SAM signature does not verify"));
+        let data = [
+            &cr[..],
+            auth.service_type.as_bytes(),
+            hid.as_bytes(),
+            auth.sam_id.as_bytes(),
+        ]
+        .concat();
+        if !crate::crypto::rsa_verify(&self.sam_signer(&auth.sam_id).public_key_der(), &data, &sig)
+        {
+            return Err(DcError::new(
+                StatusCode::HcaSignatureInvalid,
+                "SAM signature does not verify",
+            ));
         }
         Ok(hid)
     }
@@ -434,42 +595,90 @@ impl Dc {
     pub fn activate(&self, auth: &SamAuth, phone_id: &str, hc_id: &str) -> DcResult {
         let c = self.db();
         self.check_sam_signature(&c, auth)?;
-        let row: Option<(String, String)> = c.query_row("SELECT card_no, state FROM phones WHERE phone_id = ?1", [phone_id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        let row: Option<(String, String)> = c
+            .query_row(
+                "SELECT card_no, state FROM phones WHERE phone_id = ?1",
+                [phone_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
         let Some((card_no, state)) = row else {
-            return Err(DcError::new(StatusCode::DcUndefined, "phone not registered"));
+            return Err(DcError::new(
+                StatusCode::DcUndefined,
+                "phone not registered",
+            ));
         };
         if card_no != hc_id {
-            return Err(DcError::new(StatusCode::DcUndefined, "the card read is not the registered card"));
+            return Err(DcError::new(
+                StatusCode::DcUndefined,
+                "the card read is not the registered card",
+            ));
         }
         if state == "lost" {
-            return Err(DcError::new(StatusCode::TransferredOrInvalid, "phone reported lost"));
+            return Err(DcError::new(
+                StatusCode::TransferredOrInvalid,
+                "phone reported lost",
+            ));
         }
         let now = self.now();
         // One card, one phone: any other phone holding this card is retired.
         c.execute("UPDATE phones SET state = 'replaced' WHERE card_no = ?1 AND phone_id <> ?2 AND state = 'active'", params![card_no, phone_id])?;
-        c.execute("UPDATE tokens SET revoked = 1 WHERE card_no = ?1 AND phone_id <> ?2", params![card_no, phone_id])?;
-        c.execute("UPDATE phones SET state = 'active', activated_at = ?2 WHERE phone_id = ?1", params![phone_id, now])?;
-        c.execute("UPDATE cards SET valid_until = ?2 WHERE card_no = ?1", params![card_no, now + self.cfg.virtual_card_validity])?;
+        c.execute(
+            "UPDATE tokens SET revoked = 1 WHERE card_no = ?1 AND phone_id <> ?2",
+            params![card_no, phone_id],
+        )?;
+        c.execute(
+            "UPDATE phones SET state = 'active', activated_at = ?2 WHERE phone_id = ?1",
+            params![phone_id, now],
+        )?;
+        c.execute(
+            "UPDATE cards SET valid_until = ?2 WHERE card_no = ?1",
+            params![card_no, now + self.cfg.virtual_card_validity],
+        )?;
         Ok(json!({ "phoneId": phone_id, "state": "active" }))
     }
 
     /// The phone app asks for its current QR token (a new one each call: rotation).
     pub fn token(&self, phone_id: &str, alg: TokenAlg) -> DcResult {
         let c = self.db();
-        let row: Option<(String, String)> = c.query_row("SELECT card_no, state FROM phones WHERE phone_id = ?1", [phone_id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        let row: Option<(String, String)> = c
+            .query_row(
+                "SELECT card_no, state FROM phones WHERE phone_id = ?1",
+                [phone_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
         let Some((card_no, state)) = row else {
-            return Err(DcError::new(StatusCode::DcUndefined, "phone not registered"));
+            return Err(DcError::new(
+                StatusCode::DcUndefined,
+                "phone not registered",
+            ));
         };
         if state == "lost" || state == "replaced" {
-            return Err(DcError::new(StatusCode::TransferredOrInvalid, format!("phone {state}")));
+            return Err(DcError::new(
+                StatusCode::TransferredOrInvalid,
+                format!("phone {state}"),
+            ));
         }
         let p = self.payload_for(&c, &card_no)?;
         let serial = store::next_counter(&c, "token")?;
         let now = self.now();
-        let payload = Payload { issued_at: now as u32, serial: serial as u32, ..p };
-        let tok = self.issuer.issue(&payload, alg).map_err(|e| DcError::new(StatusCode::DcUndefined, e))?;
-        c.execute("INSERT INTO tokens(serial, phone_id, card_no, issued_at) VALUES (?1,?2,?3,?4)", params![serial, phone_id, card_no, now])?;
-        Ok(json!({ "token": tok, "serial": serial, "validSeconds": nhi_spec::token::TOKEN_LIFETIME_SECS }))
+        let payload = Payload {
+            issued_at: now as u32,
+            serial: serial as u32,
+            ..p
+        };
+        let tok = self
+            .issuer
+            .issue(&payload, alg)
+            .map_err(|e| DcError::new(StatusCode::DcUndefined, e))?;
+        c.execute(
+            "INSERT INTO tokens(serial, phone_id, card_no, issued_at) VALUES (?1,?2,?3,?4)",
+            params![serial, phone_id, card_no, now],
+        )?;
+        Ok(
+            json!({ "token": tok, "serial": serial, "validSeconds": nhi_spec::token::TOKEN_LIFETIME_SECS }),
+        )
     }
 
     fn payload_for(&self, c: &Connection, card_no: &str) -> Result<Payload, DcError> {
@@ -482,7 +691,8 @@ impl Dc {
         let bad = |e: String| DcError::new(StatusCode::DcUndefined, e);
         let id = self.internal.open("id_no", &id_enc).map_err(bad)?;
         let name = self.internal.open("name", &name_enc).map_err(bad)?;
-        let f = |e: nhi_spec::ident::IdentError| DcError::new(StatusCode::DcUndefined, e.to_string());
+        let f =
+            |e: nhi_spec::ident::IdentError| DcError::new(StatusCode::DcUndefined, e.to_string());
         Ok(Payload {
             card_no: nhi_spec::ident::HcCardNo::parse(card_no).map_err(f)?,
             id_no: nhi_spec::ident::IdNo::parse(&id).map_err(f)?,
@@ -504,19 +714,39 @@ impl Dc {
     /// Checks a token against the lifecycle: known serial, not revoked, phone active,
     /// card not transferred. Returns the payload.
     fn check_token(&self, c: &Connection, token: &str) -> Result<(Payload, i64), DcError> {
-        let p = self.verifier.verify(token, self.now()).map_err(|code| DcError::new(code, code.en()))?;
+        let p = self
+            .verifier
+            .verify(token, self.now())
+            .map_err(|code| DcError::new(code, code.en()))?;
         let row: Option<(String, i64, i64)> = c
-            .query_row("SELECT phone_id, uses, revoked FROM tokens WHERE serial = ?1", [i64::from(p.serial)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT phone_id, uses, revoked FROM tokens WHERE serial = ?1",
+                [i64::from(p.serial)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         let Some((phone, uses, revoked)) = row else {
-            return Err(DcError::new(StatusCode::TokenSignature, "token not issued by this DC"));
+            return Err(DcError::new(
+                StatusCode::TokenSignature,
+                "token not issued by this DC",
+            ));
         };
         if revoked != 0 {
-            return Err(DcError::new(StatusCode::TransferredOrInvalid, "token revoked"));
+            return Err(DcError::new(
+                StatusCode::TransferredOrInvalid,
+                "token revoked",
+            ));
         }
-        let state: String = c.query_row("SELECT state FROM phones WHERE phone_id = ?1", [&phone], |r| r.get(0))?;
+        let state: String = c.query_row(
+            "SELECT state FROM phones WHERE phone_id = ?1",
+            [&phone],
+            |r| r.get(0),
+        )?;
         if state != "active" {
-            return Err(DcError::new(StatusCode::TransferredOrInvalid, format!("virtual card not usable: phone {state}")));
+            return Err(DcError::new(
+                StatusCode::TransferredOrInvalid,
+                format!("virtual card not usable: phone {state}"),
+            ));
         }
         Ok((p, uses))
     }
@@ -527,12 +757,21 @@ impl Dc {
         let (sam, _) = self.session(&c, sid)?;
         let (p, uses) = self.check_token(&c, token)?;
         if sam.starts_with('9') != p.card_no.is_test() {
-            return Err(DcError::new(StatusCode::TestProductionMixed, "test and production cards cannot be mixed"));
+            return Err(DcError::new(
+                StatusCode::TestProductionMixed,
+                "test and production cards cannot be mixed",
+            ));
         }
         if uses >= i64::from(self.cfg.token_use_limit) {
-            return Err(DcError::new(StatusCode::TokenCountExceeded, "verification count exceeded"));
+            return Err(DcError::new(
+                StatusCode::TokenCountExceeded,
+                "verification count exceeded",
+            ));
         }
-        c.execute("UPDATE tokens SET uses = uses + 1 WHERE serial = ?1", [i64::from(p.serial)])?;
+        c.execute(
+            "UPDATE tokens SET uses = uses + 1 WHERE serial = ?1",
+            [i64::from(p.serial)],
+        )?;
         let mut v = Self::payload_json(&p);
         v["uses"] = json!(uses + 1);
         Ok(v)
@@ -552,7 +791,12 @@ impl Dc {
     pub fn cloud_decrypt(&self, sid: &str, token: &str) -> DcResult {
         self.session(&self.db(), sid)?;
         let parts = nhi_spec::token::split(token).map_err(|c| DcError::new(c, c.en()))?;
-        let plain = decrypt_payload(&self.secrets.token_payload_key, &parts.iv, &parts.ciphertext).map_err(|c| DcError::new(c, c.en()))?;
+        let plain = decrypt_payload(
+            &self.secrets.token_payload_key,
+            &parts.iv,
+            &parts.ciphertext,
+        )
+        .map_err(|c| DcError::new(c, c.en()))?;
         let p = Payload::decode(&plain).map_err(|c| DcError::new(c, c.en()))?;
         Ok(Self::payload_json(&p))
     }
@@ -563,9 +807,15 @@ impl Dc {
         let (_, hid) = self.session(&c, sid)?;
         let n = store::next_counter(&c, "transfer")?;
         let code = format!("T{:08}{}", n, hex::encode_upper(self.random::<3>()));
-        c.execute("INSERT INTO transfers(code, card_no, hospital_id, created_at) VALUES (?1,?2,?3,?4)", params![code, card_no, hid, self.now()])?;
+        c.execute(
+            "INSERT INTO transfers(code, card_no, hospital_id, created_at) VALUES (?1,?2,?3,?4)",
+            params![code, card_no, hid, self.now()],
+        )?;
         // The exporting device's tokens are no longer valid there.
-        c.execute("UPDATE tokens SET revoked = 1 WHERE card_no = ?1", [card_no])?;
+        c.execute(
+            "UPDATE tokens SET revoked = 1 WHERE card_no = ?1",
+            [card_no],
+        )?;
         Ok(json!({ "transferCode": code }))
     }
 
@@ -574,18 +824,34 @@ impl Dc {
         let c = self.db();
         let (_, hid) = self.session(&c, sid)?;
         let row: Option<(String, String, Option<String>)> = c
-            .query_row("SELECT card_no, hospital_id, used_by FROM transfers WHERE code = ?1", [code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT card_no, hospital_id, used_by FROM transfers WHERE code = ?1",
+                [code],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         let Some((card_no, from_hid, used)) = row else {
-            return Err(DcError::new(StatusCode::TransferNotFound, "no such transfer code"));
+            return Err(DcError::new(
+                StatusCode::TransferNotFound,
+                "no such transfer code",
+            ));
         };
         if let Some(u) = used {
-            return Err(DcError::new(StatusCode::TransferUsedElsewhere, format!("transfer already used by {u}")));
+            return Err(DcError::new(
+                StatusCode::TransferUsedElsewhere,
+                format!("transfer already used by {u}"),
+            ));
         }
         if from_hid != hid {
-            return Err(DcError::new(StatusCode::TransferOtherHospital, "transfer only within the same institution"));
+            return Err(DcError::new(
+                StatusCode::TransferOtherHospital,
+                "transfer only within the same institution",
+            ));
         }
-        c.execute("UPDATE transfers SET used_by = ?2 WHERE code = ?1", params![code, device])?;
+        c.execute(
+            "UPDATE transfers SET used_by = ?2 WHERE code = ?1",
+            params![code, device],
+        )?;
         let p = self.payload_for(&c, &card_no)?;
         Ok(Self::payload_json(&p))
     }
@@ -593,11 +859,20 @@ impl Dc {
     /// Lost phone: every token of the phone is revoked and the phone retired.
     pub fn lost_phone(&self, phone_id: &str) -> DcResult {
         let c = self.db();
-        let n = c.execute("UPDATE phones SET state = 'lost' WHERE phone_id = ?1", [phone_id])?;
+        let n = c.execute(
+            "UPDATE phones SET state = 'lost' WHERE phone_id = ?1",
+            [phone_id],
+        )?;
         if n == 0 {
-            return Err(DcError::new(StatusCode::DcUndefined, "phone not registered"));
+            return Err(DcError::new(
+                StatusCode::DcUndefined,
+                "phone not registered",
+            ));
         }
-        let revoked = c.execute("UPDATE tokens SET revoked = 1 WHERE phone_id = ?1", [phone_id])?;
+        let revoked = c.execute(
+            "UPDATE tokens SET revoked = 1 WHERE phone_id = ?1",
+            [phone_id],
+        )?;
         Ok(json!({ "phoneId": phone_id, "revokedTokens": revoked }))
     }
 
@@ -605,8 +880,13 @@ impl Dc {
 
     /// Issues a mobile HCA credential (what the HCA phone app holds).
     pub fn hca_issue(&self, hpc_id: &str, id_no: &str, name: &str, hospital_id: &str) -> DcResult {
-        let body = json!({ "hpcId": hpc_id, "idNo": id_no, "name": name, "hospitalId": hospital_id }).to_string();
-        let mac = hmac256(&self.secrets.dc_sam_master, &[b"mobile-hca", body.as_bytes()]);
+        let body =
+            json!({ "hpcId": hpc_id, "idNo": id_no, "name": name, "hospitalId": hospital_id })
+                .to_string();
+        let mac = hmac256(
+            &self.secrets.dc_sam_master,
+            &[b"mobile-hca", body.as_bytes()],
+        );
         Ok(json!({ "credential": format!("{}.{}", b64(body.as_bytes()), b64(&mac)) }))
     }
 
@@ -615,17 +895,33 @@ impl Dc {
     pub fn hca_login(&self, sid: &str, credential: &str, device: &str) -> DcResult {
         let c = self.db();
         let (sam, hid) = self.session(&c, sid)?;
-        let bad = || DcError::new(StatusCode::MobileHcaSignatureInvalid, "mobile HCA credential signature invalid");
+        let bad = || {
+            DcError::new(
+                StatusCode::MobileHcaSignatureInvalid,
+                "mobile HCA credential signature invalid",
+            )
+        };
         let (body, mac) = credential.split_once('.').ok_or_else(bad)?;
         let body = B64.decode(body).map_err(|_| bad())?;
         let mac = B64.decode(mac).map_err(|_| bad())?;
-        if !ct_eq(&hmac256(&self.secrets.dc_sam_master, &[b"mobile-hca", &body]), &mac) {
+        if !ct_eq(
+            &hmac256(&self.secrets.dc_sam_master, &[b"mobile-hca", &body]),
+            &mac,
+        ) {
             return Err(bad());
         }
         let v: Value = serde_json::from_slice(&body).map_err(|_| bad())?;
-        let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let field = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         if field("hospitalId") != hid {
-            return Err(DcError::new(StatusCode::MobileHcaHospitalMismatch, "institution of the credential differs from the SAM's"));
+            return Err(DcError::new(
+                StatusCode::MobileHcaHospitalMismatch,
+                "institution of the credential differs from the SAM's",
+            ));
         }
         let hpc = field("hpcId");
         c.execute("UPDATE sessions SET state = 'elsewhere' WHERE kind = 'hca' AND subject = ?1 AND state = 'active' AND device <> ?2", params![hpc, device])?;
@@ -640,13 +936,25 @@ impl Dc {
 
     fn hca_session(&self, c: &Connection, id: &str) -> Result<String, DcError> {
         let row: Option<(String, i64, String)> = c
-            .query_row("SELECT subject, expires_at, state FROM sessions WHERE id = ?1 AND kind = 'hca'", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT subject, expires_at, state FROM sessions WHERE id = ?1 AND kind = 'hca'",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         match row {
             None => Err(DcError::new(StatusCode::DcSession, "no such HCA session")),
-            Some((_, _, s)) if s == "elsewhere" => Err(DcError::new(StatusCode::HcaLoggedOutElsewhere, "logged in on another host")),
-            Some((_, _, s)) if s == "logout" => Err(DcError::new(StatusCode::HcaLoggedOutElsewhere, "logged out")),
-            Some((_, exp, _)) if self.now() > exp => Err(DcError::new(StatusCode::DcSession, "HCA session expired")),
+            Some((_, _, s)) if s == "elsewhere" => Err(DcError::new(
+                StatusCode::HcaLoggedOutElsewhere,
+                "logged in on another host",
+            )),
+            Some((_, _, s)) if s == "logout" => Err(DcError::new(
+                StatusCode::HcaLoggedOutElsewhere,
+                "logged out",
+            )),
+            Some((_, exp, _)) if self.now() > exp => {
+                Err(DcError::new(StatusCode::DcSession, "HCA session expired"))
+            }
             Some((hpc, _, _)) => Ok(hpc),
         }
     }
@@ -673,24 +981,47 @@ impl Dc {
         let der = unb64("certificate", cert_b64)?;
         let c = self.db();
         self.session(&c, sid)?;
-        let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|_| DcError::new(StatusCode::ParamFormat3, "not an X.509 certificate"))?;
-        let (_, ca) = x509_parser::parse_x509_certificate(&self.ca_der).map_err(|_| DcError::new(StatusCode::DcUndefined, "CA unreadable"))?;
+        let (_, cert) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|_| DcError::new(StatusCode::ParamFormat3, "not an X.509 certificate"))?;
+        let (_, ca) = x509_parser::parse_x509_certificate(&self.ca_der)
+            .map_err(|_| DcError::new(StatusCode::DcUndefined, "CA unreadable"))?;
         let sig_ok = cert.issuer() == ca.subject()
-            && aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1, &self.ca_public)
-                .verify(cert.tbs_certificate.as_ref(), cert.signature_value.data.as_ref())
-                .is_ok();
+            && aws_lc_rs::signature::UnparsedPublicKey::new(
+                &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1,
+                &self.ca_public,
+            )
+            .verify(
+                cert.tbs_certificate.as_ref(),
+                cert.signature_value.data.as_ref(),
+            )
+            .is_ok();
         if !sig_ok {
-            return Err(DcError::new(StatusCode::HcaCertNoIssuer, "issuer is not the trusted root"));
+            return Err(DcError::new(
+                StatusCode::HcaCertNoIssuer,
+                "issuer is not the trusted root",
+            ));
         }
         let now = self.now();
         let v = cert.validity();
         if now < v.not_before.timestamp() || now > v.not_after.timestamp() {
-            return Err(DcError::new(StatusCode::HcaCertNotValid, "certificate outside its validity period"));
+            return Err(DcError::new(
+                StatusCode::HcaCertNotValid,
+                "certificate outside its validity period",
+            ));
         }
         let serial = cert.raw_serial_as_string();
-        let revoked: Option<i64> = c.query_row("SELECT at FROM revoked_certs WHERE serial = ?1", [&serial], |r| r.get(0)).optional()?;
+        let revoked: Option<i64> = c
+            .query_row(
+                "SELECT at FROM revoked_certs WHERE serial = ?1",
+                [&serial],
+                |r| r.get(0),
+            )
+            .optional()?;
         if revoked.is_some() {
-            return Err(DcError::new(StatusCode::HcaCertRevoked, "certificate revoked"));
+            return Err(DcError::new(
+                StatusCode::HcaCertRevoked,
+                "certificate revoked",
+            ));
         }
         Ok(json!({ "serial": serial }))
     }
@@ -700,14 +1031,28 @@ impl Dc {
     /// The marker bytes the DC wants written on a physical card.
     pub fn marker(&self, sid: &str, hc_id: &str) -> DcResult {
         self.session(&self.db(), sid)?;
-        let m = format!("M{}{}", &roc_datetime(self.now())[..7], &hc_id[hc_id.len().saturating_sub(4)..]);
+        let m = format!(
+            "M{}{}",
+            &roc_datetime(self.now())[..7],
+            &hc_id[hc_id.len().saturating_sub(4)..]
+        );
         Ok(json!({ "marker": b64(m.as_bytes()) }))
     }
 
     /// Upload of a visit record with the special code.
-    pub fn upload(&self, auth: &SamAuth, special_code: &str, hc_id: &str, hpc_id: Option<&str>, body: &Value) -> DcResult {
+    pub fn upload(
+        &self,
+        auth: &SamAuth,
+        special_code: &str,
+        hc_id: &str,
+        hpc_id: Option<&str>,
+        body: &Value,
+    ) -> DcResult {
         if special_code.len() != 4 || !special_code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(DcError::new(StatusCode::ParamFormat2, "specialCode must be 4 letters or digits"));
+            return Err(DcError::new(
+                StatusCode::ParamFormat2,
+                "specialCode must be 4 letters or digits",
+            ));
         }
         let c = self.db();
         let hid = self.check_sam_signature(&c, auth)?;
@@ -738,22 +1083,34 @@ impl Dc {
     pub fn person_masked(&self, card_no: &str) -> DcResult {
         let c = self.db();
         let (id_enc, name_enc): (Vec<u8>, Vec<u8>) = c
-            .query_row("SELECT id_enc, name_enc FROM cards WHERE card_no = ?1", [card_no], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT id_enc, name_enc FROM cards WHERE card_no = ?1",
+                [card_no],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?
             .ok_or_else(|| DcError::new(StatusCode::ParamFormat3, "unknown card"))?;
         let bad = |e: String| DcError::new(StatusCode::DcUndefined, e);
         let id = self.internal.open("id_no", &id_enc).map_err(bad)?;
         let name = self.internal.open("name", &name_enc).map_err(bad)?;
-        Ok(json!({ "cardId": card_no, "idNo": protect::mask_id(&id), "name": protect::mask_name(&name) }))
+        Ok(
+            json!({ "cardId": card_no, "idNo": protect::mask_id(&id), "name": protect::mask_name(&name) }),
+        )
     }
 
     /// Files a decryption request.
     pub fn decrypt_request(&self, requester: &str, card_no: &str, reason: &str) -> DcResult {
         if reason.trim().is_empty() {
-            return Err(DcError::new(StatusCode::ParamFormat1, "a reason is required"));
+            return Err(DcError::new(
+                StatusCode::ParamFormat1,
+                "a reason is required",
+            ));
         }
         let c = self.db();
-        c.execute("INSERT INTO decrypt_requests(requester, card_no, reason) VALUES (?1,?2,?3)", params![requester, card_no, reason])?;
+        c.execute(
+            "INSERT INTO decrypt_requests(requester, card_no, reason) VALUES (?1,?2,?3)",
+            params![requester, card_no, reason],
+        )?;
         Ok(json!({ "requestId": c.last_insert_rowid() }))
     }
 
@@ -761,14 +1118,24 @@ impl Dc {
     pub fn decrypt_approve(&self, id: i64, approver: &str, role: &str) -> DcResult {
         let c = self.db();
         let requester: String = c
-            .query_row("SELECT requester FROM decrypt_requests WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT requester FROM decrypt_requests WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or_else(|| DcError::new(StatusCode::ParamFormat3, "no such request"))?;
         if role != "supervisor" {
-            return Err(DcError::new(StatusCode::ParamFormat3, "approval needs the supervisor role"));
+            return Err(DcError::new(
+                StatusCode::ParamFormat3,
+                "approval needs the supervisor role",
+            ));
         }
         if approver == requester {
-            return Err(DcError::new(StatusCode::ParamFormat3, "requester cannot approve their own request"));
+            return Err(DcError::new(
+                StatusCode::ParamFormat3,
+                "requester cannot approve their own request",
+            ));
         }
         let now = self.now();
         c.execute("UPDATE decrypt_requests SET approver = ?2, approved_at = ?3, expires_at = ?4 WHERE id = ?1", params![id, approver, now, now + self.cfg.decrypt_ttl])?;
@@ -779,24 +1146,45 @@ impl Dc {
     pub fn decrypt_view(&self, id: i64, requester: &str) -> DcResult {
         let c = self.db();
         let row: Option<(String, String, Option<i64>)> = c
-            .query_row("SELECT requester, card_no, expires_at FROM decrypt_requests WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT requester, card_no, expires_at FROM decrypt_requests WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         let Some((req, card_no, exp)) = row else {
             return Err(DcError::new(StatusCode::ParamFormat3, "no such request"));
         };
         if req != requester {
-            return Err(DcError::new(StatusCode::ParamFormat3, "only the requester may view"));
+            return Err(DcError::new(
+                StatusCode::ParamFormat3,
+                "only the requester may view",
+            ));
         }
         match exp {
-            None => return Err(DcError::new(StatusCode::ParamFormat3, "request not approved")),
-            Some(e) if self.now() > e => return Err(DcError::new(StatusCode::ParamFormat3, "approval expired")),
+            None => {
+                return Err(DcError::new(
+                    StatusCode::ParamFormat3,
+                    "request not approved",
+                ))
+            }
+            Some(e) if self.now() > e => {
+                return Err(DcError::new(StatusCode::ParamFormat3, "approval expired"))
+            }
             _ => {}
         }
-        let (id_enc, name_enc): (Vec<u8>, Vec<u8>) = c.query_row("SELECT id_enc, name_enc FROM cards WHERE card_no = ?1", [&card_no], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (id_enc, name_enc): (Vec<u8>, Vec<u8>) = c.query_row(
+            "SELECT id_enc, name_enc FROM cards WHERE card_no = ?1",
+            [&card_no],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let bad = |e: String| DcError::new(StatusCode::DcUndefined, e);
         let idp = self.internal.open("id_no", &id_enc).map_err(bad)?;
         let name = self.internal.open("name", &name_enc).map_err(bad)?;
-        c.execute("INSERT INTO audit(at, actor, card_no, action) VALUES (?1,?2,?3,'plaintext view')", params![self.now(), requester, card_no])?;
+        c.execute(
+            "INSERT INTO audit(at, actor, card_no, action) VALUES (?1,?2,?3,'plaintext view')",
+            params![self.now(), requester, card_no],
+        )?;
         Ok(json!({ "cardId": card_no, "idNo": idp, "name": name }))
     }
 
@@ -814,7 +1202,11 @@ impl Dc {
     pub fn external_id(&self, card_no: &str) -> DcResult {
         let c = self.db();
         let e: Vec<u8> = c
-            .query_row("SELECT id_ext FROM cards WHERE card_no = ?1", [card_no], |r| r.get(0))
+            .query_row(
+                "SELECT id_ext FROM cards WHERE card_no = ?1",
+                [card_no],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or_else(|| DcError::new(StatusCode::ParamFormat3, "unknown card"))?;
         Ok(json!({ "cardId": card_no, "idNoExternal": b64(&e) }))
@@ -823,21 +1215,33 @@ impl Dc {
     // ---------- control ----------
 
     /// Changes an institution's standing (control plane).
-    pub fn set_hospital(&self, id: &str, suspended: Option<bool>, revoked: Option<bool>, contract_to: Option<i64>) -> DcResult {
+    pub fn set_hospital(
+        &self,
+        id: &str,
+        suspended: Option<bool>,
+        revoked: Option<bool>,
+        contract_to: Option<i64>,
+    ) -> DcResult {
         let c = self.db();
         let n = c.execute(
             "UPDATE hospitals SET suspended = COALESCE(?2, suspended), revoked = COALESCE(?3, revoked), contract_to = COALESCE(?4, contract_to) WHERE id = ?1",
             params![id, suspended.map(i64::from), revoked.map(i64::from), contract_to],
         )?;
         if n == 0 {
-            return Err(DcError::new(StatusCode::ParamFormat3, format!("no institution {id}")));
+            return Err(DcError::new(
+                StatusCode::ParamFormat3,
+                format!("no institution {id}"),
+            ));
         }
         Ok(json!({ "hospitalId": id }))
     }
 
     /// Revokes a certificate by serial (hex as x509 prints it).
     pub fn revoke_cert(&self, serial: &str) -> DcResult {
-        self.db().execute("INSERT OR REPLACE INTO revoked_certs(serial, at) VALUES (?1, ?2)", params![serial, self.now()])?;
+        self.db().execute(
+            "INSERT OR REPLACE INTO revoked_certs(serial, at) VALUES (?1, ?2)",
+            params![serial, self.now()],
+        )?;
         Ok(json!({ "serial": serial }))
     }
 
@@ -849,7 +1253,9 @@ impl Dc {
 
     /// Finds an HPC holder's certificate serial as hex (for revocation by the harness).
     pub fn cert_serial(cert_der: &[u8]) -> Option<String> {
-        x509_parser::parse_x509_certificate(cert_der).ok().map(|(_, c)| c.raw_serial_as_string())
+        x509_parser::parse_x509_certificate(cert_der)
+            .ok()
+            .map(|(_, c)| c.raw_serial_as_string())
     }
 }
 
@@ -878,9 +1284,20 @@ pub struct Running {
 }
 
 /// Opens the database, seeds it and serves the DC API.
-pub async fn launch(l: &Launch, fixtures: &Fixtures, clock: crate::clock::VirtualClock, cfg: DcConfig) -> Result<Running, String> {
+pub async fn launch(
+    l: &Launch,
+    fixtures: &Fixtures,
+    clock: crate::clock::VirtualClock,
+    cfg: DcConfig,
+) -> Result<Running, String> {
     let conn = store::open(&l.db).map_err(|e| format!("{}: {e}", l.db.display()))?;
-    let dc = Arc::new(Dc::new(conn, Arc::new(clock.clone()), fixtures, cfg, l.seed)?);
+    let dc = Arc::new(Dc::new(
+        conn,
+        Arc::new(clock.clone()),
+        fixtures,
+        cfg,
+        l.seed,
+    )?);
     let ca = crate::pki::TestCa::load()?;
     let tls = if l.tls {
         let (cert, key) = ca.issue_tls(&["localhost", "127.0.0.1"])?;
@@ -888,7 +1305,16 @@ pub async fn launch(l: &Launch, fixtures: &Fixtures, clock: crate::clock::Virtua
     } else {
         None
     };
-    let app = api::router(api::ApiState { dc: dc.clone(), clock: Some(clock) });
-    let server = crate::http::serve(l.listen, app, tls, dc.refuse.subscribe()).await.map_err(|e| format!("listen {}: {e}", l.listen))?;
-    Ok(Running { server, dc, ca_pem: ca.cert_pem() })
+    let app = api::router(api::ApiState {
+        dc: dc.clone(),
+        clock: Some(clock),
+    });
+    let server = crate::http::serve(l.listen, app, tls, dc.refuse.subscribe())
+        .await
+        .map_err(|e| format!("listen {}: {e}", l.listen))?;
+    Ok(Running {
+        server,
+        dc,
+        ca_pem: ca.cert_pem(),
+    })
 }

@@ -6,14 +6,21 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 
 /// Masks an ID number: characters 5–7 become `*` (`A123***789`); the check digit stays.
 pub fn mask_id(id: &str) -> String {
-    id.chars().enumerate().map(|(i, c)| if (4..7).contains(&i) { '*' } else { c }).collect()
+    id.chars()
+        .enumerate()
+        .map(|(i, c)| if (4..7).contains(&i) { '*' } else { c })
+        .collect()
 }
 
 /// Masks a name. Chinese: the middle characters become `○` (`黃○`, `黃○明`, `黃○○明`);
 /// a one-character name becomes `○`. English (ASCII): bytes 3–8 become `*`.
 pub fn mask_name(name: &str) -> String {
     if name.is_ascii() {
-        return name.bytes().enumerate().map(|(i, b)| if (2..8).contains(&i) { '*' } else { b as char }).collect();
+        return name
+            .bytes()
+            .enumerate()
+            .map(|(i, b)| if (2..8).contains(&i) { '*' } else { b as char })
+            .collect();
     }
     let chars: Vec<char> = name.chars().collect();
     match chars.len() {
@@ -41,15 +48,24 @@ impl FieldCipher {
     /// From a 32-byte key.
     pub fn new(key: &[u8; 32]) -> Result<FieldCipher, String> {
         let k = UnboundKey::new(&AES_256_GCM, key).map_err(|e| e.to_string())?;
-        Ok(FieldCipher { key: LessSafeKey::new(k), lookup: hmac256(key, &[b"lookup"]) })
+        Ok(FieldCipher {
+            key: LessSafeKey::new(k),
+            lookup: hmac256(key, &[b"lookup"]),
+        })
     }
     /// `nonce ‖ ciphertext ‖ tag`, the field name bound as associated data.
     pub fn seal(&self, field: &str, plain: &str) -> Result<Vec<u8>, String> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(|e| e.to_string())?;
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|e| e.to_string())?;
         let mut buf = plain.as_bytes().to_vec();
         self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(field.as_bytes()), &mut buf)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(field.as_bytes()),
+                &mut buf,
+            )
             .map_err(|e| e.to_string())?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
@@ -63,7 +79,10 @@ impl FieldCipher {
         let (n, ct) = sealed.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(n).map_err(|e| e.to_string())?;
         let mut buf = ct.to_vec();
-        let plain = self.key.open_in_place(nonce, Aad::from(field.as_bytes()), &mut buf).map_err(|_| "field does not decrypt with this key".to_string())?;
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(field.as_bytes()), &mut buf)
+            .map_err(|_| "field does not decrypt with this key".to_string())?;
         String::from_utf8(plain.to_vec()).map_err(|e| e.to_string())
     }
     /// A keyed hash for equality lookups (no plaintext in the index).

@@ -66,7 +66,10 @@ pub fn configure(c: &Connection) -> rusqlite::Result<()> {
 pub fn migrate(c: &Connection) -> rusqlite::Result<()> {
     let done: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, m) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
-        c.execute_batch(&format!("BEGIN; {m}; PRAGMA user_version = {}; COMMIT;", i + 1))?;
+        c.execute_batch(&format!(
+            "BEGIN; {m}; PRAGMA user_version = {}; COMMIT;",
+            i + 1
+        ))?;
     }
     Ok(())
 }
@@ -77,7 +80,9 @@ pub fn next_counter(c: &Connection, name: &str) -> rusqlite::Result<i64> {
         "INSERT INTO counters(name, value) VALUES (?1, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
         [name],
     )?;
-    c.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| r.get(0))
+    c.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
 }
 
 #[cfg(test)]
@@ -90,13 +95,19 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("dc.db");
         let c = open(&p).unwrap();
-        let mode: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let mode: String = c
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
-        let sync: i64 = c.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        let sync: i64 = c
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
         assert_eq!(sync, 2, "FULL");
         drop(c);
         let c = open(&p).unwrap();
-        let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let v: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
         assert_eq!(next_counter(&c, "x").unwrap(), 1);
         assert_eq!(next_counter(&c, "x").unwrap(), 2);

@@ -14,6 +14,8 @@ pub struct SlotState {
     pub card: Option<Box<dyn Card>>,
     /// Counts insertions and removals; endpoints use it to notice a yank.
     pub generation: u64,
+    /// The generation whose ATR a reader (pcscd) has been given: the card is visible.
+    pub announced: u64,
 }
 
 /// A reader slot shared between the control plane and an endpoint.
@@ -52,6 +54,10 @@ impl Slot {
         s.generation += 1;
         s.card.take()
     }
+    /// True when both handles are the same slot.
+    pub fn same(&self, other: &Slot) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
     /// True when a card is in the slot.
     pub fn is_present(&self) -> bool {
         self.lock().card.is_some()
@@ -63,6 +69,11 @@ impl Slot {
     /// The generation counter.
     pub fn generation(&self) -> u64 {
         self.lock().generation
+    }
+    /// True when the card now in the slot has been announced to the reader subsystem.
+    pub fn is_announced(&self) -> bool {
+        let s = self.lock();
+        s.card.is_some() && s.announced == s.generation
     }
     /// Sends one APDU to the card; None when the slot is empty.
     pub fn transmit(&self, apdu: &[u8]) -> Option<Vec<u8>> {

@@ -28,6 +28,9 @@ pub mod ctrl {
     pub const GET_ATR: u8 = 0x04;
 }
 
+/// Time a slot stays empty after a removal before the next card connects.
+pub const REINSERT_GAP: Duration = Duration::from_millis(600);
+
 /// Largest frame accepted from pcscd (a 64 KiB extended APDU plus header).
 pub const MAX_FRAME: usize = 65_544;
 
@@ -177,6 +180,12 @@ fn run(addr: SocketAddr, slot: Slot, stop: &AtomicBool) {
                     let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
                 }
                 drop(stream);
+                if end == End::Removed {
+                    // Like a hand swapping cards: stay out long enough for pcscd's presence
+                    // poll (400 ms) to see the slot empty, or it would take the next card
+                    // for the old one.
+                    std::thread::sleep(REINSERT_GAP);
+                }
                 tracing::debug!(%addr, ?end, "vpcd session ended");
                 if end == End::Disconnected {
                     std::thread::sleep(backoff);

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "nhi-conform", version, about = "Conformance harness for the NHI card-reader control software 6.0 Web API")]
+#[command(
+    name = "nhi-conform",
+    version,
+    about = "Conformance harness for the NHI card-reader control software 6.0 Web API"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -53,7 +57,18 @@ enum Cmd {
 
 async fn run(cli: Cli) -> Result<bool, String> {
     match cli.cmd {
-        Cmd::Pilot { cases, seed, sut, embedded: _, transport, concurrency, dc_listen, report, mutant, quiet } => {
+        Cmd::Pilot {
+            cases,
+            seed,
+            sut,
+            embedded: _,
+            transport,
+            concurrency,
+            dc_listen,
+            report,
+            mutant,
+            quiet,
+        } => {
             if cases == 0 {
                 return Err("--cases must be at least 1".into());
             }
@@ -61,13 +76,23 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 cases,
                 seed,
                 concurrency,
-                world: WorldOptions { sut, transport, mutants: mutant, seed, dc_listen, ..WorldOptions::default() },
+                world: WorldOptions {
+                    sut,
+                    transport,
+                    mutants: mutant,
+                    seed,
+                    dc_listen,
+                    ..WorldOptions::default()
+                },
                 progress: !quiet,
             };
             let r = run_pilot(&o).await?;
             print!("{}", summary(&r));
             nhi_harness::report::write_all(&r, &report)?;
-            println!("report: {}/pilot.html (also pilot.json, pilot.junit.xml)", report.display());
+            println!(
+                "report: {}/pilot.html (also pilot.json, pilot.junit.xml)",
+                report.display()
+            );
             Ok(r.passed() == r.cases.len())
         }
     }
@@ -75,7 +100,10 @@ async fn run(cli: Cli) -> Result<bool, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     match run(Cli::parse()).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -23,7 +23,13 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 /// Age bands of the strata.
-pub const AGE_BANDS: [(&str, u32, u32); 5] = [("0-14", 0, 14), ("15-24", 15, 24), ("25-44", 25, 44), ("45-64", 45, 64), ("65+", 65, 95)];
+pub const AGE_BANDS: [(&str, u32, u32); 5] = [
+    ("0-14", 0, 14),
+    ("15-24", 15, 24),
+    ("25-44", 25, 44),
+    ("45-64", 45, 64),
+    ("65+", 65, 95),
+];
 /// Population share per (band, sex) in ‰: [male, female] per band.
 pub const SHARE_PERMILLE: [[u32; 2]; 5] = [[67, 62], [60, 55], [153, 149], [148, 153], [69, 84]];
 
@@ -48,19 +54,76 @@ pub struct Site {
 
 /// The sites of seed 000: 高雄榮總 200, 羅東聖母 100, 康寧 100, clinics 100 (N/C/S).
 pub const SITES: [Site; 6] = [
-    Site { key: "kvgh", name: "高雄榮民總醫院", region: "south", cases: 200, hospital_id: "0602030026", sam_id: "901000000602", id_letter: 'E' },
-    Site { key: "smh", name: "羅東聖母醫院", region: "east", cases: 100, hospital_id: "0934060015", sam_id: "901000000934", id_letter: 'G' },
-    Site { key: "knh", name: "康寧醫院", region: "north", cases: 100, hospital_id: "1501010010", sam_id: "901000001501", id_letter: 'A' },
-    Site { key: "cln-n", name: "北區診所", region: "north", cases: 34, hospital_id: "3501200001", sam_id: "901000003501", id_letter: 'F' },
-    Site { key: "cln-c", name: "中區診所", region: "central", cases: 33, hospital_id: "3617000002", sam_id: "901000003617", id_letter: 'B' },
-    Site { key: "cln-s", name: "南區診所", region: "south", cases: 33, hospital_id: "3902000003", sam_id: "901000003902", id_letter: 'S' },
+    Site {
+        key: "kvgh",
+        name: "高雄榮民總醫院",
+        region: "south",
+        cases: 200,
+        hospital_id: "0602030026",
+        sam_id: "901000000602",
+        id_letter: 'E',
+    },
+    Site {
+        key: "smh",
+        name: "羅東聖母醫院",
+        region: "east",
+        cases: 100,
+        hospital_id: "0934060015",
+        sam_id: "901000000934",
+        id_letter: 'G',
+    },
+    Site {
+        key: "knh",
+        name: "康寧醫院",
+        region: "north",
+        cases: 100,
+        hospital_id: "1501010010",
+        sam_id: "901000001501",
+        id_letter: 'A',
+    },
+    Site {
+        key: "cln-n",
+        name: "北區診所",
+        region: "north",
+        cases: 34,
+        hospital_id: "3501200001",
+        sam_id: "901000003501",
+        id_letter: 'F',
+    },
+    Site {
+        key: "cln-c",
+        name: "中區診所",
+        region: "central",
+        cases: 33,
+        hospital_id: "3617000002",
+        sam_id: "901000003617",
+        id_letter: 'B',
+    },
+    Site {
+        key: "cln-s",
+        name: "南區診所",
+        region: "south",
+        cases: 33,
+        hospital_id: "3902000003",
+        sam_id: "901000003902",
+        id_letter: 'S',
+    },
 ];
 
-const SURNAMES: &[&str] = &["陳", "林", "黃", "張", "李", "王", "吳", "劉", "蔡", "楊", "許", "鄭", "謝", "郭", "洪", "曾", "邱", "廖", "賴", "周", "葉", "蘇", "莊", "呂", "江", "何", "蕭", "羅", "高", "潘", "簡", "朱", "鍾", "彭", "游", "詹", "胡", "施", "沈", "余"];
+const SURNAMES: &[&str] = &[
+    "陳", "林", "黃", "張", "李", "王", "吳", "劉", "蔡", "楊", "許", "鄭", "謝", "郭", "洪", "曾",
+    "邱", "廖", "賴", "周", "葉", "蘇", "莊", "呂", "江", "何", "蕭", "羅", "高", "潘", "簡", "朱",
+    "鍾", "彭", "游", "詹", "胡", "施", "沈", "余",
+];
 const COMPOUND: &[&str] = &["歐陽", "司馬", "諸葛", "張簡"];
-const GIVEN: &[&str] = &["志", "明", "家", "俊", "宏", "美", "淑", "惠", "怡", "婷", "雅", "文", "建", "偉", "嘉", "玉", "芳", "秀", "佳", "欣", "冠", "宇", "柏", "翰", "承", "庭", "子", "瑜", "思", "涵"];
+const GIVEN: &[&str] = &[
+    "志", "明", "家", "俊", "宏", "美", "淑", "惠", "怡", "婷", "雅", "文", "建", "偉", "嘉", "玉",
+    "芳", "秀", "佳", "欣", "冠", "宇", "柏", "翰", "承", "庭", "子", "瑜", "思", "涵",
+];
 /// Rarer characters that are still in Big5 (seed 000 asks for names like these).
-const RARE: &[&str] = &["璿", "翀", "淼", "彧", "禎", "堉", "焱", "鑫", "旻", "昇", "甯", "靚", "巖"];
+const RARE: &[&str] = &[
+    "璿", "翀", "淼", "彧", "禎", "堉", "焱", "鑫", "旻", "昇", "甯", "靚", "巖",
+];
 
 /// One generated person with the stratum they were drawn for.
 #[derive(Debug, Clone, Serialize)]
@@ -102,9 +165,23 @@ pub fn allocate(n: usize) -> [[usize; 2]; 5] {
 
 fn name(rng: &mut ChaCha20Rng) -> String {
     loop {
-        let surname = if rng.gen_ratio(1, 50) { *COMPOUND.choose(rng).unwrap_or(&"歐陽") } else { *SURNAMES.choose(rng).unwrap_or(&"陳") };
-        let pool = |rng: &mut ChaCha20Rng| if rng.gen_ratio(1, 8) { *RARE.choose(rng).unwrap_or(&"璿") } else { *GIVEN.choose(rng).unwrap_or(&"明") };
-        let given: String = if rng.gen_ratio(1, 10) { pool(rng).to_string() } else { format!("{}{}", pool(rng), pool(rng)) };
+        let surname = if rng.gen_ratio(1, 50) {
+            *COMPOUND.choose(rng).unwrap_or(&"歐陽")
+        } else {
+            *SURNAMES.choose(rng).unwrap_or(&"陳")
+        };
+        let pool = |rng: &mut ChaCha20Rng| {
+            if rng.gen_ratio(1, 8) {
+                *RARE.choose(rng).unwrap_or(&"璿")
+            } else {
+                *GIVEN.choose(rng).unwrap_or(&"明")
+            }
+        };
+        let given: String = if rng.gen_ratio(1, 10) {
+            pool(rng).to_string()
+        } else {
+            format!("{}{}", pool(rng), pool(rng))
+        };
         let n = format!("{surname}{given}");
         if is_big5_name(&n) {
             return n;
@@ -114,7 +191,11 @@ fn name(rng: &mut ChaCha20Rng) -> String {
 
 fn id_no(rng: &mut ChaCha20Rng, letter: char, male: bool, used: &mut HashSet<String>) -> String {
     loop {
-        let prefix = format!("{letter}{}{:07}", if male { 1 } else { 2 }, rng.gen_range(0..10_000_000u32));
+        let prefix = format!(
+            "{letter}{}{:07}",
+            if male { 1 } else { 2 },
+            rng.gen_range(0..10_000_000u32)
+        );
         if let Some(d) = IdNo::check_digit(&prefix) {
             let id = format!("{prefix}{d}");
             if used.insert(id.clone()) {
@@ -140,7 +221,13 @@ pub struct PilotFixtures {
 pub fn hpc_holders(site: usize, s: &Site) -> [HpcHolder; 3] {
     let mk = |k: u32, name: &str, en: &str, to: &str| HpcHolder {
         card_id: format!("10000{:02}{:05}", site, k),
-        id_no: IdNo::check_digit(&format!("{}1{:07}", s.id_letter, 9_000_000 + site as u32 * 10 + k)).map(|d| format!("{}1{:07}{d}", s.id_letter, 9_000_000 + site as u32 * 10 + k)).unwrap_or_default(),
+        id_no: IdNo::check_digit(&format!(
+            "{}1{:07}",
+            s.id_letter,
+            9_000_000 + site as u32 * 10 + k
+        ))
+        .map(|d| format!("{}1{:07}{d}", s.id_letter, 9_000_000 + site as u32 * 10 + k))
+        .unwrap_or_default(),
         name: name.into(),
         name_en: en.into(),
         pin: format!("{:06}", 135_790 + site),
@@ -215,11 +302,22 @@ pub fn generate(cases: usize, seed: u64) -> PilotFixtures {
                 },
                 pin: None,
             };
-            people.push(PilotPerson { phone: format!("phone-{}-{:03}", s.key, k + 1), person: p, site: si, sex: if male { "M".into() } else { "F".into() }, band, age });
+            people.push(PilotPerson {
+                phone: format!("phone-{}-{:03}", s.key, k + 1),
+                person: p,
+                site: si,
+                sex: if male { "M".into() } else { "F".into() },
+                band,
+                age,
+            });
         }
     }
     f.people = people.iter().map(|p| p.person.clone()).collect();
-    PilotFixtures { fixtures: f, people, sites }
+    PilotFixtures {
+        fixtures: f,
+        people,
+        sites,
+    }
 }
 
 #[cfg(test)]
@@ -248,13 +346,24 @@ mod tests {
         let mut ids = HashSet::new();
         let mut cards = HashSet::new();
         for p in &a.people {
-            assert!(IdNo::parse_strict(&p.person.id_no).is_ok(), "{}", p.person.id_no);
+            assert!(
+                IdNo::parse_strict(&p.person.id_no).is_ok(),
+                "{}",
+                p.person.id_no
+            );
             assert!(p.person.basic().is_ok(), "{:?}", p.person);
             assert!(ids.insert(p.person.id_no.clone()) && cards.insert(p.person.card_no.clone()));
         }
-        let per_site: Vec<usize> = (0..SITES.len()).map(|s| a.people.iter().filter(|p| p.site == s).count()).collect();
+        let per_site: Vec<usize> = (0..SITES.len())
+            .map(|s| a.people.iter().filter(|p| p.site == s).count())
+            .collect();
         assert_eq!(per_site, vec![200, 100, 100, 34, 33, 33]);
-        assert!(a.people.iter().any(|p| RARE.iter().any(|r| p.person.name.contains(r))), "rare characters present");
+        assert!(
+            a.people
+                .iter()
+                .any(|p| RARE.iter().any(|r| p.person.name.contains(r))),
+            "rare characters present"
+        );
         // The fixture file validates as a whole.
         let text = toml::to_string(&a.fixtures).unwrap();
         assert!(Fixtures::parse(&text).is_ok());

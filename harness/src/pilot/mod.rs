@@ -74,7 +74,10 @@ impl PilotReport {
     }
     /// Valid cases (no failure class) that completed the whole flow and passed.
     pub fn complete_valid(&self) -> usize {
-        self.cases.iter().filter(|c| c.failure.is_none() && c.completed && c.pass).count()
+        self.cases
+            .iter()
+            .filter(|c| c.failure.is_none() && c.completed && c.pass)
+            .count()
     }
 }
 
@@ -88,24 +91,56 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 /// Latency statistics of the SUT steps of `cases`.
 pub fn latency(cases: &[CaseResult]) -> Latency {
-    let mut v: Vec<f64> = cases.iter().flat_map(|c| c.steps.iter().filter(|s| s.side == "sut").map(|s| s.ms)).collect();
+    let mut v: Vec<f64> = cases
+        .iter()
+        .flat_map(|c| c.steps.iter().filter(|s| s.side == "sut").map(|s| s.ms))
+        .collect();
     v.sort_by(f64::total_cmp);
-    let bounds = [0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0, 3000.0, 5000.0, f64::INFINITY];
+    let bounds = [
+        0.5,
+        1.0,
+        2.0,
+        5.0,
+        10.0,
+        20.0,
+        50.0,
+        100.0,
+        1000.0,
+        3000.0,
+        5000.0,
+        f64::INFINITY,
+    ];
     let histogram = bounds
         .iter()
         .enumerate()
         .map(|(i, &b)| {
-            let lo = if i == 0 { f64::NEG_INFINITY } else { bounds[i - 1] };
+            let lo = if i == 0 {
+                f64::NEG_INFINITY
+            } else {
+                bounds[i - 1]
+            };
             (b, v.iter().filter(|&&x| x > lo && x <= b).count())
         })
         .collect();
-    Latency { calls: v.len(), p50: percentile(&v, 0.5), p95: percentile(&v, 0.95), p99: percentile(&v, 0.99), max: v.last().copied().unwrap_or(0.0), over_3s: v.iter().filter(|&&x| x > 3000.0).count(), histogram }
+    Latency {
+        calls: v.len(),
+        p50: percentile(&v, 0.5),
+        p95: percentile(&v, 0.95),
+        p99: percentile(&v, 0.99),
+        max: v.last().copied().unwrap_or(0.0),
+        over_3s: v.iter().filter(|&&x| x > 3000.0).count(),
+        histogram,
+    }
 }
 
 /// Runs the pilot.
 pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
     let mut pf = gen::generate(o.cases, o.seed);
-    let failures = plan::assign(pf.people.len(), plan::failure_count(pf.people.len()), o.seed);
+    let failures = plan::assign(
+        pf.people.len(),
+        plan::failure_count(pf.people.len()),
+        o.seed,
+    );
     for (p, f) in pf.people.iter_mut().zip(&failures) {
         if *f == Some(FailureClass::ProductionCard) {
             // A production card: card numbers of production cards do not start with 9.
@@ -114,7 +149,12 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
     }
     pf.fixtures.people = pf.people.iter().map(|p| p.person.clone()).collect();
     let factory = Arc::new(CardFactory::test()?);
-    let worlds = if o.world.sut.is_some() || o.world.transport == crate::world::TransportKind::Vpcd { 1 } else { o.concurrency.clamp(1, pf.sites.len()) };
+    let worlds = if o.world.sut.is_some() || o.world.transport == crate::world::TransportKind::Vpcd
+    {
+        1
+    } else {
+        o.concurrency.clamp(1, pf.sites.len())
+    };
     // Sites to worlds, largest first, onto the least loaded world.
     let mut load = vec![(0usize, Vec::new()); worlds];
     let mut order: Vec<usize> = (0..pf.sites.len()).collect();
@@ -125,14 +165,22 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
             w.1.push(si);
         }
     }
-    let bar = if o.progress { indicatif::ProgressBar::new(pf.people.len() as u64) } else { indicatif::ProgressBar::hidden() };
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    let bar = if o.progress {
+        indicatif::ProgressBar::new(pf.people.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     let started = Instant::now();
     let pf = Arc::new(pf);
     let failures = Arc::new(failures);
     let mut set = tokio::task::JoinSet::new();
     for (wi, (_, sites)) in load.into_iter().enumerate() {
-        let (pf, failures, factory, bar) = (pf.clone(), failures.clone(), factory.clone(), bar.clone());
+        let (pf, failures, factory, bar) =
+            (pf.clone(), failures.clone(), factory.clone(), bar.clone());
         let mut wo = o.world.clone();
         wo.seed = o.seed.wrapping_add(wi as u64);
         set.spawn(async move {
@@ -146,10 +194,30 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
                 let site = pf.sites[si].0.clone();
                 let other = gen::SITES[(si + 1) % gen::SITES.len()].hospital_id;
                 let mut cards = run::setup_site(&w, &pf, si, &site).await?;
-                for (k, (i, p)) in pf.people.iter().enumerate().filter(|(_, p)| p.site == si).enumerate() {
+                for (k, (i, p)) in pf
+                    .people
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.site == si)
+                    .enumerate()
+                {
                     let id = format!("pilot/{}/{:03}", site.key, k + 1);
-                    let r = run::run_case(&w, &mut partners, &mut cards, p, id, &site, other, failures[i]).await;
-                    bar.set_message(if r.pass { String::new() } else { format!("last failure: {}", r.id) });
+                    let r = run::run_case(
+                        &w,
+                        &mut partners,
+                        &mut cards,
+                        p,
+                        id,
+                        &site,
+                        other,
+                        failures[i],
+                    )
+                    .await;
+                    bar.set_message(if r.pass {
+                        String::new()
+                    } else {
+                        format!("last failure: {}", r.id)
+                    });
                     bar.inc(1);
                     out.push((i, r));
                 }
@@ -168,7 +236,11 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
     let lat = latency(&cases);
     Ok(PilotReport {
         seed: o.seed,
-        sut: o.world.sut.clone().unwrap_or_else(|| "embedded reference middleware".into()),
+        sut: o
+            .world
+            .sut
+            .clone()
+            .unwrap_or_else(|| "embedded reference middleware".into()),
         transport: format!("{:?}", o.world.transport).to_lowercase(),
         wall_secs: wall,
         calls_per_sec: lat.calls as f64 / wall.max(1e-9),
@@ -178,7 +250,10 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
 }
 
 /// Pass/total per key.
-pub fn tally<'a>(cases: impl Iterator<Item = &'a CaseResult>, key: impl Fn(&CaseResult) -> String) -> BTreeMap<String, (usize, usize)> {
+pub fn tally<'a>(
+    cases: impl Iterator<Item = &'a CaseResult>,
+    key: impl Fn(&CaseResult) -> String,
+) -> BTreeMap<String, (usize, usize)> {
     let mut m: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for c in cases {
         let e = m.entry(key(c)).or_default();
@@ -195,8 +270,19 @@ pub fn summary(r: &PilotReport) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let n = r.cases.len();
-    let _ = writeln!(s, "NHI virtual-card pilot replay (seed 000) — seed {}, SUT: {}, transport: {}", r.seed, r.sut, r.transport);
-    let _ = writeln!(s, "cases: {n}   passed: {}   failed: {}   complete valid flows: {}   failure cases: {}", r.passed(), n - r.passed(), r.complete_valid(), r.cases.iter().filter(|c| c.failure.is_some()).count());
+    let _ = writeln!(
+        s,
+        "NHI virtual-card pilot replay (seed 000) — seed {}, SUT: {}, transport: {}",
+        r.seed, r.sut, r.transport
+    );
+    let _ = writeln!(
+        s,
+        "cases: {n}   passed: {}   failed: {}   complete valid flows: {}   failure cases: {}",
+        r.passed(),
+        n - r.passed(),
+        r.complete_valid(),
+        r.cases.iter().filter(|c| c.failure.is_some()).count()
+    );
     let _ = writeln!(s, "\nby site:");
     for (k, (p, t)) in tally(r.cases.iter(), |c| c.site.clone()) {
         let _ = writeln!(s, "  {k:8} {p:4}/{t:<4}");
@@ -207,22 +293,49 @@ pub fn summary(r: &PilotReport) -> String {
     }
     let _ = writeln!(s, "by failure class (expected code):");
     for (k, (p, t)) in tally(r.cases.iter(), |c| match c.failure {
-        Some(f) => format!("{:24} {}", serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), f.expected().code()),
+        Some(f) => format!(
+            "{:24} {}",
+            serde_json::to_value(f)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            f.expected().code()
+        ),
         None => format!("{:24} 0000", "none (valid flow)"),
     }) {
         let _ = writeln!(s, "  {k} {p:4}/{t:<4}");
     }
     let l = &r.latency;
     let _ = writeln!(s, "SUT latency over {} calls: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {} over the pilot's 3–5 s target", l.calls, l.p50, l.p95, l.p99, l.max, l.over_3s);
-    let _ = writeln!(s, "wall time {:.2} s, {:.0} SUT calls/s", r.wall_secs, r.calls_per_sec);
+    let _ = writeln!(
+        s,
+        "wall time {:.2} s, {:.0} SUT calls/s",
+        r.wall_secs, r.calls_per_sec
+    );
     let failed: Vec<&CaseResult> = r.cases.iter().filter(|c| !c.pass).collect();
     for c in failed.iter().take(10) {
         if let Some(st) = c.steps.iter().find(|s| !s.pass) {
-            let _ = writeln!(s, "FAIL {}: step \"{}\" {} expected {} got {}{}", c.id, st.name, st.request, st.expected, st.got.as_deref().unwrap_or("no answer"), st.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default());
+            let _ = writeln!(
+                s,
+                "FAIL {}: step \"{}\" {} expected {} got {}{}",
+                c.id,
+                st.name,
+                st.request,
+                st.expected,
+                st.got.as_deref().unwrap_or("no answer"),
+                st.note
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            );
         }
     }
     if failed.len() > 10 {
-        let _ = writeln!(s, "… and {} more failed cases (see the report)", failed.len() - 10);
+        let _ = writeln!(
+            s,
+            "… and {} more failed cases (see the report)",
+            failed.len() - 10
+        );
     }
     s
 }

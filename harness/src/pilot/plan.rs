@@ -88,15 +88,27 @@ impl FailureClass {
     pub fn must_not_lose(self) -> &'static str {
         use FailureClass as F;
         match self {
-            F::TokenExpired | F::BadSignature | F::BadFormat => "a fresh token from the same phone still verifies and the visit completes",
+            F::TokenExpired | F::BadSignature | F::BadFormat => {
+                "a fresh token from the same phone still verifies and the visit completes"
+            }
             F::TokenReused => "the verified card stays usable for the rest of the visit",
-            F::PinLockout => "the lockout lives in the card; the PUK restores the PIN and the visit completes",
-            F::NotActivated => "the registration stays; activating with the physical card lets the visit complete",
+            F::PinLockout => {
+                "the lockout lives in the card; the PUK restores the PIN and the visit completes"
+            }
+            F::NotActivated => {
+                "the registration stays; activating with the physical card lets the visit complete"
+            }
             F::PhoneLost => "re-registering and re-activating restores the virtual card",
-            F::TransferCrossHospital => "the refused import leaves the card usable at its own institution",
-            F::DcUnreachable | F::DcServerError | F::DcSessionDropped => "the token is not consumed: the same token verifies once the DC is back",
+            F::TransferCrossHospital => {
+                "the refused import leaves the card usable at its own institution"
+            }
+            F::DcUnreachable | F::DcServerError | F::DcSessionDropped => {
+                "the token is not consumed: the same token verifies once the DC is back"
+            }
             F::ContractExpired => "the SAM verifies again once the contract is renewed",
-            F::CertRevoked | F::CertExpired => "the valid HPC still signs after the refused one is removed",
+            F::CertRevoked | F::CertExpired => {
+                "the valid HPC still signs after the refused one is removed"
+            }
             F::ProductionCard => "the SUT keeps serving the next case (no stuck state)",
         }
     }

@@ -10,7 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "nhi-middleware", version, about = "Reference NHI card-reader control software 6.0 Web API (https://127.0.0.1:5066)")]
+#[command(
+    name = "nhi-middleware",
+    version,
+    about = "Reference NHI card-reader control software 6.0 Web API (https://127.0.0.1:5066)"
+)]
 struct Cli {
     /// DC base URL, e.g. https://127.0.0.1:4443.
     #[arg(long)]
@@ -69,13 +73,25 @@ async fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     let file: FileConfig = match &cli.config {
-        Some(p) => toml::from_str(&std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?).map_err(|e| format!("{}: {e}", p.display()))?,
+        Some(p) => toml::from_str(
+            &std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        )
+        .map_err(|e| format!("{}: {e}", p.display()))?,
         None => FileConfig::default(),
     };
-    let dc = cli.dc.or(file.dc).ok_or("--dc URL is required (or `dc` in --config)")?;
-    let listen = if cli.listen != SocketAddr::from(([127, 0, 0, 1], 5066)) { cli.listen } else { file.listen.unwrap_or(cli.listen) };
+    let dc = cli
+        .dc
+        .or(file.dc)
+        .ok_or("--dc URL is required (or `dc` in --config)")?;
+    let listen = if cli.listen != SocketAddr::from(([127, 0, 0, 1], 5066)) {
+        cli.listen
+    } else {
+        file.listen.unwrap_or(cli.listen)
+    };
     if !listen.ip().is_loopback() && !cli.allow_remote {
-        return Err(format!("refusing to listen on {listen}: not loopback (pass --allow-remote to do it anyway)"));
+        return Err(format!(
+            "refusing to listen on {listen}: not loopback (pass --allow-remote to do it anyway)"
+        ));
     }
     if cli.com.is_some() {
         return Err("--com: the serial transport is not built yet; use PC/SC readers".into());
@@ -87,9 +103,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     cfg.state_dir = cli.state_dir.or(file.state_dir);
     cfg.mutants = Mutants::from_names(&cli.mutant)?;
     if let Some(p) = cli.dc_ca.or(file.dc_ca) {
-        cfg.dc_ca_pem = Some(std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?);
+        cfg.dc_ca_pem =
+            Some(std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?);
     }
-    let readers = if cli.reader.is_empty() { file.reader } else { cli.reader };
+    let readers = if cli.reader.is_empty() {
+        file.reader
+    } else {
+        cli.reader
+    };
     let transport = transport(readers)?;
     let r = start(cfg, transport).await?;
     println!("nhi-middleware listening on {}", r.url);
@@ -98,18 +119,29 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 #[cfg(feature = "pcsc")]
-fn transport(readers: Vec<String>) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
-    Ok(Arc::new(nhi_middleware::transport::PcscTransport::new((!readers.is_empty()).then_some(readers))))
+fn transport(
+    readers: Vec<String>,
+) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(
+        (!readers.is_empty()).then_some(readers),
+    )))
 }
 
 #[cfg(not(feature = "pcsc"))]
-fn transport(_readers: Vec<String>) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
-    Err("this build has no PC/SC transport: build with --features pcsc (needs libpcsclite-dev)".into())
+fn transport(
+    _readers: Vec<String>,
+) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    Err(
+        "this build has no PC/SC transport: build with --features pcsc (needs libpcsclite-dev)"
+            .into(),
+    )
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
