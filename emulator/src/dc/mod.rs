@@ -25,6 +25,25 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// An institution as the DC stores it.
+#[derive(Debug, Clone)]
+pub struct HospitalRow {
+    /// Hospital id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Short name.
+    pub short_name: String,
+    /// Contract start (unix s).
+    pub from: i64,
+    /// Contract end (unix s).
+    pub to: i64,
+    /// Suspended (停權).
+    pub suspended: bool,
+    /// SAM revoked.
+    pub revoked: bool,
+}
+
 /// A DC refusal: a 6.0 status code and a reason for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DcError {
@@ -322,25 +341,30 @@ impl Dc {
         &self,
         c: &Connection,
         sam_id: &str,
-    ) -> Result<Option<(String, String, String, i64, i64, bool, bool)>, DcError> {
+    ) -> Result<Option<HospitalRow>, DcError> {
         Ok(c.query_row(
             "SELECT id, name, short_name, contract_from, contract_to, suspended, revoked FROM hospitals WHERE sam_id = ?1",
             [sam_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, i64>(5)? != 0, r.get::<_, i64>(6)? != 0)),
+            |r| {
+                Ok(HospitalRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    short_name: r.get(2)?,
+                    from: r.get(3)?,
+                    to: r.get(4)?,
+                    suspended: r.get::<_, i64>(5)? != 0,
+                    revoked: r.get::<_, i64>(6)? != 0,
+                })
+            },
         ).optional()?)
     }
 
-    fn check_standing(
-        &self,
-        from: i64,
-        to: i64,
-        suspended: bool,
-        revoked: bool,
-    ) -> Result<(), DcError> {
-        if revoked {
+    fn check_standing(&self, h: &HospitalRow) -> Result<(), DcError> {
+        let (from, to) = (h.from, h.to);
+        if h.revoked {
             return Err(DcError::new(StatusCode::SamRevoked, "SAM revoked"));
         }
-        if suspended {
+        if h.suspended {
             return Err(DcError::new(
                 StatusCode::InstitutionSuspended,
                 "institution suspended",
@@ -359,7 +383,7 @@ impl Dc {
     /// Step 1 of SAM authentication: a fresh challenge. `cloud` selects 1611 for unknown ids.
     pub fn sam_challenge(&self, sam_id: &str, hospital_id: &str, cloud: bool) -> DcResult {
         let c = self.db();
-        let Some((hid, _, _, from, to, susp, rev)) = self.hospital_by_sam(&c, sam_id)? else {
+        let Some(h) = self.hospital_by_sam(&c, sam_id)? else {
             return Err(if cloud {
                 DcError::new(
                     StatusCode::CloudSamNotFound,
@@ -369,13 +393,13 @@ impl Dc {
                 DcError::new(StatusCode::SamMode2, format!("unknown SAM {sam_id}"))
             });
         };
-        if hid != hospital_id {
+        if h.id != hospital_id {
             return Err(DcError::new(
                 StatusCode::SamMode2,
                 "SAM does not belong to that institution",
             ));
         }
-        self.check_standing(from, to, susp, rev)?;
+        self.check_standing(&h)?;
         let id = self.new_id("ch");
         let r: [u8; 8] = self.random();
         c.execute(
@@ -412,7 +436,13 @@ impl Dc {
             ));
         }
         let proof = hmac256(&k, &[b"DC", &sam_random, &dc_random]);
-        let Some((hid, name, short, ..)) = self.hospital_by_sam(&c, &sam_id)? else {
+        let Some(HospitalRow {
+            id: hid,
+            name,
+            short_name: short,
+            ..
+        }) = self.hospital_by_sam(&c, &sam_id)?
+        else {
             return Err(DcError::new(StatusCode::SamMode2, "SAM vanished"));
         };
         let sid = self.new_id("sam");
@@ -440,8 +470,8 @@ impl Dc {
         if state != "active" || self.now() > exp {
             return Err(DcError::new(StatusCode::DcSession, "SAM session expired"));
         }
-        if let Some((_, _, _, from, to, s, r)) = self.hospital_by_sam(c, &sam)? {
-            self.check_standing(from, to, s, r)?;
+        if let Some(h) = self.hospital_by_sam(c, &sam)? {
+            self.check_standing(&h)?;
         }
         Ok((sam, hid))
     }
@@ -558,19 +588,20 @@ impl Dc {
     /// Checks an HIS request signed by a SAM (the SAM Signature API's output): the
     /// signature covers clientRandom ‖ serviceType ‖ hospitalId ‖ samId. Returns the hospital.
     pub fn check_sam_signature(&self, c: &Connection, auth: &SamAuth) -> Result<String, DcError> {
-        let Some((hid, _, _, from, to, susp, rev)) = self.hospital_by_sam(c, &auth.sam_id)? else {
+        let Some(h) = self.hospital_by_sam(c, &auth.sam_id)? else {
             return Err(DcError::new(
                 StatusCode::SamMode2,
                 format!("unknown SAM {}", auth.sam_id),
             ));
         };
-        if hid != auth.hospital_id {
+        if h.id != auth.hospital_id {
             return Err(DcError::new(
                 StatusCode::SamMode2,
                 "SAM does not belong to that institution",
             ));
         }
-        self.check_standing(from, to, susp, rev)?;
+        self.check_standing(&h)?;
+        let hid = h.id;
         let cr = unb64("clientRandom", &auth.client_random)?;
         let sig = unb64("signature", &auth.signature)?;
         let data = [

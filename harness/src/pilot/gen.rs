@@ -285,7 +285,7 @@ pub fn generate(cases: usize, seed: u64) -> PilotFixtures {
             let month = rng.gen_range(1..=12u32);
             let day = rng.gen_range(1..=28u32);
             let birthday = format!("{:03}{:02}{:02}", year.max(1), month, day);
-            let issue_year = (year + 1).max(94).min(108);
+            let issue_year = (year + 1).clamp(94, 108);
             let card_no = format!("9{:01}{:010}", si, k + 1);
             let p = Person {
                 id_no: id_no(&mut rng, s.id_letter, male, &mut used),

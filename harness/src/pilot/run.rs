@@ -334,6 +334,7 @@ fn tamper_signature(tok: &str) -> String {
 }
 
 /// Runs one case.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_case(
     w: &World,
     partners: &mut HashMap<String, SutClient>,
