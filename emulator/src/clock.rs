@@ -9,28 +9,44 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> i64;
 }
 
-/// A clock that moves only when told to (set / advance): runs are reproducible.
+/// A clock that can be set and advanced by the control plane. Frozen ([`VirtualClock::at`]):
+/// it moves only when told to, so runs are reproducible. Live ([`VirtualClock::live`]): it
+/// follows the wall clock plus an offset that set / advance change.
 #[derive(Debug, Clone)]
-pub struct VirtualClock(Arc<AtomicI64>);
+pub struct VirtualClock {
+    base: Arc<AtomicI64>,
+    live: bool,
+}
 
 impl VirtualClock {
-    /// A clock standing at `unix_secs`.
+    /// A frozen clock standing at `unix_secs`.
     pub fn at(unix_secs: i64) -> VirtualClock {
-        VirtualClock(Arc::new(AtomicI64::new(unix_secs)))
+        VirtualClock { base: Arc::new(AtomicI64::new(unix_secs)), live: false }
+    }
+    /// A clock following the wall clock (offset 0).
+    pub fn live() -> VirtualClock {
+        VirtualClock { base: Arc::new(AtomicI64::new(0)), live: true }
     }
     /// Sets the instant.
     pub fn set(&self, unix_secs: i64) {
-        self.0.store(unix_secs, Ordering::SeqCst);
+        let sys = if self.live { SystemClock.now() } else { 0 };
+        self.base.store(unix_secs - sys, Ordering::SeqCst);
     }
     /// Moves forward (or back, with a negative value) and returns the new instant.
     pub fn advance(&self, secs: i64) -> i64 {
-        self.0.fetch_add(secs, Ordering::SeqCst) + secs
+        self.base.fetch_add(secs, Ordering::SeqCst);
+        self.now()
     }
 }
 
 impl Clock for VirtualClock {
     fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
+        let b = self.base.load(Ordering::SeqCst);
+        if self.live {
+            SystemClock.now() + b
+        } else {
+            b
+        }
     }
 }
 
@@ -61,5 +77,16 @@ mod tests {
         let shared = c.clone();
         shared.set(5);
         assert_eq!(c.now(), 5);
+    }
+
+    #[test]
+    fn live_clock_follows_the_wall_clock_with_an_offset() {
+        let c = VirtualClock::live();
+        let wall = SystemClock.now();
+        assert!((c.now() - wall).abs() <= 1);
+        c.advance(3600);
+        assert!((c.now() - wall - 3600).abs() <= 1);
+        c.set(1_000);
+        assert!((c.now() - 1_000).abs() <= 1);
     }
 }

@@ -103,7 +103,12 @@ pub async fn serve(
                 };
                 tokio::select! {
                     _ = serve => {}
-                    _ = cut.wait_for(|refused| *refused) => {}
+                    _ = async {
+                        // A dropped sender means "never refuse".
+                        if cut.wait_for(|refused| *refused).await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    } => {}
                 }
             });
         }

@@ -5,6 +5,7 @@
 
 pub mod card;
 pub mod clock;
+pub mod control;
 pub mod crypto;
 pub mod dc;
 pub mod fixtures;

@@ -40,6 +40,131 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TokenCmd,
     },
+    /// Run the mock NHI data center alone (HTTPS with the test CA, SQLite on disk).
+    Dc {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:4443")]
+        listen: std::net::SocketAddr,
+        /// SQLite database file (created and migrated if needed).
+        #[arg(long, default_value = "nhi-dc.db")]
+        db: std::path::PathBuf,
+        /// Plain HTTP instead of HTTPS (tests).
+        #[arg(long)]
+        http: bool,
+        /// Allow a non-loopback listen address.
+        #[arg(long)]
+        allow_remote: bool,
+        /// Freeze virtual time at this instant (RFC 3339) instead of following the wall clock.
+        #[arg(long)]
+        frozen_at: Option<String>,
+    },
+    /// Start the configured world: DC, vpcd readers with cards, control API; until Ctrl-C.
+    Up {
+        /// World file (TOML): control, dc, db, [[slot]] reader/port/card/person.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpConfig {
+    #[serde(default = "default_control")]
+    control: std::net::SocketAddr,
+    #[serde(default = "default_dc")]
+    dc: std::net::SocketAddr,
+    #[serde(default = "default_db")]
+    db: std::path::PathBuf,
+    #[serde(default = "default_slots")]
+    slot: Vec<SlotConfig>,
+}
+
+#[derive(serde::Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct SlotConfig {
+    reader: String,
+    port: u16,
+    card: Option<String>,
+    person: Option<String>,
+}
+
+fn default_control() -> std::net::SocketAddr {
+    ([127, 0, 0, 1], 7070).into()
+}
+fn default_dc() -> std::net::SocketAddr {
+    ([127, 0, 0, 1], 4443).into()
+}
+fn default_db() -> std::path::PathBuf {
+    "nhi-emu-dc.db".into()
+}
+fn default_slots() -> Vec<SlotConfig> {
+    let s = |reader: &str, port, card: Option<&str>| SlotConfig { reader: reader.into(), port, card: card.map(str::to_string), person: None };
+    vec![
+        s("Virtual PCD 00 00", 35963, Some("hc")),
+        s("Virtual PCD 00 01", 35964, Some("sam")),
+        s("NHI Virtual PCD 00 00", 35965, Some("hpc")),
+        s("NHI Virtual PCD 00 01", 35966, None),
+    ]
+}
+
+async fn run_dc(fixtures: Fixtures, listen: std::net::SocketAddr, db: std::path::PathBuf, http: bool, allow_remote: bool, frozen: Option<i64>) -> Result<ExitCode, Usage> {
+    if !listen.ip().is_loopback() && !allow_remote {
+        return Err(Usage(format!("refusing to listen on {listen}: not loopback (pass --allow-remote)")));
+    }
+    let clock = match frozen {
+        Some(t) => nhi_emulator::clock::VirtualClock::at(t),
+        None => nhi_emulator::clock::VirtualClock::live(),
+    };
+    let l = nhi_emulator::dc::Launch { listen, db: db.clone(), tls: !http, seed: 2019 };
+    let r = nhi_emulator::dc::launch(&l, &fixtures, clock, nhi_emulator::dc::DcConfig::default()).await?;
+    let ca = db.with_extension("ca.pem");
+    std::fs::write(&ca, &r.ca_pem).map_err(|e| Usage(format!("{}: {e}", ca.display())))?;
+    println!("DC listening on {}", r.server.url());
+    println!("database {} (WAL, synchronous=FULL); trust {} for HTTPS", db.display(), ca.display());
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Result<ExitCode, Usage> {
+    let cfg: UpConfig = match config {
+        Some(p) => {
+            let t = std::fs::read_to_string(&p).map_err(|e| Usage(format!("{}: {e}", p.display())))?;
+            toml::from_str(&t).map_err(|e| Usage(format!("{}: {e}", p.display())))?
+        }
+        None => toml::from_str("").map_err(|e| Usage(e.to_string()))?,
+    };
+    let factory = std::sync::Arc::new(CardFactory::test()?);
+    let fixtures = std::sync::Arc::new(fixtures);
+    let clock = nhi_emulator::clock::VirtualClock::live();
+    let l = nhi_emulator::dc::Launch { listen: cfg.dc, db: cfg.db.clone(), tls: true, seed: 2019 };
+    let dc = nhi_emulator::dc::launch(&l, &fixtures, clock.clone(), nhi_emulator::dc::DcConfig::default()).await?;
+    let ca = cfg.db.with_extension("ca.pem");
+    std::fs::write(&ca, &dc.ca_pem).map_err(|e| Usage(format!("{}: {e}", ca.display())))?;
+    let mut slots = Vec::new();
+    let mut endpoints = Vec::new();
+    for s in &cfg.slot {
+        let slot = nhi_emulator::reader::Slot::empty();
+        if let Some(kind) = &s.card {
+            slot.insert(nhi_emulator::control::make_card(&factory, &fixtures, kind, s.person.as_deref()).map_err(|e| Usage(format!("slot {:?}: {e}", s.reader)))?);
+        }
+        endpoints.push(nhi_emulator::reader::vpcd::VpcdEndpoint::start(([127, 0, 0, 1], s.port).into(), slot.clone()));
+        slots.push(nhi_emulator::reader::NamedSlot { name: s.reader.clone(), slot });
+    }
+    let control = nhi_emulator::control::Control { slots: slots.clone(), factory, fixtures, clock, dc: Some(dc.dc.clone()) };
+    let server = nhi_emulator::http::serve(cfg.control, nhi_emulator::control::router(control), None, tokio::sync::watch::channel(false).1)
+        .await
+        .map_err(|e| Usage(format!("control API on {}: {e}", cfg.control)))?;
+    println!("nhi-emu up");
+    for s in &slots {
+        let card = s.slot.describe().map(|(k, l)| format!("{k:?} {l}")).unwrap_or_else(|| "empty".into());
+        println!("  PC/SC reader {:24} (vpcd) {card}", format!("{:?}", s.name));
+    }
+    println!("  DC          {} (CA: {})", dc.server.url(), ca.display());
+    println!("  control API {}", server.url());
+    println!("Ctrl-C to stop");
+    let _ = tokio::signal::ctrl_c().await;
+    drop(endpoints);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Subcommand)]
@@ -175,6 +300,15 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             };
             println!("{}", TokenIssuer::test()?.issue(&payload, alg)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Dc { listen, db, http, allow_remote, frozen_at } => {
+            let frozen = frozen_at.as_deref().map(|s| instant(Some(s))).transpose()?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(run_dc(fixtures, listen, db, http, allow_remote, frozen))
+        }
+        Cmd::Up { config } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(run_up(fixtures, config))
         }
         Cmd::Token {
             cmd: TokenCmd::Verify { token, at },

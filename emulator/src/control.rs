@@ -1,0 +1,154 @@
+//! The emulator's control API (HTTP on 127.0.0.1): list readers and slots, insert and
+//! remove named cards, set or advance the virtual clock, arm and disarm DC faults.
+//! JSON in and out; errors are JSON `{ "error": …, "reason": … }` with a 4xx status.
+
+use crate::card::Card;
+use crate::clock::{Clock, VirtualClock};
+use crate::dc::{Dc, Fault};
+use crate::fixtures::{CardFactory, Fixtures};
+use crate::reader::NamedSlot;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// What the control API controls.
+#[derive(Clone)]
+pub struct Control {
+    /// Reader slots by name.
+    pub slots: Vec<NamedSlot>,
+    /// Card factory.
+    pub factory: Arc<CardFactory>,
+    /// Fixtures cards are made from.
+    pub fixtures: Arc<Fixtures>,
+    /// The shared clock.
+    pub clock: VirtualClock,
+    /// The DC, when one runs.
+    pub dc: Option<Arc<Dc>>,
+}
+
+fn bad(status: StatusCode, error: &str, reason: impl std::fmt::Display) -> Response {
+    (status, Json(json!({ "error": error, "reason": reason.to_string() }))).into_response()
+}
+
+/// Builds a card of a kind for a fixture key.
+pub fn make_card(factory: &CardFactory, fixtures: &Fixtures, kind: &str, person: Option<&str>) -> Result<Box<dyn Card>, String> {
+    match kind {
+        "hc" => {
+            let p = match person {
+                Some(k) => fixtures.person(k).map_err(|e| e.to_string())?,
+                None => fixtures.people.first().ok_or("no person in fixtures")?,
+            };
+            Ok(Box::new(factory.hc(p)?))
+        }
+        "hpc" => {
+            let h = match person {
+                Some(k) => fixtures.hpc(k).map_err(|e| e.to_string())?,
+                None => fixtures.hpcs.first().ok_or("no HPC holder in fixtures")?,
+            };
+            Ok(Box::new(factory.hpc(h, 1)?))
+        }
+        "sam" => {
+            let h = match person {
+                Some(k) => fixtures.hospital(k).map_err(|e| e.to_string())?,
+                None => fixtures.hospitals.first().ok_or("no hospital in fixtures")?,
+            };
+            Ok(Box::new(factory.sam(h)?))
+        }
+        other => Err(format!("card {other:?}: hc, hpc or sam")),
+    }
+}
+
+async fn readers(State(c): State<Control>) -> Json<Value> {
+    let list: Vec<Value> = c
+        .slots
+        .iter()
+        .map(|s| json!({ "reader": s.name, "card": s.slot.describe().map(|(k, l)| json!({ "kind": k, "label": l })) }))
+        .collect();
+    Json(json!({ "readers": list }))
+}
+
+#[derive(Deserialize)]
+struct InsertReq {
+    reader: String,
+    card: String,
+    person: Option<String>,
+}
+
+async fn insert(State(c): State<Control>, body: Result<Json<InsertReq>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Ok(Json(r)) = body else { return bad(StatusCode::BAD_REQUEST, "bad-request", "body: {reader, card: hc|hpc|sam, person?}") };
+    let Some(slot) = c.slots.iter().find(|s| s.name == r.reader) else {
+        return bad(StatusCode::NOT_FOUND, "no-reader", format!("no reader {:?}", r.reader));
+    };
+    match make_card(&c.factory, &c.fixtures, &r.card, r.person.as_deref()) {
+        Ok(card) => {
+            let label = card.label();
+            slot.slot.insert(card);
+            Json(json!({ "reader": r.reader, "inserted": label })).into_response()
+        }
+        Err(e) => bad(StatusCode::BAD_REQUEST, "bad-card", e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RemoveReq {
+    reader: String,
+}
+
+async fn remove(State(c): State<Control>, body: Result<Json<RemoveReq>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Ok(Json(r)) = body else { return bad(StatusCode::BAD_REQUEST, "bad-request", "body: {reader}") };
+    let Some(slot) = c.slots.iter().find(|s| s.name == r.reader) else {
+        return bad(StatusCode::NOT_FOUND, "no-reader", format!("no reader {:?}", r.reader));
+    };
+    Json(json!({ "reader": r.reader, "removed": slot.slot.remove().map(|c| c.label()) })).into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct ClockReq {
+    set: Option<i64>,
+    advance: Option<i64>,
+}
+
+async fn clock(State(c): State<Control>, body: Option<Json<ClockReq>>) -> Json<Value> {
+    let r = body.map(|b| b.0).unwrap_or_default();
+    if let Some(t) = r.set {
+        c.clock.set(t);
+    }
+    if let Some(d) = r.advance {
+        c.clock.advance(d);
+    }
+    let now = c.clock.now();
+    Json(json!({ "unix": now, "rfc3339": chrono::DateTime::from_timestamp(now, 0).map(|d| d.to_rfc3339()) }))
+}
+
+async fn faults(State(c): State<Control>, body: Result<Json<Fault>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Some(dc) = &c.dc else { return bad(StatusCode::NOT_FOUND, "no-dc", "no DC runs in this emulator") };
+    let Ok(Json(f)) = body else { return bad(StatusCode::BAD_REQUEST, "bad-request", "body: {path, kind: latency|http5xx|refuse|dropSession, ms?}") };
+    if !matches!(f.kind.as_str(), "latency" | "http5xx" | "refuse" | "dropSession") {
+        return bad(StatusCode::BAD_REQUEST, "bad-fault", format!("kind {:?}: latency, http5xx, refuse or dropSession", f.kind));
+    }
+    dc.arm_fault(f);
+    Json(json!({ "faults": dc.faults() })).into_response()
+}
+
+async fn clear_faults(State(c): State<Control>) -> Response {
+    let Some(dc) = &c.dc else { return bad(StatusCode::NOT_FOUND, "no-dc", "no DC runs in this emulator") };
+    dc.clear_faults(None);
+    Json(json!({ "faults": dc.faults() })).into_response()
+}
+
+/// The control router.
+pub fn router(c: Control) -> Router {
+    Router::new()
+        .route("/readers", get(readers))
+        .route("/readers/insert", post(insert))
+        .route("/readers/remove", post(remove))
+        .route("/clock", get(clock).post(clock))
+        .route("/faults", post(faults).delete(clear_faults))
+        .fallback(|| async { bad(StatusCode::NOT_FOUND, "no-route", "routes: GET /readers, POST /readers/insert, POST /readers/remove, GET|POST /clock, POST|DELETE /faults") })
+        .with_state(c)
+}
