@@ -21,11 +21,17 @@ pub struct VirtualClock {
 impl VirtualClock {
     /// A frozen clock standing at `unix_secs`.
     pub fn at(unix_secs: i64) -> VirtualClock {
-        VirtualClock { base: Arc::new(AtomicI64::new(unix_secs)), live: false }
+        VirtualClock {
+            base: Arc::new(AtomicI64::new(unix_secs)),
+            live: false,
+        }
     }
     /// A clock following the wall clock (offset 0).
     pub fn live() -> VirtualClock {
-        VirtualClock { base: Arc::new(AtomicI64::new(0)), live: true }
+        VirtualClock {
+            base: Arc::new(AtomicI64::new(0)),
+            live: true,
+        }
     }
     /// Sets the instant.
     pub fn set(&self, unix_secs: i64) {

@@ -32,11 +32,20 @@ pub struct Control {
 }
 
 fn bad(status: StatusCode, error: &str, reason: impl std::fmt::Display) -> Response {
-    (status, Json(json!({ "error": error, "reason": reason.to_string() }))).into_response()
+    (
+        status,
+        Json(json!({ "error": error, "reason": reason.to_string() })),
+    )
+        .into_response()
 }
 
 /// Builds a card of a kind for a fixture key.
-pub fn make_card(factory: &CardFactory, fixtures: &Fixtures, kind: &str, person: Option<&str>) -> Result<Box<dyn Card>, String> {
+pub fn make_card(
+    factory: &CardFactory,
+    fixtures: &Fixtures,
+    kind: &str,
+    person: Option<&str>,
+) -> Result<Box<dyn Card>, String> {
     match kind {
         "hc" => {
             let p = match person {
@@ -55,7 +64,10 @@ pub fn make_card(factory: &CardFactory, fixtures: &Fixtures, kind: &str, person:
         "sam" => {
             let h = match person {
                 Some(k) => fixtures.hospital(k).map_err(|e| e.to_string())?,
-                None => fixtures.hospitals.first().ok_or("no hospital in fixtures")?,
+                None => fixtures
+                    .hospitals
+                    .first()
+                    .ok_or("no hospital in fixtures")?,
             };
             Ok(Box::new(factory.sam(h)?))
         }
@@ -79,10 +91,23 @@ struct InsertReq {
     person: Option<String>,
 }
 
-async fn insert(State(c): State<Control>, body: Result<Json<InsertReq>, axum::extract::rejection::JsonRejection>) -> Response {
-    let Ok(Json(r)) = body else { return bad(StatusCode::BAD_REQUEST, "bad-request", "body: {reader, card: hc|hpc|sam, person?}") };
+async fn insert(
+    State(c): State<Control>,
+    body: Result<Json<InsertReq>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(r)) = body else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "body: {reader, card: hc|hpc|sam, person?}",
+        );
+    };
     let Some(slot) = c.slots.iter().find(|s| s.name == r.reader) else {
-        return bad(StatusCode::NOT_FOUND, "no-reader", format!("no reader {:?}", r.reader));
+        return bad(
+            StatusCode::NOT_FOUND,
+            "no-reader",
+            format!("no reader {:?}", r.reader),
+        );
     };
     match make_card(&c.factory, &c.fixtures, &r.card, r.person.as_deref()) {
         Ok(card) => {
@@ -99,12 +124,22 @@ struct RemoveReq {
     reader: String,
 }
 
-async fn remove(State(c): State<Control>, body: Result<Json<RemoveReq>, axum::extract::rejection::JsonRejection>) -> Response {
-    let Ok(Json(r)) = body else { return bad(StatusCode::BAD_REQUEST, "bad-request", "body: {reader}") };
-    let Some(slot) = c.slots.iter().find(|s| s.name == r.reader) else {
-        return bad(StatusCode::NOT_FOUND, "no-reader", format!("no reader {:?}", r.reader));
+async fn remove(
+    State(c): State<Control>,
+    body: Result<Json<RemoveReq>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(r)) = body else {
+        return bad(StatusCode::BAD_REQUEST, "bad-request", "body: {reader}");
     };
-    Json(json!({ "reader": r.reader, "removed": slot.slot.remove().map(|c| c.label()) })).into_response()
+    let Some(slot) = c.slots.iter().find(|s| s.name == r.reader) else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            "no-reader",
+            format!("no reader {:?}", r.reader),
+        );
+    };
+    Json(json!({ "reader": r.reader, "removed": slot.slot.remove().map(|c| c.label()) }))
+        .into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -122,21 +157,51 @@ async fn clock(State(c): State<Control>, body: Option<Json<ClockReq>>) -> Json<V
         c.clock.advance(d);
     }
     let now = c.clock.now();
-    Json(json!({ "unix": now, "rfc3339": chrono::DateTime::from_timestamp(now, 0).map(|d| d.to_rfc3339()) }))
+    Json(
+        json!({ "unix": now, "rfc3339": chrono::DateTime::from_timestamp(now, 0).map(|d| d.to_rfc3339()) }),
+    )
 }
 
-async fn faults(State(c): State<Control>, body: Result<Json<Fault>, axum::extract::rejection::JsonRejection>) -> Response {
-    let Some(dc) = &c.dc else { return bad(StatusCode::NOT_FOUND, "no-dc", "no DC runs in this emulator") };
-    let Ok(Json(f)) = body else { return bad(StatusCode::BAD_REQUEST, "bad-request", "body: {path, kind: latency|http5xx|refuse|dropSession, ms?}") };
-    if !matches!(f.kind.as_str(), "latency" | "http5xx" | "refuse" | "dropSession") {
-        return bad(StatusCode::BAD_REQUEST, "bad-fault", format!("kind {:?}: latency, http5xx, refuse or dropSession", f.kind));
+async fn faults(
+    State(c): State<Control>,
+    body: Result<Json<Fault>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Some(dc) = &c.dc else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            "no-dc",
+            "no DC runs in this emulator",
+        );
+    };
+    let Ok(Json(f)) = body else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "body: {path, kind: latency|http5xx|refuse|dropSession, ms?}",
+        );
+    };
+    if !matches!(
+        f.kind.as_str(),
+        "latency" | "http5xx" | "refuse" | "dropSession"
+    ) {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "bad-fault",
+            format!("kind {:?}: latency, http5xx, refuse or dropSession", f.kind),
+        );
     }
     dc.arm_fault(f);
     Json(json!({ "faults": dc.faults() })).into_response()
 }
 
 async fn clear_faults(State(c): State<Control>) -> Response {
-    let Some(dc) = &c.dc else { return bad(StatusCode::NOT_FOUND, "no-dc", "no DC runs in this emulator") };
+    let Some(dc) = &c.dc else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            "no-dc",
+            "no DC runs in this emulator",
+        );
+    };
     dc.clear_faults(None);
     Json(json!({ "faults": dc.faults() })).into_response()
 }

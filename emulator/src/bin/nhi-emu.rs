@@ -98,7 +98,12 @@ fn default_db() -> std::path::PathBuf {
     "nhi-emu-dc.db".into()
 }
 fn default_slots() -> Vec<SlotConfig> {
-    let s = |reader: &str, port, card: Option<&str>| SlotConfig { reader: reader.into(), port, card: card.map(str::to_string), person: None };
+    let s = |reader: &str, port, card: Option<&str>| SlotConfig {
+        reader: reader.into(),
+        port,
+        card: card.map(str::to_string),
+        person: None,
+    };
     vec![
         s("Virtual PCD 00 00", 35963, Some("hc")),
         s("Virtual PCD 00 01", 35964, Some("sam")),
@@ -107,20 +112,39 @@ fn default_slots() -> Vec<SlotConfig> {
     ]
 }
 
-async fn run_dc(fixtures: Fixtures, listen: std::net::SocketAddr, db: std::path::PathBuf, http: bool, allow_remote: bool, frozen: Option<i64>) -> Result<ExitCode, Usage> {
+async fn run_dc(
+    fixtures: Fixtures,
+    listen: std::net::SocketAddr,
+    db: std::path::PathBuf,
+    http: bool,
+    allow_remote: bool,
+    frozen: Option<i64>,
+) -> Result<ExitCode, Usage> {
     if !listen.ip().is_loopback() && !allow_remote {
-        return Err(Usage(format!("refusing to listen on {listen}: not loopback (pass --allow-remote)")));
+        return Err(Usage(format!(
+            "refusing to listen on {listen}: not loopback (pass --allow-remote)"
+        )));
     }
     let clock = match frozen {
         Some(t) => nhi_emulator::clock::VirtualClock::at(t),
         None => nhi_emulator::clock::VirtualClock::live(),
     };
-    let l = nhi_emulator::dc::Launch { listen, db: db.clone(), tls: !http, seed: 2019 };
-    let r = nhi_emulator::dc::launch(&l, &fixtures, clock, nhi_emulator::dc::DcConfig::default()).await?;
+    let l = nhi_emulator::dc::Launch {
+        listen,
+        db: db.clone(),
+        tls: !http,
+        seed: 2019,
+    };
+    let r = nhi_emulator::dc::launch(&l, &fixtures, clock, nhi_emulator::dc::DcConfig::default())
+        .await?;
     let ca = db.with_extension("ca.pem");
     std::fs::write(&ca, &r.ca_pem).map_err(|e| Usage(format!("{}: {e}", ca.display())))?;
     println!("DC listening on {}", r.server.url());
-    println!("database {} (WAL, synchronous=FULL); trust {} for HTTPS", db.display(), ca.display());
+    println!(
+        "database {} (WAL, synchronous=FULL); trust {} for HTTPS",
+        db.display(),
+        ca.display()
+    );
     let _ = tokio::signal::ctrl_c().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -128,7 +152,8 @@ async fn run_dc(fixtures: Fixtures, listen: std::net::SocketAddr, db: std::path:
 async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Result<ExitCode, Usage> {
     let cfg: UpConfig = match config {
         Some(p) => {
-            let t = std::fs::read_to_string(&p).map_err(|e| Usage(format!("{}: {e}", p.display())))?;
+            let t =
+                std::fs::read_to_string(&p).map_err(|e| Usage(format!("{}: {e}", p.display())))?;
             toml::from_str(&t).map_err(|e| Usage(format!("{}: {e}", p.display())))?
         }
         None => toml::from_str("").map_err(|e| Usage(e.to_string()))?,
@@ -136,8 +161,19 @@ async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Resul
     let factory = std::sync::Arc::new(CardFactory::test()?);
     let fixtures = std::sync::Arc::new(fixtures);
     let clock = nhi_emulator::clock::VirtualClock::live();
-    let l = nhi_emulator::dc::Launch { listen: cfg.dc, db: cfg.db.clone(), tls: true, seed: 2019 };
-    let dc = nhi_emulator::dc::launch(&l, &fixtures, clock.clone(), nhi_emulator::dc::DcConfig::default()).await?;
+    let l = nhi_emulator::dc::Launch {
+        listen: cfg.dc,
+        db: cfg.db.clone(),
+        tls: true,
+        seed: 2019,
+    };
+    let dc = nhi_emulator::dc::launch(
+        &l,
+        &fixtures,
+        clock.clone(),
+        nhi_emulator::dc::DcConfig::default(),
+    )
+    .await?;
     let ca = cfg.db.with_extension("ca.pem");
     std::fs::write(&ca, &dc.ca_pem).map_err(|e| Usage(format!("{}: {e}", ca.display())))?;
     let mut slots = Vec::new();
@@ -145,19 +181,46 @@ async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Resul
     for s in &cfg.slot {
         let slot = nhi_emulator::reader::Slot::empty();
         if let Some(kind) = &s.card {
-            slot.insert(nhi_emulator::control::make_card(&factory, &fixtures, kind, s.person.as_deref()).map_err(|e| Usage(format!("slot {:?}: {e}", s.reader)))?);
+            slot.insert(
+                nhi_emulator::control::make_card(&factory, &fixtures, kind, s.person.as_deref())
+                    .map_err(|e| Usage(format!("slot {:?}: {e}", s.reader)))?,
+            );
         }
-        endpoints.push(nhi_emulator::reader::vpcd::VpcdEndpoint::start(([127, 0, 0, 1], s.port).into(), slot.clone()));
-        slots.push(nhi_emulator::reader::NamedSlot { name: s.reader.clone(), slot });
+        endpoints.push(nhi_emulator::reader::vpcd::VpcdEndpoint::start(
+            ([127, 0, 0, 1], s.port).into(),
+            slot.clone(),
+        ));
+        slots.push(nhi_emulator::reader::NamedSlot {
+            name: s.reader.clone(),
+            slot,
+        });
     }
-    let control = nhi_emulator::control::Control { slots: slots.clone(), factory, fixtures, clock, dc: Some(dc.dc.clone()) };
-    let server = nhi_emulator::http::serve(cfg.control, nhi_emulator::control::router(control), None, tokio::sync::watch::channel(false).1)
-        .await
-        .map_err(|e| Usage(format!("control API on {}: {e}", cfg.control)))?;
+    let control = nhi_emulator::control::Control {
+        slots: slots.clone(),
+        factory,
+        fixtures,
+        clock,
+        dc: Some(dc.dc.clone()),
+    };
+    let server = nhi_emulator::http::serve(
+        cfg.control,
+        nhi_emulator::control::router(control),
+        None,
+        tokio::sync::watch::channel(false).1,
+    )
+    .await
+    .map_err(|e| Usage(format!("control API on {}: {e}", cfg.control)))?;
     println!("nhi-emu up");
     for s in &slots {
-        let card = s.slot.describe().map(|(k, l)| format!("{k:?} {l}")).unwrap_or_else(|| "empty".into());
-        println!("  PC/SC reader {:24} (vpcd) {card}", format!("{:?}", s.name));
+        let card = s
+            .slot
+            .describe()
+            .map(|(k, l)| format!("{k:?} {l}"))
+            .unwrap_or_else(|| "empty".into());
+        println!(
+            "  PC/SC reader {:24} (vpcd) {card}",
+            format!("{:?}", s.name)
+        );
     }
     println!("  DC          {} (CA: {})", dc.server.url(), ca.display());
     println!("  control API {}", server.url());
@@ -301,7 +364,13 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             println!("{}", TokenIssuer::test()?.issue(&payload, alg)?);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Dc { listen, db, http, allow_remote, frozen_at } => {
+        Cmd::Dc {
+            listen,
+            db,
+            http,
+            allow_remote,
+            frozen_at,
+        } => {
             let frozen = frozen_at.as_deref().map(|s| instant(Some(s))).transpose()?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run_dc(fixtures, listen, db, http, allow_remote, frozen))
