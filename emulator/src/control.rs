@@ -2,7 +2,8 @@
 //! remove named cards, set or advance the virtual clock, arm and disarm DC faults.
 //! JSON in and out; errors are JSON `{ "error": …, "reason": … }` with a 4xx status.
 
-use crate::card::Card;
+use crate::card::faulty::{self, Faulty};
+use crate::card::{Card, CardKind};
 use crate::clock::{Clock, VirtualClock};
 use crate::dc::{Dc, Fault};
 use crate::fixtures::{CardFactory, Fixtures};
@@ -59,7 +60,7 @@ pub fn make_card(
                 Some(k) => fixtures.hpc(k).map_err(|e| e.to_string())?,
                 None => fixtures.hpcs.first().ok_or("no HPC holder in fixtures")?,
             };
-            Ok(Box::new(factory.hpc(h, 1)?))
+            Ok(Box::new(factory.hpc(h, CardFactory::hpc_serial(h))?))
         }
         "sam" => {
             let h = match person {
@@ -71,7 +72,24 @@ pub fn make_card(
             };
             Ok(Box::new(factory.sam(h)?))
         }
-        other => Err(format!("card {other:?}: hc, hpc or sam")),
+        "hc-forged" => {
+            let p = match person {
+                Some(k) => fixtures.person(k).map_err(|e| e.to_string())?,
+                None => fixtures.people.first().ok_or("no person in fixtures")?,
+            };
+            Ok(Box::new(factory.hc_forged(p)?))
+        }
+        "hpc-forged" => {
+            let h = match person {
+                Some(k) => fixtures.hpc(k).map_err(|e| e.to_string())?,
+                None => fixtures.hpcs.first().ok_or("no HPC holder in fixtures")?,
+            };
+            Ok(Box::new(factory.hpc_forged(h)?))
+        }
+        "hc-no-applet" => Ok(Box::new(Faulty::new(CardKind::Hc, faulty::Fault::NoApplet))),
+        "hc-broken" => Ok(Box::new(Faulty::new(CardKind::Hc, faulty::Fault::Broken))),
+        "hpc-broken" => Ok(Box::new(Faulty::new(CardKind::Hpc, faulty::Fault::Broken))),
+        other => Err(format!("card {other:?}: hc, hpc, sam, hc-forged, hpc-forged, hc-no-applet, hc-broken or hpc-broken")),
     }
 }
 
@@ -182,7 +200,7 @@ async fn faults(
     };
     if !matches!(
         f.kind.as_str(),
-        "latency" | "http5xx" | "refuse" | "dropSession"
+        "latency" | "http5xx" | "refuse" | "dropSession" | "unknownCommand" | "undefined"
     ) {
         return bad(
             StatusCode::BAD_REQUEST,
@@ -204,6 +222,28 @@ async fn clear_faults(State(c): State<Control>) -> Response {
     };
     dc.clear_faults(None);
     Json(json!({ "faults": dc.faults() })).into_response()
+}
+
+/// The serial (as the DC prints it) of the certificate on an HPC card: read with APDUs.
+pub fn hpc_cert_serial(card: &mut dyn Card) -> Option<String> {
+    card.handle(&nhi_spec::apdu::build(
+        0,
+        0xA4,
+        4,
+        0,
+        nhi_spec::apdu::AID_HPC,
+        None,
+    ));
+    let mut cert = Vec::new();
+    loop {
+        let r = card.handle(&[0, 0xB0, (cert.len() >> 8) as u8, cert.len() as u8, 0]);
+        if r.len() <= 2 || r[r.len() - 2] != 0x90 {
+            break;
+        }
+        cert.extend_from_slice(&r[..r.len() - 2]);
+    }
+    card.reset();
+    crate::dc::Dc::cert_serial(&cert)
 }
 
 /// The control router.

@@ -258,6 +258,42 @@ impl CardFactory {
         Hc::new(basic, self.master(test), p.pin.clone()).map_err(|e| e.to_string())
     }
 
+    /// A forged HC: the person's data, keys from a master the NHI never issued.
+    pub fn hc_forged(&self, p: &Person) -> Result<Hc, String> {
+        Hc::new(p.basic()?, &[0x5A; 32], p.pin.clone()).map_err(|e| e.to_string())
+    }
+
+    /// A forged HPC: the holder's data, keys from a master the NHI never issued.
+    pub fn hpc_forged(&self, h: &HpcHolder) -> Result<Hpc, String> {
+        let (signer, der) = self.signer_for(&h.card_id)?;
+        let cert = self.ca.issue_hpc(
+            &h.card_id,
+            &h.name,
+            der,
+            rfc3339(&h.cert_from)?,
+            rfc3339(&h.cert_to)?,
+            1,
+        )?;
+        let profile = HpcProfile {
+            card_id: h.card_id.clone(),
+            id_no: h.id_no.clone(),
+            name: h.name.clone(),
+            name_en: h.name_en.clone(),
+            pin: h.pin.clone(),
+            puk: h.puk.clone(),
+            test: true,
+        };
+        Hpc::new(profile, &[0x5A; 32], signer, cert)
+    }
+
+    /// The certificate serial of a holder's card: distinct per card id.
+    pub fn hpc_serial(h: &HpcHolder) -> u64 {
+        h.card_id.bytes().fold(0u64, |a, b| {
+            a.wrapping_mul(10)
+                .wrapping_add(u64::from(b.wrapping_sub(b'0')))
+        }) & 0x7FFF_FFFF_FFFF_FFFF
+    }
+
     /// An HPC for a holder; `serial` numbers its certificate.
     pub fn hpc(&self, h: &HpcHolder, serial: u64) -> Result<Hpc, String> {
         let (signer, der) = self.signer_for(&h.card_id)?;
@@ -308,7 +344,7 @@ mod tests {
     #[test]
     fn demo_fixtures_are_valid() {
         let f = Fixtures::demo().unwrap();
-        assert!(f.people.len() >= 5 && f.hpcs.len() == 2 && f.hospitals.len() == 2);
+        assert!(f.people.len() >= 5 && f.hpcs.len() == 3 && f.hospitals.len() == 3);
         for p in &f.people {
             assert!(IdNo::parse_strict(&p.id_no).is_ok(), "{}", p.id_no);
         }

@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod inproc;
+pub mod mutants;
 pub mod pilot;
 pub mod report;
+pub mod scenario;
 pub mod world;

@@ -48,6 +48,8 @@ pub struct WorldOptions {
     pub start: i64,
     /// DC rules.
     pub dc_config: DcConfig,
+    /// The embedded middleware's DC request timeout.
+    pub dc_timeout: std::time::Duration,
 }
 
 impl Default for WorldOptions {
@@ -60,6 +62,7 @@ impl Default for WorldOptions {
             dc_listen: ([127, 0, 0, 1], 0).into(),
             start: nhi_emulator::clock::PILOT_EPOCH,
             dc_config: DcConfig::default(),
+            dc_timeout: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -191,6 +194,7 @@ impl World {
                 cfg.state_dir = Some(dir.join("middleware"));
                 cfg.mutants = nhi_middleware::mutants::Mutants::from_names(&o.mutants)?;
                 cfg.device_id = "sut".into();
+                cfg.dc_timeout = o.dc_timeout;
                 let transport: Arc<dyn nhi_middleware::transport::Transport> = match o.transport {
                     TransportKind::Inproc => {
                         Arc::new(crate::inproc::InprocTransport::new(slots.named()))

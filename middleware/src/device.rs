@@ -367,13 +367,7 @@ impl Device {
                         Fail::new(S::SamMode2, f.message)
                     }
                 })?,
-                AutoStep::HpcAuthenticate => self.card_auth(Kind::Hpc).map_err(|f| {
-                    if f.code == S::TestProductionMixed {
-                        f
-                    } else {
-                        Fail::new(S::HpcMode2, f.message)
-                    }
-                })?,
+                AutoStep::HpcAuthenticate => self.card_auth(Kind::Hpc)?,
                 AutoStep::HcAuthenticate => self.card_auth(Kind::Hc)?,
             }
             self.state = mode::apply_step(&self.state, step);
@@ -445,11 +439,15 @@ impl Device {
             _ => (AID_HPC, S::HpcMode1, S::HpcMode2),
         };
         let r = self.xfer(&reader, &apdu::build(0, 0xA4, 4, 0, aid, None))?;
-        if sw_of(&r) != 0x9000 {
-            return Err(Fail::new(
-                S::SelectAppletFailed,
-                format!("SELECT answered {:04X}", sw_of(&r)),
-            ));
+        match sw_of(&r) {
+            0x9000 => {}
+            0x6A82 => {
+                return Err(Fail::new(
+                    S::SelectAppletFailed,
+                    "the card has no NHI application (SELECT answered 6A82)",
+                ))
+            }
+            sw => return Err(Fail::new(fail_select, format!("SELECT answered {sw:04X}"))),
         }
         let id = match kind {
             Kind::Hc => {
@@ -498,12 +496,6 @@ impl Device {
         data.extend_from_slice(data_of(&resp));
         let r = self.sam_apdu(&apdu::build(0x80, 0x82, 1, 0, &data, None))?;
         if sw_of(&r) != 0x9000 {
-            if kind == Kind::Hpc && !self.m(Mutant::MixTestProduction) {
-                return Err(Fail::new(
-                    S::TestProductionMixed,
-                    "the SAM does not recognise this card (test and production cannot be mixed)",
-                ));
-            }
             return Err(Fail::new(
                 fail_auth,
                 "card authentication with the SAM failed",

@@ -2,6 +2,7 @@
 //!
 //! No sockets and no clocks; every byte string gets a well-formed R-APDU (≥ 2 bytes).
 
+pub mod faulty;
 pub mod hc;
 pub mod hpc;
 pub mod sam;

@@ -107,6 +107,22 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
                         Value::Null,
                     )
                 }
+                "unknownCommand" => {
+                    return reply(
+                        Http::NOT_FOUND,
+                        StatusCode::DcUnknownCommand,
+                        "injected fault: unknown command",
+                        Value::Null,
+                    )
+                }
+                "undefined" => {
+                    return reply(
+                        Http::OK,
+                        StatusCode::DcUndefined,
+                        "injected fault: undefined DC error",
+                        Value::Null,
+                    )
+                }
                 _ => {}
             }
         }
@@ -264,7 +280,7 @@ fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value,
                 .map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))?;
             if !matches!(
                 f.kind.as_str(),
-                "latency" | "http5xx" | "refuse" | "dropSession"
+                "latency" | "http5xx" | "refuse" | "dropSession" | "unknownCommand" | "undefined"
             ) {
                 return Err(DcError::new(
                     StatusCode::ParamFormat3,

@@ -121,7 +121,7 @@ impl Default for DcConfig {
 pub struct Fault {
     /// Path prefix (`/api/v1/` for all).
     pub path: String,
-    /// `latency`, `http5xx`, `refuse`, `dropSession`.
+    /// `latency`, `http5xx`, `refuse`, `dropSession`, `unknownCommand` (404 + 1701), `undefined` (1799).
     pub kind: String,
     /// Added latency in milliseconds (latency faults).
     #[serde(default)]
@@ -661,6 +661,23 @@ impl Dc {
         c.execute(
             "UPDATE phones SET state = 'active', activated_at = ?2 WHERE phone_id = ?1",
             params![phone_id, now],
+        )?;
+        c.execute(
+            "UPDATE cards SET valid_until = ?2 WHERE card_no = ?1",
+            params![card_no, now + self.cfg.virtual_card_validity],
+        )?;
+        Ok(json!({ "phoneId": phone_id, "state": "active" }))
+    }
+
+    /// Control plane (harness fixtures, never the public API): registers `phone_id` for
+    /// `card_no` and activates it as if the card had been read at a counter.
+    pub fn admin_activate(&self, phone_id: &str, card_no: &str) -> DcResult {
+        let c = self.db();
+        let now = self.now();
+        c.execute(
+            "INSERT INTO phones(phone_id, card_no, state, registered_at, activated_at) VALUES (?1,?2,'active',?3,?3)
+             ON CONFLICT(phone_id) DO UPDATE SET card_no = ?2, state = 'active', activated_at = ?3",
+            params![phone_id, card_no, now],
         )?;
         c.execute(
             "UPDATE cards SET valid_until = ?2 WHERE card_no = ?1",

@@ -19,6 +19,54 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run the scenarios against a SUT (default: the embedded reference middleware).
+    Run {
+        /// An external SUT's base URL.
+        #[arg(long)]
+        sut: Option<String>,
+        /// Command that starts the SUT; stopped at the end.
+        #[arg(long)]
+        sut_cmd: Option<String>,
+        /// Run the embedded reference middleware (the default without --sut).
+        #[arg(long)]
+        embedded: bool,
+        /// How the embedded middleware reaches the cards.
+        #[arg(long, value_enum, default_value = "inproc")]
+        transport: TransportKind,
+        /// Scenario directory.
+        #[arg(long, default_value = "scenarios")]
+        scenarios: PathBuf,
+        /// Only scenarios with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Run share I of N (e.g. 2/4).
+        #[arg(long)]
+        partition: Option<String>,
+        /// JUnit XML output.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// JSON output.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// DC listen address (port 0: any).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        dc_listen: std::net::SocketAddr,
+        /// Plant a mutant in the embedded middleware.
+        #[arg(long)]
+        mutant: Vec<String>,
+        /// List the scenarios without running them.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Run scenarios and a short pilot against every planted mutant; print the kill rate.
+    Mutants {
+        /// Scenario directory.
+        #[arg(long, default_value = "scenarios")]
+        scenarios: PathBuf,
+        /// Pilot cases per mutant.
+        #[arg(long, default_value_t = 60)]
+        cases: usize,
+    },
     /// Replay the 500-case virtual-card pilot (seed 000). With no SUT flags it runs the
     /// reference middleware embedded in-process.
     Pilot {
@@ -55,8 +103,102 @@ enum Cmd {
     },
 }
 
+fn partition(p: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--partition {p:?}: expected I/N with 1 <= I <= N");
+    let (i, n) = p.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if i == 0 || n == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
 async fn run(cli: Cli) -> Result<bool, String> {
     match cli.cmd {
+        Cmd::Run {
+            sut,
+            sut_cmd,
+            embedded: _,
+            transport,
+            scenarios,
+            tag,
+            partition: part,
+            junit,
+            json,
+            dc_listen,
+            mutant,
+            list,
+        } => {
+            let all = nhi_harness::scenario::load_dir(&scenarios).map_err(|e| e.to_string())?;
+            if list {
+                for s in &all {
+                    println!(
+                        "{:32} {} [{}] ({})",
+                        s.id,
+                        s.title,
+                        s.tags.join(","),
+                        s.seed
+                    );
+                }
+                return Ok(true);
+            }
+            let mut child = match &sut_cmd {
+                Some(c) => Some(
+                    std::process::Command::new("sh")
+                        .arg("-c")
+                        .arg(c)
+                        .spawn()
+                        .map_err(|e| format!("--sut-cmd {c:?}: {e}"))?,
+                ),
+                None => None,
+            };
+            if let Some(u) = &sut {
+                let client = nhi_harness::client::SutClient::new(u)?;
+                let t = std::time::Instant::now();
+                while !client.reachable().await {
+                    if t.elapsed()
+                        > std::time::Duration::from_secs(if sut_cmd.is_some() { 30 } else { 3 })
+                    {
+                        return Err(format!("SUT unreachable at {u}"));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            }
+            let o = nhi_harness::scenario::RunOptions {
+                world: WorldOptions {
+                    sut,
+                    transport,
+                    mutants: mutant,
+                    dc_listen,
+                    ..WorldOptions::default()
+                },
+                tag,
+                partition: part.as_deref().map(partition).transpose()?,
+            };
+            let results = nhi_harness::scenario::run_all(&all, &o).await?;
+            if let Some(c) = child.as_mut() {
+                let _ = c.kill();
+            }
+            print!("{}", nhi_harness::scenario::summary(&results));
+            if let Some(p) = junit {
+                std::fs::write(&p, nhi_harness::scenario::junit(&results))
+                    .map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+            if let Some(p) = json {
+                std::fs::write(
+                    &p,
+                    serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?,
+                )
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+            Ok(results.iter().all(|r| r.pass))
+        }
+        Cmd::Mutants { scenarios, cases } => {
+            let all = nhi_harness::scenario::load_dir(&scenarios).map_err(|e| e.to_string())?;
+            let table = nhi_harness::mutants::kill_table(&all, cases).await?;
+            print!("{}", nhi_harness::mutants::render(&table));
+            Ok(nhi_harness::mutants::kill_rate(&table) >= 0.95)
+        }
         Cmd::Pilot {
             cases,
             seed,
