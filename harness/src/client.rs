@@ -21,6 +21,9 @@ pub struct Exchange {
     pub status: Option<String>,
     /// Latency in milliseconds.
     pub ms: f64,
+    /// The reply's Access-Control-Allow-Origin header, when the request carried an Origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_origin: Option<String>,
 }
 
 impl Exchange {
@@ -62,23 +65,43 @@ impl SutClient {
 
     /// Calls `method path` with `body` (None: no body).
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Exchange {
+        self.call_from(method, path, body, None).await
+    }
+
+    /// Calls with an `Origin` header, as a browser page on that origin would.
+    pub async fn call_from(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        origin: Option<&str>,
+    ) -> Exchange {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut rb = self.http.request(m, format!("{}{path}", self.base));
+        if let Some(o) = origin {
+            rb = rb.header("Origin", o);
+        }
         if let Some(b) = &body {
             rb = rb.json(b);
         }
         let t = Instant::now();
         let r = rb.send().await;
-        let (http, reply) = match r {
+        let (http, reply, allow_origin) = match r {
             Ok(resp) => {
                 let code = resp.status().as_u16();
+                let allow = resp
+                    .headers()
+                    .get("access-control-allow-origin")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
                 let text = resp.text().await.unwrap_or_default();
                 (
                     code,
                     serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                    allow,
                 )
             }
-            Err(e) => (0, Value::String(format!("no answer: {e}"))),
+            Err(e) => (0, Value::String(format!("no answer: {e}")), None),
         };
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let status = reply
@@ -92,6 +115,7 @@ impl SutClient {
             reply,
             status,
             ms,
+            allow_origin,
         }
     }
 

@@ -63,6 +63,10 @@ pub struct Step {
     pub save: Option<toml::Table>,
     /// Repeat the call this many times, each expecting `expect`.
     pub repeat: Option<u32>,
+    /// Send the call with this `Origin` header.
+    pub origin: Option<String>,
+    /// With `origin`: whether the reply must allow that origin (CORS).
+    pub cors_allowed: Option<bool>,
     /// Move the virtual clock forward by seconds.
     pub clock: Option<i64>,
     /// Arm a DC fault: `{ path = "/api/v1/", kind = "refuse|http5xx|dropSession|latency|unknownCommand|undefined", ms = 0 }`.
@@ -515,8 +519,21 @@ impl Runner<'_> {
         let body = st.body.as_ref().map(|b| to_json(b, &self.vars));
         let want = st.expect.clone().unwrap_or_default();
         for _ in 0..st.repeat.unwrap_or(1).max(1) {
-            let x = client.call(method, path, body.clone()).await;
+            let x = client
+                .call_from(method, path, body.clone(), st.origin.as_deref())
+                .await;
             let mut note = Vec::new();
+            if let (Some(o), Some(allowed)) = (&st.origin, st.cors_allowed) {
+                let got = x.allow_origin.as_deref() == Some(o.as_str())
+                    || x.allow_origin.as_deref() == Some("*");
+                if got != allowed {
+                    note.push(format!(
+                        "CORS for origin {o}: expected {}, got Access-Control-Allow-Origin {:?}",
+                        if allowed { "allowed" } else { "refused" },
+                        x.allow_origin
+                    ));
+                }
+            }
             if let Some(fields) = &st.fields {
                 for (k, v) in fields {
                     let want_v = to_json(v, &self.vars);

@@ -146,6 +146,7 @@ impl Ctx<'_> {
                 reply: v.clone(),
                 status: code.map(|c| c.code().into()),
                 ms: 0.0,
+                allow_origin: None,
             }),
         });
         v
