@@ -1,0 +1,320 @@
+//! The bench script: measures the headline numbers and their baselines in the same run and
+//! prints one table (metric, ours, baseline, ratio, goal, pass). `--write` also puts the
+//! table into benches/README.md. Run it with `bash ci/bench` (release build).
+
+use nhi_benches::{token, AT};
+use nhi_emulator::card::Card;
+use nhi_spec::token::TokenAlg;
+use std::time::{Duration, Instant};
+
+/// Runs `f` repeatedly for about `secs` seconds; operations per second.
+fn rate(secs: f64, mut f: impl FnMut() -> bool) -> f64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < secs {
+        for _ in 0..64 {
+            if f() {
+                n += 1;
+            }
+        }
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// `openssl speed` verify/s for an algorithm (`ecdsap256`, `rsa2048`), single core.
+fn openssl_verify(alg: &str, secs: u32) -> Option<f64> {
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", &secs.to_string(), alg])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let line = text.lines().rev().find(|l| {
+        (alg == "rsa2048" && l.trim_start().starts_with("rsa 2048"))
+            || (alg == "ecdsap256" && l.contains("nistp256"))
+    })?;
+    let nums: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // "... sign verify sign/s verify/s": the last number is verify/s.
+    nums.last().copied()
+}
+
+struct Row {
+    metric: String,
+    ours: f64,
+    base: Option<f64>,
+    unit: &'static str,
+    goal: String,
+    pass: bool,
+}
+
+fn rss_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<(), String> {
+    let secs: f64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3.0);
+    let mut rows = Vec::new();
+    let now = i64::from(AT) + 5;
+    for (alg, name, ossl, goal) in [
+        (TokenAlg::Es256, "ES256", "ecdsap256", 1.1),
+        (TokenAlg::Rs256, "RS256", "rsa2048", 1.0),
+    ] {
+        let (issuer, tok) = token(alg)?;
+        let v = issuer.verifier()?;
+        let ours = rate(secs, || v.verify_counted(&tok, now, 0, 3).is_ok());
+        let base = openssl_verify(ossl, secs.ceil() as u32);
+        let ratio = base.map(|b| ours / b);
+        rows.push(Row { metric: format!("{name} token verify, 1 thread (full: parse, base64, signature, decrypt, expiry, count)"), ours, base, unit: "/s", goal: format!("≥ {goal:.1}× openssl speed {ossl} verify"), pass: ratio.is_some_and(|r| r >= goal) });
+        if alg == TokenAlg::Es256 {
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let start = Instant::now();
+            let total: u64 = std::thread::scope(|s| {
+                let hs: Vec<_> = (0..threads)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut n = 0u64;
+                            while start.elapsed().as_secs_f64() < secs {
+                                if v.verify_counted(&tok, now, 0, 3).is_ok() {
+                                    n += 1;
+                                }
+                            }
+                            n
+                        })
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+            });
+            let multi = total as f64 / start.elapsed().as_secs_f64();
+            rows.push(Row {
+                metric: format!("ES256 token verify, {threads} threads"),
+                ours: multi,
+                base: Some(ours),
+                unit: "/s",
+                goal: "≥ 1.8× single thread".into(),
+                pass: multi / ours >= 1.8,
+            });
+        }
+    }
+    // In-process APDU.
+    let f = nhi_emulator::fixtures::Fixtures::demo().map_err(|e| e.to_string())?;
+    let k = nhi_emulator::fixtures::CardFactory::test()?;
+    let mut hc = k.hc(&f.people[0])?;
+    let sel = nhi_spec::apdu::select_hc();
+    let apdu = rate(secs, || {
+        hc.handle(&sel);
+        hc.handle(nhi_spec::apdu::GET_BASIC).len() == 59
+    }) * 2.0;
+    rows.push(Row {
+        metric: "in-process APDU (SELECT + GET DATA basic)".into(),
+        ours: apdu,
+        base: None,
+        unit: "/s",
+        goal: "≥ 1 000 000/s".into(),
+        pass: apdu >= 1e6,
+    });
+    // DC verification over HTTPS loopback.
+    let dir = std::env::temp_dir().join(format!("nhi-bench-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let clock = nhi_emulator::clock::VirtualClock::at(i64::from(AT));
+    let cfg = nhi_emulator::dc::DcConfig {
+        token_use_limit: u32::MAX,
+        ..Default::default()
+    };
+    let dc = nhi_emulator::dc::launch(
+        &nhi_emulator::dc::Launch {
+            listen: ([127, 0, 0, 1], 0).into(),
+            db: dir.join("dc.db"),
+            tls: true,
+            seed: 1,
+        },
+        &f,
+        clock.clone(),
+        cfg,
+    )
+    .await?;
+    dc.dc
+        .admin_activate("bench", "900000000001")
+        .map_err(|e| e.reason)?;
+    let t = dc
+        .dc
+        .token("bench", TokenAlg::Es256)
+        .map_err(|e| e.reason)?["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(dc.ca_pem.as_bytes()).map_err(|e| e.to_string())?,
+        )
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = format!("{}/api/v1/VirtualCard/Inspect", dc.server.url());
+    // A SAM session to verify under.
+    let sid = {
+        let mut sam = k.sam(f.hospital("7777777777").map_err(|e| e.to_string())?)?;
+        sam.handle(&nhi_spec::apdu::build(
+            0,
+            0xA4,
+            4,
+            0,
+            nhi_spec::apdu::AID_SAM,
+            None,
+        ));
+        let ch = dc
+            .dc
+            .sam_challenge("901000000047", "7777777777", false)
+            .map_err(|e| e.reason)?;
+        use base64::Engine;
+        let b = base64::engine::general_purpose::STANDARD;
+        let r = sam.handle(&nhi_spec::apdu::build(
+            0x80,
+            0x88,
+            0,
+            0,
+            &b.decode(ch["dcRandom"].as_str().unwrap_or_default())
+                .map_err(|e| e.to_string())?,
+            Some(0),
+        ));
+        let v = dc
+            .dc
+            .sam_verify(
+                ch["challengeId"].as_str().unwrap_or_default(),
+                &b.encode(&r[..8]),
+                &b.encode(&r[8..40]),
+            )
+            .map_err(|e| e.reason)?;
+        v["samSession"].as_str().unwrap_or_default().to_string()
+    };
+    let body = serde_json::json!({ "samSession": sid, "token": t });
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (http, url, body) = (http.clone(), url.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                if let Ok(r) = http.post(&url).json(&body).send().await {
+                    if r.text().await.is_ok_and(|s| s.contains("\"0000\"")) {
+                        n += 1;
+                    }
+                }
+            }
+            n
+        }));
+    }
+    let mut n = 0;
+    for t in tasks {
+        n += t.await.unwrap_or(0);
+    }
+    let dc_rate = n as f64 / secs;
+    let (issuer, tok) = token(TokenAlg::Es256)?;
+    let v = issuer.verifier()?;
+    let inproc = rate(1.0, || v.verify(&tok, now).is_ok());
+    rows.push(Row {
+        metric: "DC token checks over HTTPS loopback (32 clients)".into(),
+        ours: dc_rate,
+        base: Some(inproc),
+        unit: "/s",
+        goal: "≥ 5 000/s (baseline: in-process verify)".into(),
+        pass: dc_rate >= 5000.0,
+    });
+    std::fs::remove_dir_all(&dir).ok();
+    // The pilot in-process.
+    let before = rss_hwm_kib();
+    let o = nhi_harness::pilot::PilotOptions {
+        cases: 500,
+        seed: 2019,
+        concurrency: 2,
+        world: Default::default(),
+        progress: false,
+    };
+    let start = Instant::now();
+    let r = nhi_harness::pilot::run_pilot(&o).await?;
+    let wall = start.elapsed().as_secs_f64();
+    rows.push(Row {
+        metric: format!(
+            "500-case pilot in-process ({}/500 passed, {:.0} SUT calls/s, p99 {:.2} ms)",
+            r.passed(),
+            r.calls_per_sec,
+            r.latency.p99
+        ),
+        ours: wall,
+        base: None,
+        unit: " s",
+        goal: "≤ 3 s".into(),
+        pass: wall <= 3.0 && r.passed() == 500,
+    });
+    rows.push(Row {
+        metric: "middleware p99 latency over the pilot".into(),
+        ours: r.latency.p99,
+        base: None,
+        unit: " ms",
+        goal: "≤ 50 ms".into(),
+        pass: r.latency.p99 <= 50.0,
+    });
+    let hwm = rss_hwm_kib();
+    rows.push(Row {
+        metric: format!(
+            "peak RSS of this process after the pilot (before: {} MiB)",
+            before / 1024
+        ),
+        ours: hwm as f64 / 1024.0,
+        base: None,
+        unit: " MiB",
+        goal: "< 100 MiB".into(),
+        pass: hwm < 100 * 1024,
+    });
+
+    let mut table = String::from(
+        "| metric | ours | baseline | ratio | goal | pass |\n|---|---:|---:|---:|---|---|\n",
+    );
+    for r in &rows {
+        let f = |x: f64| {
+            if x >= 100.0 {
+                format!("{x:.0}{}", r.unit)
+            } else {
+                format!("{x:.2}{}", r.unit)
+            }
+        };
+        table.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.metric,
+            f(r.ours),
+            r.base.map(f).unwrap_or_else(|| "—".into()),
+            r.base
+                .map(|b| format!("{:.2}×", r.ours / b))
+                .unwrap_or_else(|| "—".into()),
+            r.goal,
+            if r.pass { "yes" } else { "**no**" }
+        ));
+    }
+    print!("{table}");
+    if std::env::args().any(|a| a == "--write") {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let head = std::fs::read_to_string(p).unwrap_or_default();
+        let keep = head
+            .split("<!-- table -->")
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let date = chrono::Utc::now().format("%Y-%m-%d");
+        let body = format!("{keep}<!-- table -->\nMeasured {date} on this project's 2-core machine with `bash ci/bench` (release build, {secs} s per measurement):\n\n{table}");
+        std::fs::write(p, body).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
