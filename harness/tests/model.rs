@@ -83,18 +83,14 @@ async fn check(seq: &[Op], mutants: &[&str]) -> Result<(), String> {
         let Some((m, p, body)) = request(op) else {
             // Card events.
             match op {
-                Op::InsertHc => {
-                    if !w.slots.hc.is_present() {
-                        w.slots
-                            .hc
-                            .insert(Box::new(factory.hc(f.person("A123456789").unwrap())?));
-                        model = mode::transition(&model, op, Outcome::Success, None);
-                    }
+                Op::InsertHc if !w.slots.hc.is_present() => {
+                    w.slots
+                        .hc
+                        .insert(Box::new(factory.hc(f.person("A123456789").unwrap())?));
+                    model = mode::transition(&model, op, Outcome::Success, None);
                 }
-                Op::RemoveHc => {
-                    if w.slots.hc.remove().is_some() {
-                        model = mode::transition(&model, op, Outcome::Success, None);
-                    }
+                Op::RemoveHc if w.slots.hc.remove().is_some() => {
+                    model = mode::transition(&model, op, Outcome::Success, None);
                 }
                 _ => {}
             }
