@@ -200,7 +200,13 @@ async fn faults(
     };
     if !matches!(
         f.kind.as_str(),
-        "latency" | "http5xx" | "refuse" | "dropSession" | "unknownCommand" | "undefined"
+        "latency"
+            | "http5xx"
+            | "refuse"
+            | "dropSession"
+            | "unknownCommand"
+            | "undefined"
+            | "slowBody"
     ) {
         return bad(
             StatusCode::BAD_REQUEST,

@@ -70,7 +70,19 @@ impl DcClient {
             }
         };
         let http = resp.status();
-        let v: Option<Value> = resp.json().await.ok();
+        // A body that does not arrive in time is a connection failure, not a bad reply.
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                let code = if self.mutants.on(Mutant::DcDownAs1702) {
+                    StatusCode::DcHttp
+                } else {
+                    StatusCode::DcConnection
+                };
+                return Err(Fail::new(code, format!("DC reply cut off: {}", short(&e))));
+            }
+        };
+        let v: Option<Value> = serde_json::from_slice(&body).ok();
         if http.is_server_error() {
             let code = if self.mutants.on(Mutant::Http5xxAs1700) {
                 StatusCode::DcConnection

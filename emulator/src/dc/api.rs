@@ -127,6 +127,15 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
             }
         }
     }
+    let slow = if path.starts_with("/api/") {
+        st.dc
+            .faults_for(&path)
+            .iter()
+            .find(|f| f.kind == "slowBody")
+            .map(|f| f.ms)
+    } else {
+        None
+    };
     let bytes = match to_bytes(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
@@ -164,7 +173,7 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
     let st2 = st.clone();
     // The rules run on a blocking thread: SQLite with synchronous=FULL fsyncs.
     let res = tokio::task::spawn_blocking(move || route(&st2, &method, &path, &Body2(body))).await;
-    match res {
+    let resp = match res {
         Ok(Ok(v)) => reply(Http::OK, StatusCode::Success, "OK", v),
         Ok(Err(e)) => err(e),
         Err(_) => reply(
@@ -173,7 +182,27 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
             "internal error",
             Value::Null,
         ),
+    };
+    match slow {
+        Some(ms) => slow_body(resp, ms).await,
+        None => resp,
     }
+}
+
+/// Sends the reply body 16 bytes at a time, `ms` apart (the "slow body" fault).
+async fn slow_body(resp: Response, ms: u64) -> Response {
+    let (parts, body) = resp.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let chunks: Vec<axum::body::Bytes> = bytes
+        .chunks(16)
+        .map(axum::body::Bytes::copy_from_slice)
+        .collect();
+    let stream = futures_util::stream::unfold(chunks.into_iter(), move |mut it| async move {
+        let c = it.next()?;
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Some((Ok::<_, std::convert::Infallible>(c), it))
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value, DcError> {
@@ -280,7 +309,13 @@ fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value,
                 .map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))?;
             if !matches!(
                 f.kind.as_str(),
-                "latency" | "http5xx" | "refuse" | "dropSession" | "unknownCommand" | "undefined"
+                "latency"
+                    | "http5xx"
+                    | "refuse"
+                    | "dropSession"
+                    | "unknownCommand"
+                    | "undefined"
+                    | "slowBody"
             ) {
                 return Err(DcError::new(
                     StatusCode::ParamFormat3,

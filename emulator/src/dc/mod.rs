@@ -121,7 +121,7 @@ impl Default for DcConfig {
 pub struct Fault {
     /// Path prefix (`/api/v1/` for all).
     pub path: String,
-    /// `latency`, `http5xx`, `refuse`, `dropSession`, `unknownCommand` (404 + 1701), `undefined` (1799).
+    /// `latency`, `http5xx`, `refuse`, `dropSession`, `unknownCommand` (404 + 1701), `undefined` (1799), `slowBody` (reply body trickles, `ms` per 16 bytes).
     pub kind: String,
     /// Added latency in milliseconds (latency faults).
     #[serde(default)]
