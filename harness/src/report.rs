@@ -72,19 +72,19 @@ pub fn junit(r: &PilotReport) -> String {
 fn bar_chart(title: &str, rows: &[(String, usize, usize)]) -> String {
     let max = rows.iter().map(|r| r.2).max().unwrap_or(1).max(1) as f64;
     let h = 22 * rows.len() + 30;
-    let mut s = format!("<figure><figcaption>{}</figcaption><svg viewBox=\"0 0 520 {h}\" width=\"520\" height=\"{h}\" role=\"img\">", esc(title));
+    let mut s = format!("<figure><figcaption>{}</figcaption><svg viewBox=\"0 0 600 {h}\" width=\"600\" height=\"{h}\" role=\"img\">", esc(title));
     for (i, (label, pass, total)) in rows.iter().enumerate() {
         let y = 20 + i * 22;
-        let wt = 300.0 * *total as f64 / max;
-        let wp = 300.0 * *pass as f64 / max;
+        let wt = 280.0 * *total as f64 / max;
+        let wp = 280.0 * *pass as f64 / max;
         let _ = write!(
             s,
-            "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text><rect x=\"170\" y=\"{}\" width=\"{wt:.1}\" height=\"16\" fill=\"#f3c4c4\"/><rect x=\"170\" y=\"{}\" width=\"{wp:.1}\" height=\"16\" fill=\"#4c9a62\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{pass}/{total}</text>",
+            "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text><rect x=\"220\" y=\"{}\" width=\"{wt:.1}\" height=\"16\" fill=\"#f3c4c4\"/><rect x=\"220\" y=\"{}\" width=\"{wp:.1}\" height=\"16\" fill=\"#4c9a62\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{pass}/{total}</text>",
             y + 12,
             esc(label),
             y,
             y,
-            175.0 + wt,
+            225.0 + wt,
             y + 12
         );
     }
@@ -110,16 +110,16 @@ fn pyramid(r: &PilotReport) -> String {
     for (i, b) in bands.iter().enumerate() {
         let y = 10 + i * 26;
         let (m, f) = (count("M", b), count("F", b));
-        let wm = 200.0 * m as f64 / max;
-        let wf = 200.0 * f as f64 / max;
+        let wm = 180.0 * m as f64 / max;
+        let wf = 180.0 * f as f64 / max;
         let _ = write!(
             s,
-            "<rect x=\"{:.1}\" y=\"{y}\" width=\"{wm:.1}\" height=\"20\" fill=\"#5b8bd0\"/><rect x=\"260\" y=\"{y}\" width=\"{wf:.1}\" height=\"20\" fill=\"#d07a9b\"/><text x=\"236\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{b}</text><text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{m}</text><text x=\"{:.1}\" y=\"{}\" font-size=\"11\">{f}</text>",
-            240.0 - wm - 20.0,
+            "<rect x=\"{:.1}\" y=\"{y}\" width=\"{wm:.1}\" height=\"20\" fill=\"#5b8bd0\"/><rect x=\"280\" y=\"{y}\" width=\"{wf:.1}\" height=\"20\" fill=\"#d07a9b\"/><text x=\"250\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{b}</text><text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{m}</text><text x=\"{:.1}\" y=\"{}\" font-size=\"11\">{f}</text>",
+            220.0 - wm,
             y + 14,
-            240.0 - wm - 24.0,
+            216.0 - wm,
             y + 14,
-            264.0 + wf,
+            284.0 + wf,
             y + 14
         );
     }
@@ -185,6 +185,11 @@ pub fn html(r: &PilotReport) -> String {
             let _ = write!(failed, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&c.id), esc(&st.name), esc(&st.request), st.expected, st.got.as_deref().unwrap_or("—"), esc(st.note.as_deref().unwrap_or("")));
         }
     }
+    let failed = if failed.is_empty() {
+        "<p>None.</p>".to_string()
+    } else {
+        format!("<table><tr><th>case</th><th>step</th><th>request</th><th>expected</th><th>got</th><th>note</th></tr>{failed}</table>")
+    };
     let l = &r.latency;
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>nhi-conform pilot report</title><style>
@@ -196,7 +201,7 @@ figcaption{{font-weight:600;margin-bottom:4px}}.kpi span{{display:inline-block;m
 <p class=\"kpi\"><span>cases <b>{n}</b></span><span>passed <b>{p}</b></span><span>complete valid flows <b>{cv}</b></span><span>failure cases <b>{fc}</b></span><span>wall time <b>{w:.2} s</b></span><span>SUT calls/s <b>{cps:.0}</b></span></p>
 <p>SUT: {sut} · transport: {tr} · seed {seed}. Latency over {calls} SUT calls: p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms, max {max:.2} ms; {over} calls over the pilot's 3–5 s target.</p>
 {c1}{c2}{c3}{c4}
-<h2>Failed cases</h2><table><tr><th>case</th><th>step</th><th>request</th><th>expected</th><th>got</th><th>note</th></tr>{failed}</table>
+<h2>Failed cases</h2>{failed}
 </body></html>",
         n = r.cases.len(),
         p = r.passed(),
