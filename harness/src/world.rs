@@ -211,6 +211,20 @@ impl World {
         } else {
             Some(ReaderMonitor::start()?)
         };
+        #[cfg(feature = "pcsc")]
+        if let Some(m) = &_pcsc {
+            // A previous world's cards must be gone from pcscd's view before this one starts.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while [READER_HC, READER_SAM, READER_HPC, READER_SPARE]
+                .iter()
+                .any(|r| !m.known(r) || m.present(r))
+            {
+                if std::time::Instant::now() > deadline {
+                    return Err("pcscd still shows cards in the vpcd readers after 10 s".into());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
         Ok(World {
             clock,
             dc,
@@ -358,6 +372,13 @@ impl ReaderMonitor {
             .get(reader)
             .copied()
             .unwrap_or((false, 0))
+    }
+    /// The monitor has seen `reader`'s state at least once.
+    pub fn known(&self, reader: &str) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(reader)
     }
     /// pcscd reports a card in `reader`.
     pub fn present(&self, reader: &str) -> bool {

@@ -111,3 +111,27 @@ async fn every_planted_mutant_is_killed() {
     assert!(rows.len() >= 25);
     assert!(nhi_harness::mutants::kill_rate(&rows) >= 0.95, "{table}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_pass_over_real_pcscd() {
+    if std::env::var("NHI_PCSC_TESTS").as_deref() != Ok("1") {
+        eprintln!("SKIPPED: scenarios over real pcscd (NHI_PCSC_TESTS=1 after `bash ci/setup-pcsc`; ci/run does)");
+        return;
+    }
+    let all = load_dir(dir()).unwrap();
+    let mut o = opts();
+    o.world.transport = nhi_harness::world::TransportKind::Vpcd;
+    let results = run_all(&all, &o).await.unwrap();
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| !r.pass)
+        .map(|r| {
+            (
+                r.id.clone(),
+                r.error.clone(),
+                r.calls.iter().find(|c| !c.pass).cloned(),
+            )
+        })
+        .collect();
+    assert!(failed.is_empty(), "over vpcd: {failed:#?}");
+}
