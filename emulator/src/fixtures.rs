@@ -265,25 +265,7 @@ impl CardFactory {
 
     /// A forged HPC: the holder's data, keys from a master the NHI never issued.
     pub fn hpc_forged(&self, h: &HpcHolder) -> Result<Hpc, String> {
-        let (signer, der) = self.signer_for(&h.card_id)?;
-        let cert = self.ca.issue_hpc(
-            &h.card_id,
-            &h.name,
-            der,
-            rfc3339(&h.cert_from)?,
-            rfc3339(&h.cert_to)?,
-            1,
-        )?;
-        let profile = HpcProfile {
-            card_id: h.card_id.clone(),
-            id_no: h.id_no.clone(),
-            name: h.name.clone(),
-            name_en: h.name_en.clone(),
-            pin: h.pin.clone(),
-            puk: h.puk.clone(),
-            test: true,
-        };
-        Hpc::new(profile, &[0x5A; 32], signer, cert)
+        self.hpc_keyed(h, 1, &[0x5A; 32])
     }
 
     /// The certificate serial of a holder's card: distinct per card id.
@@ -296,6 +278,10 @@ impl CardFactory {
 
     /// An HPC for a holder; `serial` numbers its certificate.
     pub fn hpc(&self, h: &HpcHolder, serial: u64) -> Result<Hpc, String> {
+        self.hpc_keyed(h, serial, self.master(true))
+    }
+
+    fn hpc_keyed(&self, h: &HpcHolder, serial: u64, master: &[u8; 32]) -> Result<Hpc, String> {
         let (signer, der) = self.signer_for(&h.card_id)?;
         let cert = self.ca.issue_hpc(
             &h.card_id,
@@ -314,7 +300,7 @@ impl CardFactory {
             puk: h.puk.clone(),
             test: true,
         };
-        Hpc::new(profile, self.master(true), signer, cert)
+        Hpc::new(profile, master, signer, cert)
     }
 
     /// The physical SAM of an institution.

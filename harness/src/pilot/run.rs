@@ -189,24 +189,8 @@ pub async fn setup_site(
     let mut locum_revoked = w.factory.hpc(&rev, (si * 10 + 2) as u64)?;
     let locum_expired = w.factory.hpc(&exp, (si * 10 + 3) as u64)?;
     // Revoke locum B's certificate at the DC (read it from the card as a client would).
-    locum_revoked.handle(&nhi_spec::apdu::build(
-        0,
-        0xA4,
-        4,
-        0,
-        nhi_spec::apdu::AID_HPC,
-        None,
-    ));
-    let mut cert = Vec::new();
-    loop {
-        let r = locum_revoked.handle(&[0, 0xB0, (cert.len() >> 8) as u8, cert.len() as u8, 0]);
-        if r.len() <= 2 || r[r.len() - 2] != 0x90 {
-            break;
-        }
-        cert.extend_from_slice(&r[..r.len() - 2]);
-    }
-    locum_revoked.reset();
-    let serial = nhi_emulator::dc::Dc::cert_serial(&cert).ok_or("locum certificate unreadable")?;
+    let serial = nhi_emulator::control::hpc_cert_serial(&mut locum_revoked)
+        .ok_or("locum certificate unreadable")?;
     w.dc.dc.revoke_cert(&serial).map_err(|e| e.reason)?;
     w.insert(&w.slots.hpc, Box::new(doctor)).await?;
     let _ = w.sut.call("POST", path::FINALIZE, Some(json!({}))).await;
