@@ -195,24 +195,11 @@ async fn faults(
         return bad(
             StatusCode::BAD_REQUEST,
             "bad-request",
-            "body: {path, kind: latency|http5xx|refuse|dropSession, ms?}",
+            "body: {path, kind, ms?}",
         );
     };
-    if !matches!(
-        f.kind.as_str(),
-        "latency"
-            | "http5xx"
-            | "refuse"
-            | "dropSession"
-            | "unknownCommand"
-            | "undefined"
-            | "slowBody"
-    ) {
-        return bad(
-            StatusCode::BAD_REQUEST,
-            "bad-fault",
-            format!("kind {:?}: latency, http5xx, refuse or dropSession", f.kind),
-        );
+    if let Err(e) = f.check() {
+        return bad(StatusCode::BAD_REQUEST, "bad-fault", e);
     }
     dc.arm_fault(f);
     Json(json!({ "faults": dc.faults() })).into_response()

@@ -1,6 +1,8 @@
 //! The NHI IC card (HC).
 
-use super::{card_key, chip_id, is_pin, ok, status, Card, CardKind, PinState, PIN_TRIES};
+use super::{
+    card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, PinState, PIN_TRIES,
+};
 use crate::crypto::hmac256;
 use nhi_spec::apdu::{ins, sw, tag, Command, AID_HC, ATR_HC};
 use nhi_spec::basic::BasicData;
@@ -77,16 +79,12 @@ impl Hc {
         if c.cla != 0x00 {
             return status(sw::CLA_NOT_SUPPORTED);
         }
-        if c.ins == ins::SELECT {
-            if c.p1 != 0x04 || c.p2 != 0x00 {
-                return status(sw::WRONG_P1P2);
-            }
-            // Real clients send the AID with Lc=0x10, some with Lc=0x0F (the last byte cut).
-            if c.data == AID_HC || c.data == &AID_HC[..15] {
+        // Real clients send the AID with Lc=0x10, some with Lc=0x0F (the last byte cut).
+        if let Some(r) = select_aid(c, AID_HC) {
+            if r == [0x90, 0x00] {
                 self.selected = true;
-                return status(sw::OK);
             }
-            return status(sw::NOT_FOUND);
+            return r;
         }
         if !self.selected {
             return match c.ins {

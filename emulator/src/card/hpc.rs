@@ -1,6 +1,8 @@
 //! The health professional card (HPC).
 
-use super::{card_key, chip_id, is_pin, ok, status, Card, CardKind, PinState, PIN_TRIES};
+use super::{
+    card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, PinState, PIN_TRIES,
+};
 use crate::crypto::{hmac256, RsaSigner};
 use nhi_spec::apdu::{ins, sw, tag, Command, AID_HPC, ATR_HPC};
 use std::sync::Arc;
@@ -93,15 +95,12 @@ impl Hpc {
         if c.cla != 0x00 {
             return status(sw::CLA_NOT_SUPPORTED);
         }
-        if c.ins == ins::SELECT {
-            if c.p1 != 0x04 || c.p2 != 0x00 {
-                return status(sw::WRONG_P1P2);
-            }
-            if c.data == AID_HPC || c.data == &AID_HPC[..15] {
+        // Real clients send the AID with Lc=0x10, some with Lc=0x0F (the last byte cut).
+        if let Some(r) = select_aid(c, AID_HPC) {
+            if r == [0x90, 0x00] {
                 self.selected = true;
-                return status(sw::OK);
             }
-            return status(sw::NOT_FOUND);
+            return r;
         }
         if !self.selected {
             return status(sw::CONDITIONS_NOT_SATISFIED);

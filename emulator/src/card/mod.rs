@@ -117,6 +117,21 @@ impl PinState {
     }
 }
 
+/// SELECT by AID for the HC and HPC: the full 16-byte AID or, as some clients send it, the
+/// first 15 bytes. `Some(reply)` when `c` is a SELECT; whether it selected is `reply == 9000`.
+pub(crate) fn select_aid(c: &nhi_spec::apdu::Command<'_>, aid: &[u8]) -> Option<Vec<u8>> {
+    if c.ins != nhi_spec::apdu::ins::SELECT {
+        return None;
+    }
+    Some(if c.p1 != 0x04 || c.p2 != 0x00 {
+        status(sw::WRONG_P1P2)
+    } else if c.data == aid || c.data == &aid[..aid.len() - 1] {
+        status(sw::OK)
+    } else {
+        status(sw::NOT_FOUND)
+    })
+}
+
 /// True when `data` is an ASCII-digit PIN of a length in `range`.
 pub(crate) fn is_pin(data: &[u8], range: std::ops::RangeInclusive<usize>) -> bool {
     range.contains(&data.len()) && data.iter().all(u8::is_ascii_digit)

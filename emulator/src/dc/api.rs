@@ -307,20 +307,8 @@ fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value,
         ("POST", "/control/Faults") => {
             let f: Fault = serde_json::from_value(b.0.clone())
                 .map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))?;
-            if !matches!(
-                f.kind.as_str(),
-                "latency"
-                    | "http5xx"
-                    | "refuse"
-                    | "dropSession"
-                    | "unknownCommand"
-                    | "undefined"
-                    | "slowBody"
-            ) {
-                return Err(DcError::new(
-                    StatusCode::ParamFormat3,
-                    "kind: latency, http5xx, refuse or dropSession",
-                ));
+            if let Err(e) = f.check() {
+                return Err(DcError::new(StatusCode::ParamFormat3, e));
             }
             dc.arm_fault(f);
             Ok(json!({ "faults": dc.faults() }))

@@ -128,6 +128,32 @@ pub struct Fault {
     pub ms: u64,
 }
 
+impl Fault {
+    /// The fault kinds the DC knows.
+    pub const KINDS: [&'static str; 7] = [
+        "latency",
+        "http5xx",
+        "refuse",
+        "dropSession",
+        "slowBody",
+        "unknownCommand",
+        "undefined",
+    ];
+
+    /// Refuses an unknown kind, naming the known ones.
+    pub fn check(&self) -> Result<(), String> {
+        if Fault::KINDS.contains(&self.kind.as_str()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "fault kind {:?}: one of {}",
+                self.kind,
+                Fault::KINDS.join(", ")
+            ))
+        }
+    }
+}
+
 /// The DC.
 pub struct Dc {
     db: Mutex<Connection>,
@@ -621,24 +647,23 @@ impl Dc {
         Ok(hid)
     }
 
+    /// A registered phone's card number and state.
+    fn phone(c: &Connection, phone_id: &str) -> Result<(String, String), DcError> {
+        c.query_row(
+            "SELECT card_no, state FROM phones WHERE phone_id = ?1",
+            [phone_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| DcError::new(StatusCode::DcUndefined, "phone not registered"))
+    }
+
     /// Activation: the physical card was read at the counter of an institution whose SAM
     /// signed the request.
     pub fn activate(&self, auth: &SamAuth, phone_id: &str, hc_id: &str) -> DcResult {
         let c = self.db();
         self.check_sam_signature(&c, auth)?;
-        let row: Option<(String, String)> = c
-            .query_row(
-                "SELECT card_no, state FROM phones WHERE phone_id = ?1",
-                [phone_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((card_no, state)) = row else {
-            return Err(DcError::new(
-                StatusCode::DcUndefined,
-                "phone not registered",
-            ));
-        };
+        let (card_no, state) = Self::phone(&c, phone_id)?;
         if card_no != hc_id {
             return Err(DcError::new(
                 StatusCode::DcUndefined,
@@ -689,19 +714,7 @@ impl Dc {
     /// The phone app asks for its current QR token (a new one each call: rotation).
     pub fn token(&self, phone_id: &str, alg: TokenAlg) -> DcResult {
         let c = self.db();
-        let row: Option<(String, String)> = c
-            .query_row(
-                "SELECT card_no, state FROM phones WHERE phone_id = ?1",
-                [phone_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((card_no, state)) = row else {
-            return Err(DcError::new(
-                StatusCode::DcUndefined,
-                "phone not registered",
-            ));
-        };
+        let (card_no, state) = Self::phone(&c, phone_id)?;
         if state == "lost" || state == "replaced" {
             return Err(DcError::new(
                 StatusCode::TransferredOrInvalid,
