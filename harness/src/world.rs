@@ -29,6 +29,8 @@ pub enum TransportKind {
     Inproc,
     /// Real pcscd with the vpcd driver.
     Vpcd,
+    /// The emulated COM-port reader on a pty (spec/SERIAL.md).
+    Serial,
 }
 
 /// What a world runs against.
@@ -120,6 +122,7 @@ pub struct World {
     embedded: Option<nhi_middleware::Running>,
     partners: std::sync::Mutex<Vec<nhi_middleware::Running>>,
     _vpcd: Vec<nhi_emulator::reader::vpcd::VpcdEndpoint>,
+    serial: Option<nhi_emulator::reader::serial::SerialEndpoint>,
     /// pcsc-lite polls its readers only while some client holds a context: the world holds
     /// one, as a desktop's smart-card service would.
     #[cfg(feature = "pcsc")]
@@ -185,6 +188,7 @@ impl World {
                 ));
             }
         }
+        let mut serial = None;
         let (sut_url, embedded) = match &o.sut {
             Some(u) => (u.clone(), None),
             None => {
@@ -200,6 +204,21 @@ impl World {
                         Arc::new(crate::inproc::InprocTransport::new(slots.named()))
                     }
                     TransportKind::Vpcd => pcsc_transport()?,
+                    TransportKind::Serial => {
+                        let reader = nhi_emulator::reader::serial::SerialReader::new(
+                            slots
+                                .named()
+                                .into_iter()
+                                .map(|n| (n.name, n.slot))
+                                .collect(),
+                            clock.clone(),
+                        );
+                        let ep = nhi_emulator::reader::serial::SerialEndpoint::start(reader)
+                            .map_err(|e| format!("COM-port reader on a pty: {e}"))?;
+                        let t = Arc::new(nhi_middleware::serial::SerialTransport::new(ep.path()));
+                        serial = Some(ep);
+                        t
+                    }
                 };
                 let r = nhi_middleware::start(cfg, transport).await?;
                 (r.url.clone(), Some(r))
@@ -235,10 +254,16 @@ impl World {
             embedded,
             partners: Default::default(),
             _vpcd: vpcd,
+            serial,
             #[cfg(feature = "pcsc")]
             _pcsc,
             dir,
         })
+    }
+
+    /// The pty path of the COM-port reader (serial transport).
+    pub fn serial_path(&self) -> Option<&std::path::Path> {
+        self.serial.as_ref().map(|s| s.path())
     }
 
     /// True when the SUT is the embedded reference middleware.

@@ -135,3 +135,24 @@ async fn scenarios_pass_over_real_pcscd() {
         .collect();
     assert!(failed.is_empty(), "over vpcd: {failed:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_pass_over_the_serial_pty() {
+    let all = load_dir(dir()).unwrap();
+    let mut o = opts();
+    o.world.transport = nhi_harness::world::TransportKind::Serial;
+    let results = run_all(&all, &o).await.unwrap();
+    assert_eq!(results.len(), all.len());
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| !r.pass)
+        .map(|r| {
+            (
+                r.id.clone(),
+                r.error.clone(),
+                r.calls.iter().find(|c| !c.pass).cloned(),
+            )
+        })
+        .collect();
+    assert!(failed.is_empty(), "over the COM-port reader: {failed:#?}");
+}

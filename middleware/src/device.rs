@@ -665,6 +665,16 @@ impl Device {
                 "location": std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             })),
             Op::ReaderTime => {
+                // A reader with its own clock (a COM reader holding the physical SAM)
+                // answers itself; otherwise (PC/SC, cloud SAM) the DC's time is used.
+                if let Some(r) = self.sam_reader() {
+                    if let Some(t) = self.transport.reader_time(&r) {
+                        let t = t.map_err(transport_fail)?;
+                        return Ok(
+                            json!({ "serverDateTime": nhi_spec::ident::roc_datetime(t), "source": "reader" }),
+                        );
+                    }
+                }
                 let v = self.dc.call("/api/v1/Time", json!({})).await?;
                 Ok(json!({ "serverDateTime": v["serverDateTime"] }))
             }

@@ -40,6 +40,53 @@ pub trait Transport: Send + Sync {
     fn readers(&self) -> Result<Vec<String>, TransportError>;
     /// Connects to the card in a reader.
     fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError>;
+    /// The reader's own clock (Unix seconds), when the reader has one (COM readers do;
+    /// PC/SC readers do not).
+    fn reader_time(&self, _reader: &str) -> Option<Result<i64, TransportError>> {
+        None
+    }
+}
+
+/// Several transports as one, in the device order given (e.g. PC/SC first, then COM).
+pub struct Chain(pub Vec<std::sync::Arc<dyn Transport>>);
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Chain({} transports)", self.0.len())
+    }
+}
+
+impl Chain {
+    fn owner(&self, reader: &str) -> Result<&dyn Transport, TransportError> {
+        self.0
+            .iter()
+            .find(|t| t.readers().is_ok_and(|r| r.iter().any(|n| n == reader)))
+            .map(|t| t.as_ref())
+            .ok_or_else(|| TransportError::UnknownReader(reader.to_string()))
+    }
+}
+
+impl Transport for Chain {
+    fn readers(&self) -> Result<Vec<String>, TransportError> {
+        let mut all = Vec::new();
+        let mut last_err = None;
+        for t in &self.0 {
+            match t.readers() {
+                Ok(r) => all.extend(r),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        match last_err {
+            Some(e) if all.is_empty() => Err(e),
+            _ => Ok(all),
+        }
+    }
+    fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
+        self.owner(reader)?.connect(reader)
+    }
+    fn reader_time(&self, reader: &str) -> Option<Result<i64, TransportError>> {
+        self.owner(reader).ok()?.reader_time(reader)
+    }
 }
 
 /// No readers at all (cloud SAM without a reader).

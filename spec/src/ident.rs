@@ -480,3 +480,27 @@ mod tests {
         assert!(IdentityStatus::parse("5").is_err());
     }
 }
+
+/// The ROC date-time `yyyMMddHHmmss` of a Unix instant (Taiwan time, UTC+8).
+pub fn roc_datetime(unix: i64) -> String {
+    use chrono::{Datelike, Timelike};
+    let t = chrono::DateTime::from_timestamp(unix.saturating_add(8 * 3600), 0).unwrap_or_default();
+    format!(
+        "{:03}{:02}{:02}{:02}{:02}{:02}",
+        t.year() - 1911,
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod roc_datetime_tests {
+    #[test]
+    fn taiwan_time() {
+        // 2019-12-31T16:00:00Z is 2020-01-01 00:00 in Taipei = ROC 109.
+        assert_eq!(super::roc_datetime(1_577_808_000), "1090101000000");
+    }
+}

@@ -10,6 +10,7 @@ pub mod api;
 pub mod basic;
 pub mod ident;
 pub mod mode;
+pub mod serial;
 pub mod status;
 pub mod token;
 

@@ -58,6 +58,14 @@ enum Cmd {
         #[arg(long)]
         frozen_at: Option<String>,
     },
+    /// Drive a running `nhi-emu up` through its control API.
+    Ctl {
+        /// Control API base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7070")]
+        url: String,
+        #[command(subcommand)]
+        cmd: CtlCmd,
+    },
     /// Start the configured world: DC, vpcd readers with cards, control API; until Ctrl-C.
     Up {
         /// World file (TOML): control, dc, db, [[slot]] reader/port/card/person.
@@ -77,6 +85,32 @@ struct UpConfig {
     db: std::path::PathBuf,
     #[serde(default = "default_slots")]
     slot: Vec<SlotConfig>,
+    /// The COM-port reader's slots (label = the reader name hosts see); empty = no COM reader.
+    #[serde(default = "default_com")]
+    com: Vec<ComSlotConfig>,
+}
+
+#[derive(serde::Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct ComSlotConfig {
+    label: String,
+    card: Option<String>,
+    person: Option<String>,
+}
+
+fn default_com() -> Vec<ComSlotConfig> {
+    vec![
+        ComSlotConfig {
+            label: "NHI COM reader card".into(),
+            card: None,
+            person: None,
+        },
+        ComSlotConfig {
+            label: "NHI COM reader SAM".into(),
+            card: Some("sam".into()),
+            person: None,
+        },
+    ]
 }
 
 #[derive(serde::Deserialize, Clone)]
@@ -195,8 +229,37 @@ async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Resul
             slot,
         });
     }
+    let mut com_slots = Vec::new();
+    for c in &cfg.com {
+        let slot = nhi_emulator::reader::Slot::empty();
+        if let Some(kind) = &c.card {
+            slot.insert(
+                nhi_emulator::control::make_card(&factory, &fixtures, kind, c.person.as_deref())
+                    .map_err(|e| Usage(format!("COM slot {:?}: {e}", c.label)))?,
+            );
+        }
+        com_slots.push(nhi_emulator::reader::NamedSlot {
+            name: c.label.clone(),
+            slot,
+        });
+    }
+    let com = if com_slots.is_empty() {
+        None
+    } else {
+        let reader = nhi_emulator::reader::serial::SerialReader::new(
+            com_slots
+                .iter()
+                .map(|n| (n.name.clone(), n.slot.clone()))
+                .collect(),
+            clock.clone(),
+        );
+        Some(
+            nhi_emulator::reader::serial::SerialEndpoint::start(reader)
+                .map_err(|e| Usage(format!("COM-port reader (pty): {e}")))?,
+        )
+    };
     let control = nhi_emulator::control::Control {
-        slots: slots.clone(),
+        slots: slots.iter().chain(&com_slots).cloned().collect(),
         factory,
         fixtures,
         clock,
@@ -222,12 +285,147 @@ async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Resul
             format!("{:?}", s.name)
         );
     }
+    if let Some(c) = &com {
+        for s in &com_slots {
+            let card = s
+                .slot
+                .describe()
+                .map(|(k, l)| format!("{k:?} {l}"))
+                .unwrap_or_else(|| "empty".into());
+            println!(
+                "  COM reader  {:24} {} {card}",
+                format!("{:?}", s.name),
+                c.path().display()
+            );
+        }
+        println!("  COM port    {} (spec/SERIAL.md)", c.path().display());
+    }
     println!("  DC          {} (CA: {})", dc.server.url(), ca.display());
     println!("  control API {}", server.url());
     println!("Ctrl-C to stop");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
     let _ = tokio::signal::ctrl_c().await;
     drop(endpoints);
+    drop(com);
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+enum CtlCmd {
+    /// List readers and what is in them.
+    Readers,
+    /// Insert a card (hc, hpc, sam, hc-forged, hpc-forged, hc-no-applet, hc-broken, hpc-broken).
+    Insert {
+        /// Reader name.
+        #[arg(long)]
+        reader: String,
+        /// Card kind.
+        #[arg(long)]
+        card: String,
+        /// Fixture key (ID number, card number, hospital id …).
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// Remove the card from a reader.
+    Remove {
+        /// Reader name.
+        #[arg(long)]
+        reader: String,
+    },
+    /// Show, set or advance the virtual clock.
+    Clock {
+        /// Set the clock to this instant (RFC 3339).
+        #[arg(long)]
+        set: Option<String>,
+        /// Advance the clock by this many seconds.
+        #[arg(long, allow_hyphen_values = true)]
+        advance: Option<i64>,
+    },
+    /// Arm a DC fault.
+    Fault {
+        /// Path prefix (`/api/v1/` for every call).
+        #[arg(long, default_value = "/api/v1/")]
+        path: String,
+        /// latency, http5xx, refuse, dropSession, unknownCommand, undefined, slowBody.
+        #[arg(long)]
+        kind: String,
+        /// Milliseconds (latency, slowBody).
+        #[arg(long, default_value_t = 0)]
+        ms: u64,
+    },
+    /// Disarm every DC fault.
+    ClearFaults,
+}
+
+async fn run_ctl(url: &str, cmd: CtlCmd) -> Result<ExitCode, Usage> {
+    use serde_json::json;
+    let base = url.trim_end_matches('/');
+    let (method, path, body) = match cmd {
+        CtlCmd::Readers => ("GET", "/readers", None),
+        CtlCmd::Insert {
+            reader,
+            card,
+            person,
+        } => (
+            "POST",
+            "/readers/insert",
+            Some(json!({ "reader": reader, "card": card, "person": person })),
+        ),
+        CtlCmd::Remove { reader } => ("POST", "/readers/remove", Some(json!({ "reader": reader }))),
+        CtlCmd::Clock { set, advance } => {
+            let set = set.as_deref().map(|s| instant(Some(s))).transpose()?;
+            if set.is_none() && advance.is_none() {
+                ("GET", "/clock", None)
+            } else {
+                (
+                    "POST",
+                    "/clock",
+                    Some(json!({ "set": set, "advance": advance })),
+                )
+            }
+        }
+        CtlCmd::Fault { path, kind, ms } => (
+            "POST",
+            "/faults",
+            Some(json!({ "path": path, "kind": kind, "ms": ms })),
+        ),
+        CtlCmd::ClearFaults => ("DELETE", "/faults", None),
+    };
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    let mut req = match method {
+        "GET" => client.get(format!("{base}{path}")),
+        "DELETE" => client.delete(format!("{base}{path}")),
+        _ => client.post(format!("{base}{path}")),
+    };
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.map_err(|e| {
+        Usage(format!(
+            "control API at {base} unreachable (is `nhi-emu up` running?): {e}"
+        ))
+    })?;
+    let status = resp.status();
+    let v: serde_json::Value = resp
+        .json()
+        .await
+        .map_err(|e| Usage(format!("control API reply is not JSON: {e}")))?;
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    if status.is_success() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "nhi-emu ctl: {} {}: {}",
+            status.as_u16(),
+            v["error"].as_str().unwrap_or("error"),
+            v["reason"].as_str().unwrap_or("")
+        );
+        Ok(ExitCode::from(1))
+    }
 }
 
 #[derive(Subcommand)]
@@ -374,6 +572,10 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             let frozen = frozen_at.as_deref().map(|s| instant(Some(s))).transpose()?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run_dc(fixtures, listen, db, http, allow_remote, frozen))
+        }
+        Cmd::Ctl { url, cmd } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(run_ctl(&url, cmd))
         }
         Cmd::Up { config } => {
             let rt = tokio::runtime::Runtime::new()?;

@@ -189,20 +189,7 @@ fn unb64(field: &str, s: &str) -> Result<Vec<u8>, DcError> {
         .map_err(|_| DcError::new(StatusCode::ParamFormat1, format!("{field}: not base64")))
 }
 
-/// The ROC date-time `yyyMMddHHmmss` of a unix instant (Taiwan time, UTC+8).
-pub fn roc_datetime(unix: i64) -> String {
-    let t = chrono::DateTime::from_timestamp(unix + 8 * 3600, 0).unwrap_or_default();
-    use chrono::{Datelike, Timelike};
-    format!(
-        "{:03}{:02}{:02}{:02}{:02}{:02}",
-        t.year() - 1911,
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub use nhi_spec::ident::roc_datetime;
 
 impl Dc {
     /// A DC on an opened database, with the embedded test keys, seeded from `fixtures`.

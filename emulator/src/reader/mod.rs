@@ -2,6 +2,7 @@
 //! (in-process, vpcd for PC/SC, a COM-port reader on a pty).
 
 pub mod inproc;
+pub mod serial;
 pub mod vpcd;
 
 use crate::card::{Card, CardKind};

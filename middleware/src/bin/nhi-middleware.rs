@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use nhi_middleware::mutants::{Mutant, Mutants};
+use nhi_middleware::transport::Transport;
 use nhi_middleware::{start, Config};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,7 +41,7 @@ struct Cli {
     /// Settings directory.
     #[arg(long)]
     state_dir: Option<PathBuf>,
-    /// Config file (TOML with the same keys: dc, dc_ca, reader, listen, http, state_dir).
+    /// Config file (TOML with the same keys: dc, dc_ca, reader, com, listen, http, state_dir).
     #[arg(long)]
     config: Option<PathBuf>,
     /// DC request timeout in milliseconds.
@@ -60,6 +61,7 @@ struct FileConfig {
     dc_ca: Option<PathBuf>,
     #[serde(default)]
     reader: Vec<String>,
+    com: Option<PathBuf>,
     listen: Option<SocketAddr>,
     http: Option<bool>,
     state_dir: Option<PathBuf>,
@@ -93,9 +95,6 @@ async fn run(cli: Cli) -> Result<(), String> {
             "refusing to listen on {listen}: not loopback (pass --allow-remote to do it anyway)"
         ));
     }
-    if cli.com.is_some() {
-        return Err("--com: the serial transport is not built yet; use PC/SC readers".into());
-    }
     let mut cfg = Config::new(&dc);
     cfg.listen = listen;
     cfg.tls = !(cli.http || file.http.unwrap_or(false));
@@ -111,7 +110,19 @@ async fn run(cli: Cli) -> Result<(), String> {
     } else {
         cli.reader
     };
-    let transport = transport(readers)?;
+    let com = cli.com.or(file.com);
+    let transport: Arc<dyn Transport> = match com {
+        // Device order of seed 004: PC/SC readers first, then the COM port.
+        Some(path) => {
+            let serial: Arc<dyn Transport> =
+                Arc::new(nhi_middleware::serial::SerialTransport::new(&path));
+            match pcsc_transport(readers) {
+                Ok(p) => Arc::new(nhi_middleware::transport::Chain(vec![p, serial])),
+                Err(_) => serial,
+            }
+        }
+        None => pcsc_transport(readers)?,
+    };
     let r = start(cfg, transport).await?;
     println!("nhi-middleware listening on {}", r.url);
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
@@ -119,20 +130,16 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 #[cfg(feature = "pcsc")]
-fn transport(
-    readers: Vec<String>,
-) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+fn pcsc_transport(readers: Vec<String>) -> Result<Arc<dyn Transport>, String> {
     Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(
         (!readers.is_empty()).then_some(readers),
     )))
 }
 
 #[cfg(not(feature = "pcsc"))]
-fn transport(
-    _readers: Vec<String>,
-) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+fn pcsc_transport(_readers: Vec<String>) -> Result<Arc<dyn Transport>, String> {
     Err(
-        "this build has no PC/SC transport: build with --features pcsc (needs libpcsclite-dev)"
+        "this build has no PC/SC transport: build with --features pcsc (needs libpcsclite-dev), or use --com PATH"
             .into(),
     )
 }

@@ -1,0 +1,155 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `nhi-emu up` as a separate process: it prints where everything is; `nhi-emu ctl` drives
+//! it; an independent serial client reads the card it put in the COM reader.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Up {
+    child: Child,
+    control: String,
+    com: String,
+    _dir: std::path::PathBuf,
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn up() -> Up {
+    let dir = std::env::temp_dir().join(format!("nhi-emu-up-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("world.toml");
+    // No vpcd slots here (the PC/SC tests own those ports); the default COM reader.
+    std::fs::write(
+        &cfg,
+        format!(
+            "control = \"127.0.0.1:0\"\ndc = \"127.0.0.1:0\"\ndb = {:?}\nslot = []\n",
+            dir.join("dc.db")
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nhi-emu"))
+        .args(["up", "--config"])
+        .arg(&cfg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut control, mut com) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        eprintln!("up: {line}");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if line.trim_start().starts_with("control API") {
+            control = words.last().map(|s| s.to_string());
+        }
+        if line.trim_start().starts_with("COM port") {
+            com = words.get(2).map(|s| s.to_string());
+        }
+        if line.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    Up {
+        child,
+        control: control.expect("control URL printed"),
+        com: com.expect("COM port path printed"),
+        _dir: dir,
+    }
+}
+
+fn ctl(url: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nhi-emu"))
+        .args(["ctl", "--url", url])
+        .args(args)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn up_prints_its_endpoints_and_ctl_drives_it() {
+    let u = up();
+    assert!(u.com.starts_with("/dev/pts/"), "{}", u.com);
+    let (code, v, _) = ctl(&u.control, &["readers"]);
+    assert_eq!(code, 0);
+    let readers = v["readers"].as_array().unwrap();
+    assert_eq!(readers.len(), 2);
+    assert_eq!(readers[0]["reader"], "NHI COM reader card");
+    assert!(readers[0]["card"].is_null());
+    assert_eq!(readers[1]["card"]["kind"], "sam");
+
+    let (code, v, _) = ctl(
+        &u.control,
+        &[
+            "insert",
+            "--reader",
+            "NHI COM reader card",
+            "--card",
+            "hc",
+            "--person",
+            "A123456789",
+        ],
+    );
+    assert_eq!(code, 0, "{v}");
+    // A serial program in another process reads the inserted card over the printed path.
+    let out = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/serial_client.py"
+        ))
+        .arg(&u.com)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["id_no"], "A123456789");
+    assert_eq!(s["info"][1], "NHI COM reader card");
+
+    let (code, v, _) = ctl(&u.control, &["remove", "--reader", "NHI COM reader card"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["removed"], "900000000001", "{v}");
+
+    let (code, v, _) = ctl(&u.control, &["clock", "--set", "2025-01-01T00:00:00Z"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["unix"], 1_735_689_600);
+    let (_, v, _) = ctl(&u.control, &["clock", "--advance", "61"]);
+    assert_eq!(v["unix"], 1_735_689_661);
+
+    let (code, v, _) = ctl(&u.control, &["fault", "--kind", "latency", "--ms", "50"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["faults"].as_array().unwrap().len(), 1);
+    let (code, v, _) = ctl(&u.control, &["clear-faults"]);
+    assert_eq!(code, 0);
+    assert!(v["faults"].as_array().unwrap().is_empty());
+
+    // Errors: JSON with a reason, exit 1.
+    let (code, v, err) = ctl(&u.control, &["fault", "--kind", "meteor"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"], "bad-fault");
+    assert!(err.contains("meteor"), "{err}");
+    let (code, v, _) = ctl(&u.control, &["insert", "--reader", "nope", "--card", "hc"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"], "no-reader");
+}
+
+#[test]
+fn ctl_names_an_unreachable_control_api() {
+    let (code, _, err) = ctl("http://127.0.0.1:9", &["readers"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unreachable"), "{err}");
+}
