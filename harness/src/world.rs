@@ -52,6 +52,27 @@ pub struct WorldOptions {
     pub dc_config: DcConfig,
     /// The embedded middleware's DC request timeout.
     pub dc_timeout: std::time::Duration,
+    /// Wraps the embedded middleware's transport (fault injection in tests).
+    pub wrap_transport: Option<TransportWrap>,
+}
+
+/// A function that wraps a transport (e.g. to yank a card at the n-th APDU).
+#[derive(Clone)]
+pub struct TransportWrap(
+    pub  Arc<
+        dyn Fn(
+                Arc<dyn nhi_middleware::transport::Transport>,
+                &Slots,
+            ) -> Arc<dyn nhi_middleware::transport::Transport>
+            + Send
+            + Sync,
+    >,
+);
+
+impl std::fmt::Debug for TransportWrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TransportWrap")
+    }
 }
 
 impl Default for WorldOptions {
@@ -65,6 +86,7 @@ impl Default for WorldOptions {
             start: nhi_emulator::clock::PILOT_EPOCH,
             dc_config: DcConfig::default(),
             dc_timeout: std::time::Duration::from_secs(5),
+            wrap_transport: None,
         }
     }
 }
@@ -220,6 +242,10 @@ impl World {
                         t
                     }
                 };
+                let transport = match &o.wrap_transport {
+                    Some(w) => (w.0)(transport, &slots),
+                    None => transport,
+                };
                 let r = nhi_middleware::start(cfg, transport).await?;
                 (r.url.clone(), Some(r))
             }
@@ -363,13 +389,28 @@ impl ReaderMonitor {
         let seen2 = seen.clone();
         let thread = std::thread::spawn(move || {
             let names = [READER_HC, READER_SAM, READER_HPC, READER_SPARE];
-            let mut states: Vec<pcsc::ReaderState> = names
-                .iter()
-                .filter_map(|n| std::ffi::CString::new(*n).ok())
-                .map(|n| pcsc::ReaderState::new(n, pcsc::State::UNAWARE))
-                .collect();
+            let fresh = || -> Vec<pcsc::ReaderState> {
+                names
+                    .iter()
+                    .filter_map(|n| std::ffi::CString::new(*n).ok())
+                    .map(|n| pcsc::ReaderState::new(n, pcsc::State::UNAWARE))
+                    .collect()
+            };
+            let mut states = fresh();
+            let mut ctx = ctx;
             while !s2.load(std::sync::atomic::Ordering::Relaxed) {
-                let _ = ctx.get_status_change(std::time::Duration::from_millis(100), &mut states);
+                match ctx.get_status_change(std::time::Duration::from_millis(100), &mut states) {
+                    Ok(()) | Err(pcsc::Error::Timeout) => {}
+                    Err(_) => {
+                        // pcscd restarted (or went away): a new context, states from scratch.
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                        if let Ok(c) = pcsc::Context::establish(pcsc::Scope::User) {
+                            ctx = c;
+                            states = fresh();
+                        }
+                        continue;
+                    }
+                }
                 let mut seen = seen2.lock().unwrap_or_else(|p| p.into_inner());
                 for st in &mut states {
                     let present = st.event_state().contains(pcsc::State::PRESENT);
