@@ -28,3 +28,6 @@ pub fn token(alg: TokenAlg) -> Result<(TokenIssuer, String), String> {
     let t = issuer.issue(&payload()?, alg)?;
     Ok((issuer, t))
 }
+pub mod alternatives;
+#[cfg(feature = "pcsc")]
+pub mod vpcd;

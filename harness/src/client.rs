@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// One call and its answer.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Exchange {
     /// `POST /api/...`.
@@ -22,7 +22,7 @@ pub struct Exchange {
     /// Latency in milliseconds.
     pub ms: f64,
     /// The reply's Access-Control-Allow-Origin header, when the request carried an Origin.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_origin: Option<String>,
 }
 

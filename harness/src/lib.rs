@@ -6,5 +6,6 @@ pub mod inproc;
 pub mod mutants;
 pub mod pilot;
 pub mod report;
+pub mod run_report;
 pub mod scenario;
 pub mod world;

@@ -40,6 +40,7 @@ pub async fn kill_table(scenarios: &[Scenario], cases: usize) -> Result<Vec<Muta
                 world: world.clone(),
                 tag: None,
                 partition: None,
+                progress: false,
             },
         )
         .await?;

@@ -69,7 +69,8 @@ pub fn junit(r: &PilotReport) -> String {
     s
 }
 
-fn bar_chart(title: &str, rows: &[(String, usize, usize)]) -> String {
+/// An SVG bar chart of (label, passed, total) rows.
+pub fn bar_chart(title: &str, rows: &[(String, usize, usize)]) -> String {
     let max = rows.iter().map(|r| r.2).max().unwrap_or(1).max(1) as f64;
     let h = 22 * rows.len() + 30;
     let mut s = format!("<figure><figcaption>{}</figcaption><svg viewBox=\"0 0 600 {h}\" width=\"600\" height=\"{h}\" role=\"img\">", esc(title));
@@ -128,7 +129,11 @@ fn pyramid(r: &PilotReport) -> String {
 }
 
 fn histogram(r: &PilotReport) -> String {
-    let h = &r.latency.histogram;
+    histogram_svg(&r.latency.histogram)
+}
+
+/// An SVG histogram of latency buckets (upper bounds in ms, counts).
+pub fn histogram_svg(h: &[(f64, usize)]) -> String {
     let max = h.iter().map(|x| x.1).max().unwrap_or(1).max(1) as f64;
     let mut s = String::from("<figure><figcaption>SUT call latency histogram (ms, upper bounds)</figcaption><svg viewBox=\"0 0 520 170\" width=\"520\" height=\"170\" role=\"img\">");
     for (i, (b, n)) in h.iter().enumerate() {

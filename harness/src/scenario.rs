@@ -285,7 +285,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 }
 
 /// A checked call.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CallResult {
     /// Step number (1-based).
@@ -299,17 +299,17 @@ pub struct CallResult {
     /// Met?
     pub pass: bool,
     /// Field mismatches.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Latency.
     pub ms: f64,
     /// Exchange, for failures.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Exchange>,
 }
 
 /// The result of one scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ScenarioResult {
     /// Scenario id.
@@ -321,7 +321,7 @@ pub struct ScenarioResult {
     /// All expectations held.
     pub pass: bool,
     /// Setup error (world or step), if the scenario could not run.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Checked calls.
     pub calls: Vec<CallResult>,
@@ -706,6 +706,8 @@ pub struct RunOptions {
     pub tag: Option<String>,
     /// Partition `(i, n)`: run scenarios whose index % n == i - 1.
     pub partition: Option<(usize, usize)>,
+    /// Show a progress bar on the terminal.
+    pub progress: bool,
 }
 
 /// Selects and runs scenarios (one world each, in order).
@@ -720,47 +722,22 @@ pub async fn run_all(all: &[Scenario], o: &RunOptions) -> Result<Vec<ScenarioRes
         .filter(|(i, _)| o.partition.is_none_or(|(k, n)| i % n == k - 1))
         .map(|(_, s)| s)
         .collect();
+    let bar = if o.progress {
+        indicatif::ProgressBar::new(selected.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} scenarios {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     for s in selected {
+        bar.set_message(s.id.clone());
         out.push(run_one(s, &fixtures, factory.clone(), &o.world).await);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     Ok(out)
-}
-
-/// JUnit XML of scenario results.
-pub fn junit(results: &[ScenarioResult]) -> String {
-    use crate::report::esc;
-    let fails = results.iter().filter(|r| !r.pass).count();
-    let mut s = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nhi-conform\" tests=\"{}\" failures=\"{fails}\">\n  <testsuite name=\"scenarios\" tests=\"{}\" failures=\"{fails}\">\n", results.len(), results.len());
-    for r in results {
-        let ms: f64 = r.calls.iter().map(|c| c.ms).sum();
-        s.push_str(&format!(
-            "    <testcase classname=\"scenarios\" name=\"{}\" time=\"{:.4}\"",
-            esc(&r.id),
-            ms / 1000.0
-        ));
-        let first = r.calls.iter().find(|c| !c.pass);
-        match (&r.error, first) {
-            (None, None) => s.push_str("/>\n"),
-            (Some(e), _) => s.push_str(&format!("><error message=\"{}\"/></testcase>\n", esc(e))),
-            (None, Some(c)) => s.push_str(&format!(
-                "><failure message=\"{}\">{}</failure></testcase>\n",
-                esc(&format!(
-                    "step {} {}: expected {} got {}",
-                    c.step,
-                    c.request,
-                    c.expected,
-                    c.got.as_deref().unwrap_or("no answer")
-                )),
-                esc(&c
-                    .evidence
-                    .as_ref()
-                    .map(|e| serde_json::to_string_pretty(e).unwrap_or_default())
-                    .unwrap_or_default())
-            )),
-        }
-    }
-    s.push_str("  </testsuite>\n</testsuites>\n");
-    s
 }
 
 /// The terminal summary and coverage table.

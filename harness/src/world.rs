@@ -56,18 +56,15 @@ pub struct WorldOptions {
     pub wrap_transport: Option<TransportWrap>,
 }
 
+/// A transport as the middleware takes it.
+pub type SharedTransport = Arc<dyn nhi_middleware::transport::Transport>;
+
+/// The function inside a [`TransportWrap`].
+pub type WrapFn = dyn Fn(SharedTransport, &Slots) -> SharedTransport + Send + Sync;
+
 /// A function that wraps a transport (e.g. to yank a card at the n-th APDU).
 #[derive(Clone)]
-pub struct TransportWrap(
-    pub  Arc<
-        dyn Fn(
-                Arc<dyn nhi_middleware::transport::Transport>,
-                &Slots,
-            ) -> Arc<dyn nhi_middleware::transport::Transport>
-            + Send
-            + Sync,
-    >,
-);
+pub struct TransportWrap(pub Arc<WrapFn>);
 
 impl std::fmt::Debug for TransportWrap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -22,6 +22,7 @@ fn opts() -> RunOptions {
         world: WorldOptions::default(),
         tag: None,
         partition: None,
+        progress: false,
     }
 }
 
@@ -155,4 +156,78 @@ async fn scenarios_pass_over_the_serial_pty() {
         })
         .collect();
     assert!(failed.is_empty(), "over the COM-port reader: {failed:#?}");
+}
+
+#[test]
+fn partitioned_runs_merge_into_the_single_run() {
+    let d = std::env::temp_dir().join(format!("nhi-merge-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let run = |extra: &[&str], json: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nhi-conform"))
+            .args([
+                "run",
+                "--quiet",
+                "--tag",
+                "sam",
+                "--seed",
+                "7",
+                "--scenarios",
+            ])
+            .arg(dir())
+            .args(extra)
+            .arg("--json")
+            .arg(d.join(json))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[], "whole.json");
+    run(&["--partition", "1/2"], "p1.json");
+    run(&["--partition", "2/2"], "p2.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nhi-conform"))
+        .arg("merge")
+        .arg(d.join("p2.json"))
+        .arg(d.join("p1.json"))
+        .arg("--json")
+        .arg(d.join("merged.json"))
+        .arg("--junit")
+        .arg(d.join("merged.xml"))
+        .arg("--html")
+        .arg(d.join("merged.html"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let load = |f: &str| -> nhi_harness::run_report::RunReport {
+        serde_json::from_str(&std::fs::read_to_string(d.join(f)).unwrap()).unwrap()
+    };
+    let (whole, merged, p1) = (load("whole.json"), load("merged.json"), load("p1.json"));
+    assert!(p1.scenarios.len() < whole.scenarios.len());
+    assert_eq!(merged.seed, 7);
+    assert_eq!(merged.merged_from, vec!["2/2", "1/2"]);
+    assert_eq!(merged.without_timings(), whole.without_timings());
+    let xml = std::fs::read_to_string(d.join("merged.xml")).unwrap();
+    let steps: usize = whole.scenarios.iter().map(|s| s.calls.len()).sum();
+    assert_eq!(xml.matches("<testcase").count(), steps);
+    let html = std::fs::read_to_string(d.join("merged.html")).unwrap();
+    assert!(html.contains("PASS") && !html.contains("<script") && !html.contains("src=\"http"));
+    // Overlapping inputs are refused (exit 2, naming the scenario).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nhi-conform"))
+        .arg("merge")
+        .arg(d.join("p1.json"))
+        .arg(d.join("whole.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than one input"));
+    std::fs::remove_dir_all(&d).ok();
 }

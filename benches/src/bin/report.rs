@@ -46,7 +46,8 @@ struct Row {
     base: Option<f64>,
     unit: &'static str,
     goal: String,
-    pass: bool,
+    /// None: a comparison row without a goal.
+    pass: Option<bool>,
 }
 
 fn rss_hwm_kib() -> u64 {
@@ -77,7 +78,24 @@ async fn main() -> Result<(), String> {
         let ours = rate(secs, || v.verify_counted(&tok, now, 0, 3).is_ok());
         let base = openssl_verify(ossl, secs.ceil() as u32);
         let ratio = base.map(|b| ours / b);
-        rows.push(Row { metric: format!("{name} token verify, 1 thread (full: parse, base64, signature, decrypt, expiry, count)"), ours, base, unit: "/s", goal: format!("≥ {goal:.1}× openssl speed {ossl} verify"), pass: ratio.is_some_and(|r| r >= goal) });
+        rows.push(Row { metric: format!("{name} token verify, 1 thread (full: parse, base64, signature, decrypt, expiry, count)"), ours, base, unit: "/s", goal: format!("≥ {goal:.1}× openssl speed {ossl} verify"), pass: Some(ratio.is_some_and(|r| r >= goal)) });
+        // The bare signature verify of each candidate library, against the same baseline.
+        let m = nhi_benches::alternatives::Material::new()?;
+        let libs = match alg {
+            TokenAlg::Es256 => nhi_benches::alternatives::es256(&m)?,
+            TokenAlg::Rs256 => nhi_benches::alternatives::rs256(&m)?,
+        };
+        for (lib, verify) in libs {
+            let r = rate(secs, &verify);
+            rows.push(Row {
+                metric: format!("{name} bare signature verify, {lib} (key parsed once)"),
+                ours: r,
+                base,
+                unit: "/s",
+                goal: format!("comparison with openssl speed {ossl}"),
+                pass: None,
+            });
+        }
         if alg == TokenAlg::Es256 {
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
             let start = Instant::now();
@@ -104,7 +122,7 @@ async fn main() -> Result<(), String> {
                 base: Some(ours),
                 unit: "/s",
                 goal: "≥ 1.8× single thread".into(),
-                pass: multi / ours >= 1.8,
+                pass: Some(multi / ours >= 1.8),
             });
         }
     }
@@ -123,7 +141,7 @@ async fn main() -> Result<(), String> {
         base: None,
         unit: "/s",
         goal: "≥ 1 000 000/s".into(),
-        pass: apdu >= 1e6,
+        pass: Some(apdu >= 1e6),
     });
     // DC verification over HTTPS loopback.
     let dir = std::env::temp_dir().join(format!("nhi-bench-{}", std::process::id()));
@@ -231,7 +249,7 @@ async fn main() -> Result<(), String> {
         base: Some(inproc),
         unit: "/s",
         goal: "≥ 5 000/s (baseline: in-process verify)".into(),
-        pass: dc_rate >= 5000.0,
+        pass: Some(dc_rate >= 5000.0),
     });
     std::fs::remove_dir_all(&dir).ok();
     // The pilot in-process.
@@ -257,7 +275,7 @@ async fn main() -> Result<(), String> {
         base: None,
         unit: " s",
         goal: "≤ 3 s".into(),
-        pass: wall <= 3.0 && r.passed() == 500,
+        pass: Some(wall <= 3.0 && r.passed() == 500),
     });
     rows.push(Row {
         metric: "middleware p99 latency over the pilot".into(),
@@ -265,7 +283,7 @@ async fn main() -> Result<(), String> {
         base: None,
         unit: " ms",
         goal: "≤ 50 ms".into(),
-        pass: r.latency.p99 <= 50.0,
+        pass: Some(r.latency.p99 <= 50.0),
     });
     let hwm = rss_hwm_kib();
     rows.push(Row {
@@ -277,8 +295,34 @@ async fn main() -> Result<(), String> {
         base: None,
         unit: " MiB",
         goal: "< 100 MiB".into(),
-        pass: hwm < 100 * 1024,
+        pass: Some(hwm < 100 * 1024),
     });
+
+    vpcd_rows(&mut rows, secs, &k, &f);
+    let (ep_table, worst) = endpoint_latency().await?;
+    rows.push(Row {
+        metric: format!(
+            "middleware p99 per endpoint over HTTPS, worst endpoint ({})",
+            worst.0
+        ),
+        ours: worst.1,
+        base: None,
+        unit: " ms",
+        goal: "≤ 50 ms for every endpoint".into(),
+        pass: Some(worst.1 <= 50.0),
+    });
+    match up_idle_rss() {
+        Ok(kib) => rows.push(Row {
+            metric: "peak RSS of `nhi-emu up` idle (DC, control API, COM reader; 2 s after start)"
+                .into(),
+            ours: kib as f64 / 1024.0,
+            base: None,
+            unit: " MiB",
+            goal: "< 100 MiB".into(),
+            pass: Some(kib < 100 * 1024),
+        }),
+        Err(e) => eprintln!("skipped `nhi-emu up` RSS: {e}"),
+    }
 
     let mut table = String::from(
         "| metric | ours | baseline | ratio | goal | pass |\n|---|---:|---:|---:|---|---|\n",
@@ -300,9 +344,15 @@ async fn main() -> Result<(), String> {
                 .map(|b| format!("{:.2}×", r.ours / b))
                 .unwrap_or_else(|| "—".into()),
             r.goal,
-            if r.pass { "yes" } else { "**no**" }
+            match r.pass {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "—",
+            }
         ));
     }
+    table.push_str("\nMiddleware latency per endpoint (all scenarios except those injecting DC faults, 3 rounds, HTTPS loopback, emulated cards in-process):\n\n");
+    table.push_str(&ep_table);
     print!("{table}");
     if std::env::args().any(|a| a == "--write") {
         let p = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
@@ -317,4 +367,151 @@ async fn main() -> Result<(), String> {
         std::fs::write(p, body).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+#[cfg(feature = "pcsc")]
+fn vpcd_rows(
+    rows: &mut Vec<Row>,
+    secs: f64,
+    k: &nhi_emulator::fixtures::CardFactory,
+    f: &nhi_emulator::fixtures::Fixtures,
+) {
+    let hc = match k.hc(&f.people[0]) {
+        Ok(h) => h,
+        Err(e) => return eprintln!("skipped vpcd rows: {e}"),
+    };
+    match nhi_benches::vpcd::apdu_rates(Box::new(hc), secs) {
+        Ok((ours, echo)) => {
+            rows.push(Row {
+                metric: "APDU round trips through pcscd + vpcd, HC model (baseline: echo card, same path)".into(),
+                ours,
+                base: Some(echo),
+                unit: "/s",
+                goal: "≥ 0.9× echo".into(),
+                pass: Some(ours / echo >= 0.9),
+            });
+            rows.push(Row {
+                metric: "APDU round trips through pcscd + vpcd, absolute".into(),
+                ours,
+                base: None,
+                unit: "/s",
+                goal: "≥ 5 000/s".into(),
+                pass: Some(ours >= 5000.0),
+            });
+        }
+        Err(e) => eprintln!("skipped vpcd rows: {e}"),
+    }
+}
+
+#[cfg(not(feature = "pcsc"))]
+fn vpcd_rows(
+    _rows: &mut Vec<Row>,
+    _secs: f64,
+    _k: &nhi_emulator::fixtures::CardFactory,
+    _f: &nhi_emulator::fixtures::Fixtures,
+) {
+    eprintln!("skipped vpcd rows: built without the `pcsc` feature (ci/bench enables it)");
+}
+
+/// Per-endpoint p50/p99 over every scenario except DC faults (3 rounds); the table and the
+/// worst p99.
+async fn endpoint_latency() -> Result<(String, (String, f64)), String> {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"));
+    let all: Vec<_> = nhi_harness::scenario::load_dir(dir)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        // Scenarios that inject DC faults (latency, time-outs) measure the fault, not us.
+        .filter(|s| {
+            !s.tags.iter().any(|t| t == "faults") && !s.steps.iter().any(|st| st.fault.is_some())
+        })
+        .collect();
+    let mut per: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for _ in 0..3 {
+        let o = nhi_harness::scenario::RunOptions {
+            world: Default::default(),
+            tag: None,
+            partition: None,
+            progress: false,
+        };
+        for r in nhi_harness::scenario::run_all(&all, &o).await? {
+            for c in r.calls {
+                if c.request.starts_with("partner") {
+                    continue;
+                }
+                let key: String = c
+                    .request
+                    .split_whitespace()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let key = key.split('?').next().unwrap_or_default().to_string();
+                per.entry(key).or_default().push(c.ms);
+            }
+        }
+    }
+    let mut t = String::from("| endpoint | calls | p50 | p99 | max |\n|---|---:|---:|---:|---:|\n");
+    let mut worst = (String::new(), 0.0f64);
+    for (k, mut v) in per {
+        v.sort_by(f64::total_cmp);
+        let p99 = nhi_harness::pilot::percentile(&v, 0.99);
+        if p99 > worst.1 {
+            worst = (k.clone(), p99);
+        }
+        t.push_str(&format!(
+            "| `{k}` | {} | {:.2} ms | {:.2} ms | {:.2} ms |\n",
+            v.len(),
+            nhi_harness::pilot::percentile(&v, 0.5),
+            p99,
+            v.last().copied().unwrap_or(0.0)
+        ));
+    }
+    Ok((t, worst))
+}
+
+/// Peak RSS (KiB) of `nhi-emu up` (built next to this binary) two seconds after it started.
+fn up_idle_rss() -> Result<u64, String> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let emu = exe.with_file_name("nhi-emu");
+    if !emu.exists() {
+        return Err(format!(
+            "{} not built (cargo build --release -p nhi-emulator)",
+            emu.display()
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("nhi-bench-up-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let cfg = dir.join("up.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "control = \"127.0.0.1:0\"\ndc = \"127.0.0.1:0\"\ndb = {:?}\nslot = []\n",
+            dir.join("dc.db")
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut child = std::process::Command::new(&emu)
+        .args(["up", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    for line in std::io::BufReader::new(stdout).lines() {
+        if line.map_err(|e| e.to_string())?.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::remove_dir_all(&dir).ok();
+    status
+        .map_err(|e| e.to_string())?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .ok_or_else(|| "no VmHWM".into())
 }

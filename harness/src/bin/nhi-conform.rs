@@ -45,9 +45,15 @@ enum Cmd {
         /// JUnit XML output.
         #[arg(long)]
         junit: Option<PathBuf>,
-        /// JSON output.
+        /// JSON output (the format `merge` joins).
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Self-contained HTML report.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Seed of the DC's randomness (challenges, session ids, tokens).
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
         /// DC listen address (port 0: any).
         #[arg(long, default_value = "127.0.0.1:0")]
         dc_listen: std::net::SocketAddr,
@@ -57,6 +63,25 @@ enum Cmd {
         /// List the scenarios without running them.
         #[arg(long)]
         list: bool,
+        /// No progress bar (CI logs).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Join the JSON results of partitioned runs (`run --partition I/N --json …`) into one
+    /// report, equal to a single run's; writes JSON, JUnit and HTML.
+    Merge {
+        /// JSON files written by `run --json`.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Merged JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Merged JUnit XML.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Merged HTML report.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Run scenarios and a short pilot against every planted mutant; print the kill rate.
     Mutants {
@@ -125,9 +150,12 @@ async fn run(cli: Cli) -> Result<bool, String> {
             partition: part,
             junit,
             json,
+            html,
+            seed,
             dc_listen,
             mutant,
             list,
+            quiet,
         } => {
             let all = nhi_harness::scenario::load_dir(&scenarios).map_err(|e| e.to_string())?;
             if list {
@@ -164,34 +192,69 @@ async fn run(cli: Cli) -> Result<bool, String> {
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 }
             }
+            let part = part.as_deref().map(partition).transpose()?;
+            let sut_name = sut
+                .clone()
+                .unwrap_or_else(|| "embedded reference middleware".into());
+            let transport_name = match (&sut, transport) {
+                (Some(_), _) => "external".to_string(),
+                (None, t) => format!("{t:?}").to_lowercase(),
+            };
             let o = nhi_harness::scenario::RunOptions {
                 world: WorldOptions {
                     sut,
                     transport,
                     mutants: mutant,
                     dc_listen,
+                    seed,
                     ..WorldOptions::default()
                 },
                 tag,
-                partition: part.as_deref().map(partition).transpose()?,
+                partition: part,
+                progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             };
-            let results = nhi_harness::scenario::run_all(&all, &o).await?;
+            let results = nhi_harness::scenario::run_all(&all, &o).await;
             if let Some(c) = child.as_mut() {
                 let _ = c.kill();
+                let _ = c.wait();
             }
-            print!("{}", nhi_harness::scenario::summary(&results));
-            if let Some(p) = junit {
-                std::fs::write(&p, nhi_harness::scenario::junit(&results))
-                    .map_err(|e| format!("{}: {e}", p.display()))?;
+            let report = nhi_harness::run_report::RunReport::new(
+                &sut_name,
+                &transport_name,
+                seed,
+                part,
+                results?,
+            );
+            print!("{}", nhi_harness::scenario::summary(&report.scenarios));
+            write_outputs(&report, json, junit, html)?;
+            Ok(report.pass())
+        }
+        Cmd::Merge {
+            inputs,
+            json,
+            junit,
+            html,
+        } => {
+            let mut parts = Vec::new();
+            for p in &inputs {
+                let text =
+                    std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                parts.push(
+                    serde_json::from_str::<nhi_harness::run_report::RunReport>(&text).map_err(
+                        |e| {
+                            format!(
+                                "{}:{}: not a `nhi-conform run --json` report: {e}",
+                                p.display(),
+                                e.line()
+                            )
+                        },
+                    )?,
+                );
             }
-            if let Some(p) = json {
-                std::fs::write(
-                    &p,
-                    serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?,
-                )
-                .map_err(|e| format!("{}: {e}", p.display()))?;
-            }
-            Ok(results.iter().all(|r| r.pass))
+            let report = nhi_harness::run_report::merge(parts)?;
+            print!("{}", nhi_harness::scenario::summary(&report.scenarios));
+            write_outputs(&report, json, junit, html)?;
+            Ok(report.pass())
         }
         Cmd::Mutants { scenarios, cases } => {
             let all = nhi_harness::scenario::load_dir(&scenarios).map_err(|e| e.to_string())?;
@@ -238,6 +301,30 @@ async fn run(cli: Cli) -> Result<bool, String> {
             Ok(r.passed() == r.cases.len())
         }
     }
+}
+
+fn write_outputs(
+    report: &nhi_harness::run_report::RunReport,
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    html: Option<PathBuf>,
+) -> Result<(), String> {
+    let write = |p: &PathBuf, body: String| {
+        std::fs::write(p, body).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    if let Some(p) = &json {
+        write(
+            p,
+            serde_json::to_string_pretty(report).map_err(|e| e.to_string())?,
+        )?;
+    }
+    if let Some(p) = &junit {
+        write(p, nhi_harness::run_report::junit(report))?;
+    }
+    if let Some(p) = &html {
+        write(p, nhi_harness::run_report::html(report))?;
+    }
+    Ok(())
 }
 
 #[tokio::main]

@@ -81,7 +81,8 @@ impl PilotReport {
     }
 }
 
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+/// The `q` quantile (0–1) of sorted values (nearest rank); 0 when empty.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -91,10 +92,16 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 /// Latency statistics of the SUT steps of `cases`.
 pub fn latency(cases: &[CaseResult]) -> Latency {
-    let mut v: Vec<f64> = cases
-        .iter()
-        .flat_map(|c| c.steps.iter().filter(|s| s.side == "sut").map(|s| s.ms))
-        .collect();
+    latency_of(
+        cases
+            .iter()
+            .flat_map(|c| c.steps.iter().filter(|s| s.side == "sut").map(|s| s.ms))
+            .collect(),
+    )
+}
+
+/// Latency statistics of call durations in milliseconds.
+pub fn latency_of(mut v: Vec<f64>) -> Latency {
     v.sort_by(f64::total_cmp);
     let bounds = [
         0.5,
