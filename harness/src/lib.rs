@@ -1,6 +1,7 @@
 //! `nhi-harness`: the conformance harness (`nhi-conform`) for implementations of the NHI
 //! control software 6.0 Web API, and the 500-case pilot replay of seed 000.
 
+pub mod cells;
 pub mod client;
 pub mod inproc;
 pub mod mutants;
@@ -8,4 +9,5 @@ pub mod pilot;
 pub mod report;
 pub mod run_report;
 pub mod scenario;
+pub mod sweep;
 pub mod world;

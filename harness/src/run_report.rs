@@ -241,6 +241,27 @@ pub fn html(r: &RunReport) -> String {
         );
     }
     codes.push_str("</table>");
+    let cell_cov = crate::cells::coverage(&r.scenarios);
+    let cells_hit = cell_cov.values().filter(|v| !v.is_empty()).count();
+    let mut by_op: std::collections::BTreeMap<&str, Vec<(&str, bool)>> = Default::default();
+    for (cell, ids) in &cell_cov {
+        let (op, col) = cell.split_once(' ').unwrap_or((cell.as_str(), ""));
+        by_op.entry(op).or_default().push((col, !ids.is_empty()));
+    }
+    let mut cells = String::from("<table><tr><th>function</th><th>cells (green: exercised by a passing call)</th></tr>");
+    for (op, cs) in &by_op {
+        let _ = write!(cells, "<tr><td>{}</td><td>", esc(op));
+        for (c, hit) in cs {
+            let _ = write!(
+                cells,
+                "<span class=\"cell {}\">{}</span>",
+                if *hit { "p" } else { "f" },
+                esc(c)
+            );
+        }
+        cells.push_str("</td></tr>");
+    }
+    cells.push_str("</table>");
     let mut failed = String::new();
     for s in r.scenarios.iter().filter(|s| !s.pass) {
         for c in s.calls.iter().filter(|c| !c.pass) {
@@ -280,14 +301,16 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 figcaption{{font-weight:600;margin-bottom:4px}}.cell{{display:inline-block;min-width:2.6em;margin:1px;padding:1px 2px;font-size:11px;text-align:center;border-radius:3px;color:#fff}}
 .cell.p{{background:#4c9a62}}.cell.f{{background:#c23b3b}}.kpi span{{display:inline-block;margin-right:2em}}</style></head><body>
 <h1>nhi-conform: 6.0 Web API conformance</h1>{verdict}
-<p class=\"kpi\"><span>scenarios <b>{n}</b></span><span>passed <b>{passed}</b></span><span>step groups <b>{calls}</b></span><span>status codes checked <b>{reached}/64</b></span></p>
+<p class=\"kpi\"><span>scenarios <b>{n}</b></span><span>passed <b>{passed}</b></span><span>step groups <b>{calls}</b></span><span>status codes checked <b>{reached}/64</b></span><span>mode × operation cells <b>{cells_hit}/{cells_total}</b></span></p>
 <p>SUT: {sut} · transport: {tr} · seed {seed}{merged}. {tool}. Latency over {calls} calls: p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms, max {max:.2} ms.</p>
 {g}{h}
 <h2>Pass/fail matrix</h2>{matrix}
 <h2>Failures</h2>{failed}
 <h2>Status-code coverage</h2>{codes}
+<h2>Mode × operation cells</h2>{cells}
 </body></html>",
         n = r.scenarios.len(),
+        cells_total = cell_cov.len(),
         calls = lat.calls,
         sut = esc(&r.sut),
         tr = esc(&r.transport),
@@ -327,6 +350,7 @@ mod tests {
                 pass,
                 note: None,
                 ms: 1.5,
+                cells: Vec::new(),
                 evidence: None,
             }],
         }

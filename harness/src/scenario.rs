@@ -54,6 +54,16 @@ pub struct Step {
     pub body: Option<toml::Value>,
     /// Expected status code.
     pub expect: Option<String>,
+    /// Instead of `expect`: any of the 64 status codes except these (a call that must get
+    /// past the mode rules, whatever it then answers).
+    #[serde(default)]
+    pub expect_not: Vec<String>,
+    /// Instead of `expect`: any one of these status codes.
+    #[serde(default)]
+    pub expect_one_of: Vec<String>,
+    /// Mode × operation cells this call exercises (generated scenarios; see cells.rs).
+    #[serde(default)]
+    pub cells: Vec<String>,
     /// Expected fields of the reply (equality), after `${var}` substitution.
     pub fields: Option<toml::Table>,
     /// Fields that must be absent (or null) in the reply.
@@ -214,17 +224,23 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         if n != 1 {
             return Err(err(None, format!("step {}: exactly one action (insert, remove, call, partner_call, clock, fault, fault_clear, virtual_card, standing, cloud_sam_file, hca_credential, lose_phone, revoke_cert), found {n}", i + 1)));
         }
-        if (st.call.is_some() || st.partner_call.is_some())
-            && st
-                .expect
-                .as_deref()
-                .and_then(StatusCode::from_code)
-                .is_none()
-        {
+        let is_call = st.call.is_some() || st.partner_call.is_some();
+        let exact = st
+            .expect
+            .as_deref()
+            .and_then(StatusCode::from_code)
+            .is_some();
+        let valid =
+            |l: &[String]| !l.is_empty() && l.iter().all(|c| StatusCode::from_code(c).is_some());
+        let forms = [exact, valid(&st.expect_not), valid(&st.expect_one_of)];
+        let given = usize::from(st.expect.is_some())
+            + usize::from(!st.expect_not.is_empty())
+            + usize::from(!st.expect_one_of.is_empty());
+        if is_call && !(given == 1 && forms.iter().any(|f| *f)) {
             return Err(err(
                 None,
                 format!(
-                    "step {}: a call needs `expect`, one of the 64 status codes",
+                    "step {}: a call needs exactly one of `expect` (one of the 64 status codes), `expect_one_of` or `expect_not` (lists of them)",
                     i + 1
                 ),
             ));
@@ -303,6 +319,9 @@ pub struct CallResult {
     pub note: Option<String>,
     /// Latency.
     pub ms: f64,
+    /// Mode × operation cells the call exercised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<String>,
     /// Exchange, for failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Exchange>,
@@ -566,11 +585,26 @@ impl Runner<'_> {
                     }
                 }
             }
-            let pass = x.status.as_deref() == Some(want.as_str()) && note.is_empty();
+            let got_in = |l: &[String]| l.iter().any(|c| x.status.as_deref() == Some(c.as_str()));
+            let code_ok = if !st.expect_not.is_empty() {
+                x.code().is_some() && !got_in(&st.expect_not)
+            } else if !st.expect_one_of.is_empty() {
+                got_in(&st.expect_one_of)
+            } else {
+                x.status.as_deref() == Some(want.as_str())
+            };
+            let pass = code_ok && note.is_empty();
             out.push(CallResult {
                 step: n,
                 request: format!("{}{}", if on_partner { "partner: " } else { "" }, x.request),
-                expected: want.clone(),
+                expected: if !st.expect_not.is_empty() {
+                    format!("not {}", st.expect_not.join("/"))
+                } else if !st.expect_one_of.is_empty() {
+                    format!("one of {}", st.expect_one_of.join("/"))
+                } else {
+                    want.clone()
+                },
+                cells: st.cells.clone(),
                 got: x.status.clone(),
                 pass,
                 note: (!note.is_empty()).then(|| note.join("; ")),
@@ -785,5 +819,27 @@ pub fn summary(results: &[ScenarioResult]) -> String {
     if !missing.is_empty() {
         let _ = writeln!(s, "not reached: {}", missing.join(" "));
     }
+    let cells = crate::cells::coverage(results);
+    let hit = cells.values().filter(|v| !v.is_empty()).count();
+    let _ = writeln!(
+        s,
+        "mode × operation cells exercised: {hit}/{} ({:.0} %){}",
+        cells.len(),
+        100.0 * hit as f64 / cells.len().max(1) as f64,
+        if hit < cells.len() && hit > 0 {
+            format!(
+                "; not: {}",
+                cells
+                    .iter()
+                    .filter(|(_, v)| v.is_empty())
+                    .map(|(k, _)| k.as_str())
+                    .take(12)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        }
+    );
     s
 }

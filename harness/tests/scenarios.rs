@@ -54,6 +54,26 @@ async fn scenarios_pass_and_cover_the_status_codes() {
         "status codes no scenario provokes (document new gaps in scenarios/README.md)"
     );
     assert_eq!(cov.len(), 64);
+    let cells = nhi_harness::cells::coverage(&results);
+    let missed: Vec<&String> = cells
+        .iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "mode × operation cells not exercised: {missed:?}"
+    );
+    assert!(cells.len() > 200);
+}
+
+#[test]
+fn the_committed_sweep_is_the_generators_output() {
+    let committed = std::fs::read_to_string(dir().join("model/mode-sweep.toml")).unwrap();
+    assert!(
+        committed == nhi_harness::sweep::generate(),
+        "scenarios/model/mode-sweep.toml is stale: regenerate it with `cargo run -p nhi-harness --bin nhi-conform -- sweep > scenarios/model/mode-sweep.toml`"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

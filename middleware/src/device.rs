@@ -91,6 +91,8 @@ pub struct Device {
     /// Mode state (nhi-spec's model).
     pub state: State,
     bound: BTreeMap<String, Bound>,
+    /// Why the last look at the readers failed (reported when no device is found).
+    reader_error: Option<TransportError>,
     sam: Option<SamUse>,
     sam_info: SamInfo,
     sam_session: Option<String>,
@@ -114,6 +116,8 @@ fn transport_fail(e: TransportError) -> Fail {
     match e {
         TransportError::NoCard | TransportError::Removed => Fail::new(S::NoCard, e.to_string()),
         TransportError::UnknownReader(_) => Fail::new(S::ReaderNameNotFound, e.to_string()),
+        TransportError::PortOpen(_) => Fail::new(S::ComportOpen, e.to_string()),
+        TransportError::ReaderFailed(_) => Fail::new(S::ReaderOperation, e.to_string()),
         TransportError::NoService(_) | TransportError::Other(_) => {
             Fail::new(S::PcscOther, e.to_string())
         }
@@ -167,6 +171,7 @@ impl Device {
             mutants,
             state: State::default(),
             bound: BTreeMap::new(),
+            reader_error: None,
             sam: None,
             sam_info: SamInfo::default(),
             sam_session: None,
@@ -196,8 +201,15 @@ impl Device {
                 self.card_gone(&n, b.kind);
             }
         }
-        let Ok(readers) = self.transport.readers() else {
-            return;
+        let readers = match self.transport.readers() {
+            Ok(r) => {
+                self.reader_error = None;
+                r
+            }
+            Err(e) => {
+                self.reader_error = Some(e);
+                return;
+            }
         };
         self.bound.retain(|n, _| readers.contains(n));
         let mut order: Vec<String> = readers;
@@ -958,10 +970,17 @@ impl Device {
                     }) {
                     Some(p) => p,
                     None => {
-                        return Err(Fail::new(
-                            S::NoDevice,
-                            "no cloud SAM imported and no SAM in any reader",
-                        ))
+                        // A COM port that does not open (1201) or a reader that fails
+                        // (1202) says more than "no device".
+                        return Err(match self.reader_error.clone() {
+                            Some(
+                                e @ (TransportError::PortOpen(_) | TransportError::ReaderFailed(_)),
+                            ) => transport_fail(e),
+                            _ => Fail::new(
+                                S::NoDevice,
+                                "no cloud SAM imported and no SAM in any reader",
+                            ),
+                        });
                     }
                 }
             }

@@ -30,7 +30,7 @@ impl Link {
             let p = serialport::new(self.path.to_string_lossy(), 115_200)
                 .timeout(Duration::from_millis(100))
                 .open()
-                .map_err(|e| TransportError::NoService(format!("{}: {e}", self.path.display())))?;
+                .map_err(|e| TransportError::PortOpen(format!("{}: {e}", self.path.display())))?;
             let _ = p.clear(serialport::ClearBuffer::All);
             self.port = Some(p);
             self.synced = false;
@@ -38,7 +38,7 @@ impl Link {
         }
         self.port
             .as_mut()
-            .ok_or_else(|| TransportError::NoService(self.path.display().to_string()))
+            .ok_or_else(|| TransportError::PortOpen(self.path.display().to_string()))
     }
 
     /// Sends a request and waits for its reply, retransmitting on loss or corruption.
@@ -51,7 +51,7 @@ impl Link {
         let mut bytes = Frame::new(self.seq, c, payload.clone())
             .encode()
             .map_err(|e| TransportError::Other(format!("request too large: {e}")))?;
-        let mut last_err = TransportError::Other("no reply".into());
+        let mut last_err = TransportError::ReaderFailed("no reply".into());
         for _ in 0..ATTEMPTS {
             let seq = self.seq;
             if !self.synced && c != cmd::SYNC {
@@ -68,18 +68,19 @@ impl Link {
             let port = self.port()?;
             if let Err(e) = port.write_all(&bytes) {
                 self.port = None;
-                last_err = TransportError::NoService(format!("write: {e}"));
+                last_err = TransportError::ReaderFailed(format!("write: {e}"));
                 continue;
             }
             match self.await_reply(seq) {
                 Ok(f) => match f.as_nak() {
                     Some((Some(Nak::BadCrc | Nak::BadEtx | Nak::Truncated), _)) => {
-                        last_err =
-                            TransportError::Other("reader reported a corrupted frame".into());
+                        last_err = TransportError::ReaderFailed(
+                            "reader reported a corrupted frame".into(),
+                        );
                     }
                     Some((Some(Nak::BadSeq), _)) => {
                         self.synced = false;
-                        last_err = TransportError::Other("reader lost the sequence".into());
+                        last_err = TransportError::ReaderFailed("reader lost the sequence".into());
                     }
                     _ => return Ok(f),
                 },
@@ -99,10 +100,15 @@ impl Link {
                 Ok(0) => {}
                 Ok(n) => {
                     for ev in self.decoder.push(&buf[..n]) {
-                        // Replies to older requests (after a retransmission) are skipped.
-                        if let Event::Frame(f) = ev {
-                            if f.seq == seq {
-                                return Ok(f);
+                        match ev {
+                            Event::Frame(f) if f.seq == seq => return Ok(f),
+                            // Replies to older requests (after a retransmission) are skipped.
+                            Event::Frame(_) => {}
+                            // A corrupted reply: ask again at once.
+                            Event::Bad(reason, _) => {
+                                return Err(TransportError::ReaderFailed(format!(
+                                    "corrupted reply: {reason}"
+                                )))
                             }
                         }
                     }
@@ -110,12 +116,12 @@ impl Link {
                 Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
                 Err(e) => {
                     self.port = None;
-                    return Err(TransportError::NoService(format!("read: {e}")));
+                    return Err(TransportError::ReaderFailed(format!("read: {e}")));
                 }
             }
         }
         self.decoder = Decoder::new();
-        Err(TransportError::Other("reader did not answer".into()))
+        Err(TransportError::ReaderFailed("reader did not answer".into()))
     }
 }
 
@@ -124,12 +130,12 @@ fn expect_reply(f: Frame, c: u8) -> Result<Vec<u8>, TransportError> {
         return Err(match reason {
             Some(Nak::NoCard) => TransportError::NoCard,
             Some(Nak::NotPowered) => TransportError::Removed,
-            Some(r) => TransportError::Other(format!("reader refused: {r}")),
-            None => TransportError::Other("reader refused (unknown reason)".into()),
+            Some(r) => TransportError::ReaderFailed(format!("reader refused: {r}")),
+            None => TransportError::ReaderFailed("reader refused (unknown reason)".into()),
         });
     }
     if f.cmd != c | cmd::REPLY {
-        return Err(TransportError::Other(format!(
+        return Err(TransportError::ReaderFailed(format!(
             "reply {:#04x} to command {c:#04x}",
             f.cmd
         )));
@@ -181,7 +187,7 @@ impl SerialTransport {
     fn status(&self) -> Result<Vec<SlotStatus>, TransportError> {
         let p = self.call(cmd::STATUS, Vec::new())?;
         SlotStatus::decode_all(&p)
-            .ok_or_else(|| TransportError::Other("malformed STATUS reply".into()))
+            .ok_or_else(|| TransportError::ReaderFailed("malformed STATUS reply".into()))
     }
 
     fn slot_of(&self, reader: &str) -> Result<u8, TransportError> {
@@ -198,7 +204,7 @@ impl SerialTransport {
         let p = self.call(cmd::TIME_GET, Vec::new())?;
         let b: [u8; 8] = p
             .try_into()
-            .map_err(|_| TransportError::Other("malformed TIME reply".into()))?;
+            .map_err(|_| TransportError::ReaderFailed("malformed TIME reply".into()))?;
         Ok(i64::from_be_bytes(b))
     }
 }
@@ -220,7 +226,7 @@ impl Connection for SerialConnection {
         p.extend_from_slice(apdu);
         match self.t.call(cmd::APDU, p) {
             Err(TransportError::NoCard) => Err(TransportError::Removed),
-            Ok(r) if r.len() < 2 => Err(TransportError::Other("short R-APDU".into())),
+            Ok(r) if r.len() < 2 => Err(TransportError::ReaderFailed("short R-APDU".into())),
             other => other,
         }
     }

@@ -19,6 +19,12 @@ pub enum TransportError {
     /// The card was removed (or reset by someone else) since connecting.
     #[error("card removed")]
     Removed,
+    /// A COM port could not be opened (6.0 status 1201).
+    #[error("cannot open the COM port: {0}")]
+    PortOpen(String),
+    /// A physical reader did not do what it was asked (6.0 status 1202).
+    #[error("reader failed: {0}")]
+    ReaderFailed(String),
     /// Any other failure.
     #[error("reader error: {0}")]
     Other(String),

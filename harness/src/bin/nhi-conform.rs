@@ -67,6 +67,8 @@ enum Cmd {
         #[arg(long)]
         quiet: bool,
     },
+    /// Print the generated mode × operation sweep scenario (scenarios/model/mode-sweep.toml).
+    Sweep,
     /// Join the JSON results of partitioned runs (`run --partition I/N --json …`) into one
     /// report, equal to a single run's; writes JSON, JUnit and HTML.
     Merge {
@@ -228,6 +230,10 @@ async fn run(cli: Cli) -> Result<bool, String> {
             print!("{}", nhi_harness::scenario::summary(&report.scenarios));
             write_outputs(&report, json, junit, html)?;
             Ok(report.pass())
+        }
+        Cmd::Sweep => {
+            print!("{}", nhi_harness::sweep::generate());
+            Ok(true)
         }
         Cmd::Merge {
             inputs,
