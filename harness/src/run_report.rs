@@ -248,7 +248,9 @@ pub fn html(r: &RunReport) -> String {
         let (op, col) = cell.split_once(' ').unwrap_or((cell.as_str(), ""));
         by_op.entry(op).or_default().push((col, !ids.is_empty()));
     }
-    let mut cells = String::from("<table><tr><th>function</th><th>cells (green: exercised by a passing call)</th></tr>");
+    let mut cells = String::from(
+        "<table><tr><th>function</th><th>cells (green: exercised by a passing call)</th></tr>",
+    );
     for (op, cs) in &by_op {
         let _ = write!(cells, "<tr><td>{}</td><td>", esc(op));
         for (c, hit) in cs {

@@ -52,7 +52,10 @@ pub struct AppState {
 
 /// The router.
 pub fn router(state: AppState) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    Router::new()
+        .merge(crate::openapi::swagger())
+        .fallback(handle)
+        .with_state(state)
 }
 
 fn json_reply(http: Http, code: S, message: Option<&str>, extra: Value) -> Response {

@@ -7,6 +7,7 @@ pub mod dc_client;
 pub mod device;
 pub mod fail;
 pub mod mutants;
+pub mod openapi;
 pub mod serial;
 pub mod settings;
 pub mod transport;

@@ -125,6 +125,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     };
     let r = start(cfg, transport).await?;
     println!("nhi-middleware listening on {}", r.url);
+    println!(
+        "API documentation: {}/api/swagger/ (OpenAPI: /api/swagger/openapi.json)",
+        r.url
+    );
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     Ok(())
 }
