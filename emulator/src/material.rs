@@ -21,8 +21,8 @@ pub const DC_TOKEN_P256: &[u8] = include_bytes!("../../fixtures/keys/test-dc-tok
 pub const DC_TOKEN_RSA: &[u8] = include_bytes!("../../fixtures/keys/test-dc-token-rsa.pk8");
 const SECRETS_TOML: &str = include_str!("../../fixtures/keys/test-secrets.toml");
 
-/// Symmetric test secrets.
-#[derive(Debug, Clone)]
+/// Symmetric secrets (the embedded ones are test material). `Debug` never shows them.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secrets {
     /// Master from which each SAM's DC-authentication key is derived.
     pub dc_sam_master: [u8; 32],
@@ -85,6 +85,69 @@ impl Secrets {
     }
 }
 
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_test() {
+            "Secrets(TEST material, redacted)"
+        } else {
+            "Secrets(redacted)"
+        })
+    }
+}
+
+impl Secrets {
+    /// True when these are the embedded test secrets.
+    pub fn is_test(&self) -> bool {
+        Secrets::parse(SECRETS_TOML).is_ok_and(|t| &t == self)
+    }
+
+    /// Loads a secrets file. It must be readable by its owner only (mode 0600 or
+    /// stricter): a file others can read is refused, naming the mode.
+    pub fn load(path: &std::path::Path) -> Result<Secrets, String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(format!(
+                    "{}: readable by group or others (mode {mode:04o}); secrets must be 0600 (chmod 600 {})",
+                    path.display(),
+                    path.display()
+                ));
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = meta;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Parse errors name the field, never echo the value.
+        Secrets::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// Key material that is embedded test material whatever the secrets file says: the root
+/// CA key (certificates of cards, TLS) and the DC's token-signing keys. A production-mode
+/// start refuses them; the emulator has no production keys by design.
+pub const EMBEDDED_TEST_KEYS: [&str; 3] = [
+    "root CA key (fixtures/keys/test-root-ca-p256.pk8)",
+    "DC token key ES256 (fixtures/keys/test-dc-token-p256.pk8)",
+    "DC token key RS256 (fixtures/keys/test-dc-token-rsa.pk8)",
+];
+
+/// Why a production-mode start must be refused (empty: it may start).
+pub fn production_refusals(secrets: &Secrets) -> Vec<String> {
+    let mut v = Vec::new();
+    if secrets.is_test() {
+        v.push("DC secrets are the embedded TEST secrets (fixtures/keys/test-secrets.toml); pass --secrets FILE".to_string());
+    }
+    v.extend(
+        EMBEDDED_TEST_KEYS
+            .iter()
+            .map(|k| format!("{k} is TEST material")),
+    );
+    v
+}
+
 /// Picks a pool key for an identity string (stable across runs).
 pub fn rsa_for(id: &str) -> &'static [u8] {
     let h = id
@@ -96,6 +159,33 @@ pub fn rsa_for(id: &str) -> &'static [u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_a_key() {
+        let s = Secrets::test();
+        let d = format!("{s:?}");
+        assert!(d.contains("redacted"));
+        assert!(!d.contains(&hex::encode(s.field_key_internal)));
+        assert!(!d
+            .to_lowercase()
+            .contains(&hex::encode(&s.dc_sam_master[..4])));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secrets_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let p = std::env::temp_dir().join(format!("nhi-secrets-{}.toml", std::process::id()));
+        std::fs::write(&p, SECRETS_TOML).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = Secrets::load(&p).unwrap_err();
+        assert!(e.contains("0644") && e.contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let s = Secrets::load(&p).unwrap();
+        assert!(s.is_test());
+        assert!(!production_refusals(&s).is_empty());
+        std::fs::remove_file(&p).ok();
+    }
 
     #[test]
     fn embedded_secrets_parse() {

@@ -153,3 +153,90 @@ fn ctl_names_an_unreachable_control_api() {
     assert_eq!(code, 2);
     assert!(err.contains("unreachable"), "{err}");
 }
+
+fn secrets_file(dir: &std::path::Path, test: bool, mode: u32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(format!("secrets-{test}-{mode:o}.toml"));
+    let text = if test {
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/keys/test-secrets.toml"
+        ))
+        .unwrap()
+    } else {
+        let k = |n: usize, b: u8| hex::encode(vec![b; n]);
+        format!(
+            "dc_sam_master = \"{}\"\ncard_master_test = \"{}\"\ncard_master_production = \"{}\"\ntoken_payload_key = \"{}\"\nfield_key_internal = \"{}\"\nfield_key_external = \"{}\"\n",
+            k(32, 0xA1), k(32, 0xA2), k(32, 0xA3), k(16, 0xA4), k(32, 0xA5), k(32, 0xA6)
+        )
+    };
+    std::fs::write(&p, text).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    p
+}
+
+fn dc(args: &[&str], secrets: Option<&std::path::Path>) -> (i32, String) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nhi-emu"));
+    c.args(["dc", "--listen", "127.0.0.1:0", "--http"])
+        .args(args);
+    if let Some(s) = secrets {
+        c.arg("--secrets").arg(s);
+    }
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A DC that starts runs until killed: give it a moment, then stop it.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn production_mode_refuses_test_keys_and_secrets_files_must_be_private() {
+    let dir = std::env::temp_dir().join(format!("nhi-emu-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("dc.db");
+    let db = db.to_str().unwrap();
+
+    let (code, out) = dc(&["--db", db, "--production"], None);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("production mode") && out.contains("TEST secrets"),
+        "{out}"
+    );
+
+    let open = secrets_file(&dir, false, 0o644);
+    let (code, out) = dc(&["--db", db], Some(&open));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("0644") && out.contains("chmod 600"), "{out}");
+
+    // Own secrets, private: the secrets are no longer a reason, the embedded CA and token
+    // keys still are. Nothing of the key is printed.
+    let own = secrets_file(&dir, false, 0o600);
+    let (code, out) = dc(&["--db", db, "--production"], Some(&own));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        !out.contains("TEST secrets") && out.contains("root CA key"),
+        "{out}"
+    );
+    assert!(!out.to_lowercase().contains("a1a1a1a1"), "{out}");
+
+    // Outside production mode, a private secrets file is used and the DC starts.
+    let (_, out) = dc(&["--db", db], Some(&own));
+    assert!(out.contains("DC listening"), "{out}");
+    assert!(!out.contains("TEST secrets"), "{out}");
+    let test = secrets_file(&dir, true, 0o600);
+    let (_, out) = dc(&["--db", dir.join("dc2.db").to_str().unwrap()], Some(&test));
+    assert!(out.contains("using the TEST secrets"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -57,6 +57,13 @@ enum Cmd {
         /// Freeze virtual time at this instant (RFC 3339) instead of following the wall clock.
         #[arg(long)]
         frozen_at: Option<String>,
+        /// Secrets file (format of fixtures/keys/test-secrets.toml, mode 0600); default: the
+        /// embedded TEST secrets.
+        #[arg(long)]
+        secrets: Option<std::path::PathBuf>,
+        /// Production mode: refuse to start with any test key material.
+        #[arg(long)]
+        production: bool,
     },
     /// Drive a running `nhi-emu up` through its control API.
     Ctl {
@@ -146,14 +153,43 @@ fn default_slots() -> Vec<SlotConfig> {
     ]
 }
 
-async fn run_dc(
-    fixtures: Fixtures,
+/// How `nhi-emu dc` runs.
+struct DcArgs {
     listen: std::net::SocketAddr,
     db: std::path::PathBuf,
     http: bool,
     allow_remote: bool,
     frozen: Option<i64>,
-) -> Result<ExitCode, Usage> {
+    secrets: Option<std::path::PathBuf>,
+    production: bool,
+}
+
+async fn run_dc(fixtures: Fixtures, a: DcArgs) -> Result<ExitCode, Usage> {
+    let DcArgs {
+        listen,
+        db,
+        http,
+        allow_remote,
+        frozen,
+        secrets,
+        production,
+    } = a;
+    let secrets = match &secrets {
+        Some(p) => nhi_emulator::material::Secrets::load(p).map_err(Usage)?,
+        None => nhi_emulator::material::Secrets::test(),
+    };
+    if production {
+        let why = nhi_emulator::material::production_refusals(&secrets);
+        if !why.is_empty() {
+            return Err(Usage(format!(
+                "refusing to start in production mode with test key material:\n  - {}\n(nhi-emu is a test tool: its CA and token keys are test keys by design)",
+                why.join("\n  - ")
+            )));
+        }
+    }
+    if secrets.is_test() {
+        eprintln!("nhi-emu: using the TEST secrets (fixtures/keys/test-secrets.toml; not for production data)");
+    }
     if !listen.ip().is_loopback() && !allow_remote {
         return Err(Usage(format!(
             "refusing to listen on {listen}: not loopback (pass --allow-remote)"
@@ -169,8 +205,11 @@ async fn run_dc(
         tls: !http,
         seed: 2019,
     };
-    let r = nhi_emulator::dc::launch(&l, &fixtures, clock, nhi_emulator::dc::DcConfig::default())
-        .await?;
+    let cfg = nhi_emulator::dc::DcConfig {
+        secrets: Some(secrets),
+        ..Default::default()
+    };
+    let r = nhi_emulator::dc::launch(&l, &fixtures, clock, cfg).await?;
     let ca = db.with_extension("ca.pem");
     std::fs::write(&ca, &r.ca_pem).map_err(|e| Usage(format!("{}: {e}", ca.display())))?;
     println!("DC listening on {}", r.server.url());
@@ -568,10 +607,23 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             http,
             allow_remote,
             frozen_at,
+            secrets,
+            production,
         } => {
             let frozen = frozen_at.as_deref().map(|s| instant(Some(s))).transpose()?;
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(run_dc(fixtures, listen, db, http, allow_remote, frozen))
+            rt.block_on(run_dc(
+                fixtures,
+                DcArgs {
+                    listen,
+                    db,
+                    http,
+                    allow_remote,
+                    frozen,
+                    secrets,
+                    production,
+                },
+            ))
         }
         Cmd::Ctl { url, cmd } => {
             let rt = tokio::runtime::Runtime::new()?;

@@ -101,6 +101,8 @@ pub struct DcConfig {
     pub decrypt_ttl: i64,
     /// Validity of a virtual card after activation.
     pub virtual_card_validity: i64,
+    /// Symmetric secrets (None: the embedded test secrets).
+    pub secrets: Option<Secrets>,
 }
 
 impl Default for DcConfig {
@@ -111,6 +113,7 @@ impl Default for DcConfig {
             hca_session_ttl: 8 * 3600,
             decrypt_ttl: 900,
             virtual_card_validity: 2 * 365 * 86_400,
+            secrets: None,
         }
     }
 }
@@ -200,7 +203,7 @@ impl Dc {
         cfg: DcConfig,
         seed: u64,
     ) -> Result<Dc, String> {
-        let secrets = Secrets::test();
+        let secrets = cfg.secrets.clone().unwrap_or_else(Secrets::test);
         let issuer = TokenIssuer::test()?;
         let verifier = issuer.verifier()?;
         let ca = crate::pki::TestCa::load()?;
