@@ -179,6 +179,13 @@ async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
             status_code: code.unwrap_or_default(),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
+        // Method, path, code and duration only: bodies (PINs, PUKs, tokens) are never logged.
+        tracing::info!(
+            call = %entry.path,
+            status = %entry.status_code,
+            ms = %format!("{:.3}", entry.duration_ms),
+            "api call"
+        );
         let mut log = st.log.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() >= LOG_CAP {
             log.pop_front();
