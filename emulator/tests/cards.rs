@@ -417,8 +417,9 @@ fn hammer(card: &mut dyn Card, apdus: &[Vec<u8>]) {
 }
 
 proptest! {
-    // 1 000 cases × 100 C-APDUs = 100 000 random C-APDUs per card model.
-    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+    // CI: 1 000 cases × 100 C-APDUs = 100 000 random C-APDUs per card model.
+    // Full (documented in README): NHI_FUZZ_FULL=1 → 10 000 × 100 = 1 000 000 per card model.
+    #![proptest_config(ProptestConfig { cases: if std::env::var("NHI_FUZZ_FULL").as_deref() == Ok("1") { 10_000 } else { 1000 }, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn hc_survives_random_apdus(apdus in prop::collection::vec(apdu_strategy(), 100)) {
