@@ -152,7 +152,34 @@ fn oversized_vpcd_frame_and_64k_apdu_are_refused_cleanly() {
         "{:02X?}",
         &r[r.len().saturating_sub(2)..]
     );
-    assert!(vpcd::MAX_FRAME < 70_000);
+}
+
+#[test]
+fn a_maximal_frame_from_pcscd_over_the_socket_is_answered() {
+    use std::io::{Read, Write};
+    // This test plays pcscd's side of the vpcd socket.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let slot = hc_slot();
+    let _ep = vpcd::VpcdEndpoint::start(l.local_addr().unwrap(), slot);
+    let (mut s, _) = l.accept().unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let read_frame = |s: &mut std::net::TcpStream| {
+        let mut len = [0u8; 2];
+        s.read_exact(&mut len).unwrap();
+        let mut b = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        s.read_exact(&mut b).unwrap();
+        b
+    };
+    // The largest frame the length prefix allows: 65 535 bytes of garbage "APDU".
+    let mut f = vec![0xFF, 0xFF];
+    f.extend(std::iter::repeat_n(0x5A, 65_535));
+    s.write_all(&f).unwrap();
+    let r = read_frame(&mut s);
+    assert!(r.len() >= 2, "{r:02X?}");
+    // Still the same session: the ATR comes back.
+    s.write_all(&[0, 1, vpcd::ctrl::GET_ATR]).unwrap();
+    assert_eq!(read_frame(&mut s), nhi_spec::apdu::ATR_HC);
 }
 
 #[test]
