@@ -30,6 +30,11 @@ pub struct Control {
     pub clock: VirtualClock,
     /// The DC, when one runs.
     pub dc: Option<Arc<Dc>>,
+    /// The DC's base URL and the PEM of the CA its certificate chains to.
+    pub dc_endpoint: Option<(String, String)>,
+    /// Readers whose inserts wait (up to 3 s) until the reader subsystem has the card's
+    /// ATR (vpcd readers: pcscd must see the card before a client can use it).
+    pub announce_wait: Vec<String>,
 }
 
 fn bad(status: StatusCode, error: &str, reason: impl std::fmt::Display) -> Response {
@@ -97,7 +102,7 @@ async fn readers(State(c): State<Control>) -> Json<Value> {
     let list: Vec<Value> = c
         .slots
         .iter()
-        .map(|s| json!({ "reader": s.name, "card": s.slot.describe().map(|(k, l)| json!({ "kind": k, "label": l })) }))
+        .map(|s| json!({ "reader": s.name, "card": s.slot.describe().map(|(k, l)| json!({ "kind": k, "label": l })), "visible": s.slot.is_announced() }))
         .collect();
     Json(json!({ "readers": list }))
 }
@@ -131,7 +136,16 @@ async fn insert(
         Ok(card) => {
             let label = card.label();
             slot.slot.insert(card);
-            Json(json!({ "reader": r.reader, "inserted": label })).into_response()
+            let mut visible = slot.slot.is_announced();
+            if c.announce_wait.contains(&r.reader) {
+                let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+                while !visible && tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    visible = slot.slot.is_announced();
+                }
+            }
+            Json(json!({ "reader": r.reader, "inserted": label, "visible": visible }))
+                .into_response()
         }
         Err(e) => bad(StatusCode::BAD_REQUEST, "bad-card", e),
     }
@@ -239,14 +253,129 @@ pub fn hpc_cert_serial(card: &mut dyn Card) -> Option<String> {
     crate::dc::Dc::cert_serial(&cert)
 }
 
+/// A refused control request: HTTP status, error kind, reason.
+type Refusal = (StatusCode, &'static str, String);
+
+fn field<'a>(v: &'a Value, k: &str) -> Result<&'a str, Refusal> {
+    v.get(k).and_then(Value::as_str).ok_or_else(|| {
+        (
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("field {k:?} (string) is required"),
+        )
+    })
+}
+
+async fn dc_info(State(c): State<Control>) -> Response {
+    match &c.dc_endpoint {
+        Some((url, ca)) => Json(json!({ "url": url, "caPem": ca })).into_response(),
+        None => bad(
+            StatusCode::NOT_FOUND,
+            "no-dc",
+            "no DC runs in this emulator",
+        ),
+    }
+}
+
+/// Back to a clean bench: every card out, the DC as new (its data re-seeded, faults
+/// disarmed).
+async fn reset(State(c): State<Control>) -> Response {
+    let removed: Vec<Value> = c
+        .slots
+        .iter()
+        .filter_map(|s| {
+            s.slot
+                .remove()
+                .map(|card| json!({ "reader": s.name, "card": card.label() }))
+        })
+        .collect();
+    if let Some(dc) = &c.dc {
+        if let Err(e) = dc.reset(&c.fixtures) {
+            return bad(StatusCode::INTERNAL_SERVER_ERROR, "dc-reset", e.reason);
+        }
+    }
+    Json(json!({ "removed": removed })).into_response()
+}
+
+async fn scripted(
+    State(c): State<Control>,
+    axum::extract::Path(what): axum::extract::Path<String>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(b)) = body else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "a JSON object body is required",
+        );
+    };
+    match scripted_event(&c, &what, &b) {
+        Ok(v) => Json(v).into_response(),
+        Err((status, kind, reason)) => bad(status, kind, reason),
+    }
+}
+
+fn scripted_event(c: &Control, what: &str, b: &Value) -> Result<Value, Refusal> {
+    use crate::scripted as s;
+    let dc = c.dc.as_ref().ok_or((
+        StatusCode::NOT_FOUND,
+        "no-dc",
+        "no DC runs in this emulator".to_string(),
+    ))?;
+    let refused = |e: String| (StatusCode::BAD_REQUEST, "refused", e);
+    let flag = |k: &str| b.get(k).and_then(Value::as_bool);
+    match what {
+        "virtual-card" => {
+            let phone = b.get("phone").and_then(Value::as_str).unwrap_or("phone-1");
+            let token_only = flag("tokenOnly").unwrap_or(false);
+            s::virtual_card(dc, &c.clock, &c.fixtures, field(b, "person")?, phone, token_only)
+                .map(|t| json!({ "token": t }))
+                .map_err(refused)
+        }
+        "standing" => s::standing(
+            dc,
+            c.clock.now(),
+            field(b, "hospital")?,
+            flag("suspended"),
+            flag("revoked"),
+            flag("contractExpired"),
+        )
+        .map(|()| json!({}))
+        .map_err(refused),
+        "cloud-sam" => dc
+            .issue_cloud_sam(field(b, "hospital")?)
+            .map(|(n, content)| json!({ "fileName": n, "content": content }))
+            .map_err(|e| refused(e.reason)),
+        "hca-credential" => {
+            s::hca_credential(dc, &c.fixtures, field(b, "hpc")?, field(b, "hospital")?)
+                .map(|cr| json!({ "credential": cr }))
+                .map_err(refused)
+        }
+        "revoke-cert" => s::revoke_hpc_cert(dc, &c.factory, &c.fixtures, field(b, "hpc")?)
+            .map(|()| json!({}))
+            .map_err(refused),
+        "lost-phone" => dc
+            .lost_phone(field(b, "phone")?)
+            .map_err(|e| refused(e.reason)),
+        other => Err((
+            StatusCode::NOT_FOUND,
+            "no-route",
+            format!("no scripted event {other:?}: virtual-card, standing, cloud-sam, hca-credential, revoke-cert, lost-phone"),
+        )),
+    }
+}
+
 /// The control router.
 pub fn router(c: Control) -> Router {
     Router::new()
+        .route("/dc", get(dc_info))
+        .route("/reset", post(reset))
+        .route("/scripted/{what}", post(scripted))
         .route("/readers", get(readers))
         .route("/readers/insert", post(insert))
         .route("/readers/remove", post(remove))
         .route("/clock", get(clock).post(clock))
         .route("/faults", post(faults).delete(clear_faults))
-        .fallback(|| async { bad(StatusCode::NOT_FOUND, "no-route", "routes: GET /readers, POST /readers/insert, POST /readers/remove, GET|POST /clock, POST|DELETE /faults") })
+        .fallback(|| async { bad(StatusCode::NOT_FOUND, "no-route", "routes: GET /readers, POST /readers/insert, POST /readers/remove, GET|POST /clock, POST|DELETE /faults, GET /dc, POST /reset, POST /scripted/{virtual-card|standing|cloud-sam|hca-credential|revoke-cert|lost-phone}") })
         .with_state(c)
 }

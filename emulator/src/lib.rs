@@ -13,4 +13,5 @@ pub mod http;
 pub mod material;
 pub mod pki;
 pub mod reader;
+pub mod scripted;
 pub mod token;

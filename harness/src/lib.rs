@@ -1,6 +1,7 @@
 //! `nhi-harness`: the conformance harness (`nhi-conform`) for implementations of the NHI
 //! control software 6.0 Web API, and the 500-case pilot replay of seed 000.
 
+pub mod bench;
 pub mod cells;
 pub mod client;
 pub mod inproc;

@@ -2,10 +2,9 @@
 //! each scenario runs in a fresh world against the SUT, step by step, and records what
 //! every call answered.
 
+use crate::bench::{Bench, RemoteEmulator};
 use crate::client::{Exchange, SutClient};
 use crate::world::{World, WorldOptions};
-use nhi_emulator::clock::Clock;
-use nhi_emulator::control::make_card;
 use nhi_emulator::dc::Fault;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_spec::StatusCode;
@@ -404,114 +403,89 @@ fn to_json(v: &toml::Value, vars: &HashMap<String, String>) -> Value {
 }
 
 struct Runner<'a> {
-    w: &'a World,
+    bench: Bench<'a>,
+    sut: SutClient,
     fixtures: &'a Fixtures,
     factory: &'a CardFactory,
     vars: HashMap<String, String>,
     partner: Option<SutClient>,
+    partners: Vec<nhi_middleware::Running>,
 }
 
 impl Runner<'_> {
-    fn slot(&self, role: &str) -> Result<&nhi_emulator::reader::Slot, String> {
-        match role {
-            "hc" => Ok(&self.w.slots.hc),
-            "sam" => Ok(&self.w.slots.sam),
-            "hpc" => Ok(&self.w.slots.hpc),
-            "spare" => Ok(&self.w.slots.spare),
-            o => Err(format!("reader {o:?}: hc, sam, hpc or spare")),
-        }
-    }
-
     async fn step(&mut self, n: usize, st: &Step, out: &mut Vec<CallResult>) -> Result<(), String> {
+        let (b, f, k) = (self.bench, self.fixtures, self.factory);
         if let Some(i) = &st.insert {
-            let card = make_card(self.factory, self.fixtures, &i.card, i.person.as_deref())?;
-            let slot = self.slot(&i.reader)?.clone();
-            return self.w.insert(&slot, card).await;
+            return b
+                .insert(k, f, &i.reader, &i.card, i.person.as_deref())
+                .await;
         }
         if let Some(r) = &st.remove {
-            self.slot(r)?.remove();
-            return Ok(());
+            return b.remove(r).await;
         }
         if let Some(secs) = st.clock {
-            self.w.clock.advance(secs);
-            return Ok(());
+            return b.advance_clock(secs).await;
         }
-        if let Some(f) = &st.fault {
-            self.w.dc.dc.arm_fault(f.clone());
-            return Ok(());
+        if let Some(fault) = &st.fault {
+            return b.arm_fault(fault).await;
         }
         if st.fault_clear.is_some() {
-            self.w.dc.dc.clear_faults(None);
-            return Ok(());
+            return b.clear_faults().await;
         }
         if let Some(v) = &st.virtual_card {
-            let p = self.fixtures.person(&v.person).map_err(|e| e.to_string())?;
-            if !v.token_only {
-                self.w
-                    .dc
-                    .dc
-                    .admin_activate(&v.phone, &p.card_no)
-                    .map_err(|e| e.reason)?;
-            }
-            self.w.clock.advance(1);
-            let t = self
-                .w
-                .dc
-                .dc
-                .token(&v.phone, nhi_spec::token::TokenAlg::Es256)
-                .map_err(|e| format!("token: {}", e.reason))?;
+            let r = b
+                .scripted(
+                    k,
+                    f,
+                    "virtual-card",
+                    json!({ "person": v.person, "phone": v.phone, "tokenOnly": v.token_only }),
+                )
+                .await?;
             self.vars.insert(
                 v.var.clone(),
-                t["token"].as_str().unwrap_or_default().to_string(),
+                r["token"].as_str().unwrap_or_default().to_string(),
             );
             return Ok(());
         }
         if let Some(s) = &st.standing {
-            let now = self.w.clock.now();
-            let to = s
-                .contract_expired
-                .map(|e| if e { now - 1 } else { now + 10 * 365 * 86_400 });
-            self.w
-                .dc
-                .dc
-                .set_hospital(&s.hospital, s.suspended, s.revoked, to)
-                .map_err(|e| e.reason)?;
+            b.scripted(k, f, "standing", json!({ "hospital": s.hospital, "suspended": s.suspended, "revoked": s.revoked, "contractExpired": s.contract_expired }))
+                .await?;
             return Ok(());
         }
         if let Some(c) = &st.cloud_sam_file {
-            let (name, content) = self
-                .w
-                .dc
-                .dc
-                .issue_cloud_sam(&c.hospital)
-                .map_err(|e| e.reason)?;
-            self.vars.insert(format!("{}.fileName", c.var), name);
-            self.vars.insert(format!("{}.content", c.var), content);
+            let r = b
+                .scripted(k, f, "cloud-sam", json!({ "hospital": c.hospital }))
+                .await?;
+            for field in ["fileName", "content"] {
+                self.vars.insert(
+                    format!("{}.{field}", c.var),
+                    r[field].as_str().unwrap_or_default().to_string(),
+                );
+            }
             return Ok(());
         }
         if let Some(h) = &st.hca_credential {
-            let holder = self.fixtures.hpc(&h.hpc).map_err(|e| e.to_string())?;
-            let v = self
-                .w
-                .dc
-                .dc
-                .hca_issue(&holder.card_id, &holder.id_no, &holder.name, &h.hospital)
-                .map_err(|e| e.reason)?;
+            let r = b
+                .scripted(
+                    k,
+                    f,
+                    "hca-credential",
+                    json!({ "hpc": h.hpc, "hospital": h.hospital }),
+                )
+                .await?;
             self.vars.insert(
                 h.var.clone(),
-                v["credential"].as_str().unwrap_or_default().to_string(),
+                r["credential"].as_str().unwrap_or_default().to_string(),
             );
             return Ok(());
         }
         if let Some(h) = &st.revoke_cert {
-            let mut card = make_card(self.factory, self.fixtures, "hpc", Some(h))?;
-            let serial = nhi_emulator::control::hpc_cert_serial(card.as_mut())
-                .ok_or("certificate unreadable")?;
-            self.w.dc.dc.revoke_cert(&serial).map_err(|e| e.reason)?;
+            b.scripted(k, f, "revoke-cert", json!({ "hpc": h })).await?;
             return Ok(());
         }
         if let Some(phone) = &st.lose_phone {
-            self.w.dc.dc.lost_phone(phone).map_err(|e| e.reason)?;
+            b.scripted(k, f, "lost-phone", json!({ "phone": phone }))
+                .await?;
             return Ok(());
         }
         let (call, on_partner) = match (&st.call, &st.partner_call) {
@@ -528,11 +502,24 @@ impl Runner<'_> {
                     .find(|h| h.sam_id.starts_with('9') && h.id != "7777777777")
                     .or_else(|| self.fixtures.hospitals.get(1))
                     .ok_or("no second institution for the partner device")?;
-                self.partner = Some(self.w.partner(&other.id, "partner").await?);
+                let file = b
+                    .scripted(k, f, "cloud-sam", json!({ "hospital": other.id }))
+                    .await?;
+                let (url, ca) = b.dc();
+                let (client, running) = crate::world::start_partner(
+                    &url,
+                    &ca,
+                    file["fileName"].as_str().unwrap_or_default(),
+                    file["content"].as_str().unwrap_or_default(),
+                    "partner",
+                )
+                .await?;
+                self.partners.push(running);
+                self.partner = Some(client);
             }
             self.partner.clone().ok_or("partner")?
         } else {
-            self.w.sut.clone()
+            self.sut.clone()
         };
         let (method, path) = call.split_once(' ').ok_or("call")?;
         let body = st.body.as_ref().map(|b| to_json(b, &self.vars));
@@ -635,19 +622,65 @@ pub async fn run_one(
     if let Some(ms) = s.dc_timeout_ms {
         o.dc_timeout = std::time::Duration::from_millis(ms);
     }
-    let w = match World::start(fixtures, factory.clone(), &o).await {
-        Ok(w) => w,
-        Err(e) => {
-            res.error = Some(e);
+    // A running emulator (`--emulator URL`), or a fresh in-process world per scenario.
+    let remote = match &o.emulator {
+        Some(url) => match RemoteEmulator::connect(url).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                res.error = Some(e);
+                return res;
+            }
+        },
+        None => None,
+    };
+    let world = match &remote {
+        Some(_) => None,
+        None => match World::start(fixtures, factory.clone(), &o).await {
+            Ok(w) => Some(w),
+            Err(e) => {
+                res.error = Some(e);
+                return res;
+            }
+        },
+    };
+    let (bench, sut) = match (&remote, &world) {
+        (Some(r), _) => match o.sut.as_deref().map(SutClient::new) {
+            Some(Ok(c)) => (Bench::Remote(r), c),
+            Some(Err(e)) => {
+                res.error = Some(e);
+                return res;
+            }
+            None => {
+                res.error = Some(
+                    "--emulator needs --sut: the emulator's readers are reached by your SUT".into(),
+                );
+                return res;
+            }
+        },
+        (None, Some(w)) => (Bench::Local(w), w.sut.clone()),
+        (None, None) => {
+            res.error = Some("no world".into());
             return res;
         }
     };
+    if o.sut.is_some() {
+        // An external SUT keeps its state between scenarios: back to a clean bench first.
+        if let Bench::Remote(r) = bench {
+            if let Err(e) = r.reset(o.start).await {
+                res.error = Some(e);
+                return res;
+            }
+        }
+        reset_sut(&sut).await;
+    }
     let mut r = Runner {
-        w: &w,
+        bench,
+        sut,
         fixtures,
         factory: &factory,
         vars: HashMap::new(),
         partner: None,
+        partners: Vec::new(),
     };
     for (i, st) in s.steps.iter().enumerate() {
         if let Err(e) = r.step(i + 1, st, &mut res.calls).await {
@@ -742,6 +775,32 @@ pub struct RunOptions {
     pub partition: Option<(usize, usize)>,
     /// Show a progress bar on the terminal.
     pub progress: bool,
+}
+
+/// Puts an external SUT back to its initial state through its own API: devices released,
+/// imported cloud SAMs removed, no default reader, an empty CORS whitelist.
+pub async fn reset_sut(sut: &SutClient) {
+    use nhi_spec::api::path;
+    sut.call("POST", path::FINALIZE, None).await;
+    let sams = sut.call("GET", path::CLOUD_SAM_GET, None).await;
+    for s in sams.reply["cloudSams"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        if let Some(id) = s["samId"].as_str() {
+            sut.call("POST", path::CLOUD_SAM_REMOVE, Some(json!({ "samId": id })))
+                .await;
+        }
+    }
+    sut.call("POST", path::PCSC_REMOVE_DEFAULT, None).await;
+    let cors = sut.call("GET", path::CORS_GET, None).await;
+    for h in cors.reply["hosts"].as_array().cloned().unwrap_or_default() {
+        if let Some(h) = h.as_str() {
+            sut.call("POST", path::CORS_REMOVE, Some(json!({ "hostName": h })))
+                .await;
+        }
+    }
 }
 
 /// Selects and runs scenarios (one world each, in order).

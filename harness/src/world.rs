@@ -54,6 +54,8 @@ pub struct WorldOptions {
     pub dc_timeout: std::time::Duration,
     /// Wraps the embedded middleware's transport (fault injection in tests).
     pub wrap_transport: Option<TransportWrap>,
+    /// A running `nhi-emu up` (control API URL) to use instead of in-process devices.
+    pub emulator: Option<String>,
 }
 
 /// A transport as the middleware takes it.
@@ -84,6 +86,7 @@ impl Default for WorldOptions {
             dc_config: DcConfig::default(),
             dc_timeout: std::time::Duration::from_secs(5),
             wrap_transport: None,
+            emulator: None,
         }
     }
 }
@@ -289,6 +292,17 @@ impl World {
         self.serial.as_ref().map(|s| s.path())
     }
 
+    /// The slot of a scenario role (`hc`, `sam`, `hpc`, `spare`).
+    pub fn slot(&self, role: &str) -> Result<&Slot, String> {
+        match role {
+            "hc" => Ok(&self.slots.hc),
+            "sam" => Ok(&self.slots.sam),
+            "hpc" => Ok(&self.slots.hpc),
+            "spare" => Ok(&self.slots.spare),
+            o => Err(format!("reader {o:?}: hc, sam, hpc or spare")),
+        }
+    }
+
     /// True when the SUT is the embedded reference middleware.
     pub fn is_embedded(&self) -> bool {
         self.embedded.is_some()
@@ -324,38 +338,19 @@ impl World {
     /// Starts a second reference middleware on the same DC with a cloud SAM of
     /// `hospital_id` and no readers (the "other device" of transfer cases).
     pub async fn partner(&self, hospital_id: &str, name: &str) -> Result<SutClient, String> {
-        let mut cfg = nhi_middleware::Config::new(&self.dc.server.url());
-        cfg.listen = ([127, 0, 0, 1], 0).into();
-        cfg.tls = false;
-        cfg.dc_ca_pem = Some(self.dc.ca_pem.clone());
-        cfg.device_id = name.into();
-        let r = nhi_middleware::start(cfg, Arc::new(nhi_middleware::transport::NoReaders)).await?;
-        let client = SutClient::new(&r.url)?;
         let (file, content) = self
             .dc
             .dc
             .issue_cloud_sam(hospital_id)
             .map_err(|e| e.reason)?;
-        let add = client
-            .call(
-                "POST",
-                nhi_spec::api::path::CLOUD_SAM_ADD,
-                Some(serde_json::json!({ "fileName": file, "content": content })),
-            )
-            .await;
-        if add.status.as_deref() != Some("0000") {
-            return Err(format!("partner cloud SAM import failed: {:?}", add.reply));
-        }
-        let init = client
-            .call(
-                "POST",
-                nhi_spec::api::path::INITIAL,
-                Some(serde_json::json!({})),
-            )
-            .await;
-        if init.status.as_deref() != Some("0000") {
-            return Err(format!("partner Initial failed: {:?}", init.reply));
-        }
+        let (client, r) = start_partner(
+            &self.dc.server.url(),
+            &self.dc.ca_pem,
+            &file,
+            &content,
+            name,
+        )
+        .await?;
         // The partner runs as long as the world.
         self.partners
             .lock()
@@ -363,6 +358,45 @@ impl World {
             .push(r);
         Ok(client)
     }
+}
+
+/// A second reference middleware (no readers) on a DC with an imported cloud SAM file,
+/// initialised: the "other device" of cross-institution cases. Keep the `Running` alive.
+pub async fn start_partner(
+    dc_url: &str,
+    dc_ca_pem: &str,
+    file: &str,
+    content: &str,
+    name: &str,
+) -> Result<(SutClient, nhi_middleware::Running), String> {
+    let mut cfg = nhi_middleware::Config::new(dc_url);
+    cfg.listen = ([127, 0, 0, 1], 0).into();
+    cfg.tls = false;
+    cfg.dc_ca_pem = Some(dc_ca_pem.to_string());
+    cfg.device_id = name.into();
+    let r = nhi_middleware::start(cfg, Arc::new(nhi_middleware::transport::NoReaders)).await?;
+    let client = SutClient::new(&r.url)?;
+    let add = client
+        .call(
+            "POST",
+            nhi_spec::api::path::CLOUD_SAM_ADD,
+            Some(serde_json::json!({ "fileName": file, "content": content })),
+        )
+        .await;
+    if add.status.as_deref() != Some("0000") {
+        return Err(format!("partner cloud SAM import failed: {:?}", add.reply));
+    }
+    let init = client
+        .call(
+            "POST",
+            nhi_spec::api::path::INITIAL,
+            Some(serde_json::json!({})),
+        )
+        .await;
+    if init.status.as_deref() != Some("0000") {
+        return Err(format!("partner Initial failed: {:?}", init.reply));
+    }
+    Ok((client, r))
 }
 
 /// Watches the readers with SCardGetStatusChange, as a desktop's smart-card service does:

@@ -63,6 +63,8 @@ async fn two_hundred_clients_for_a_minute() {
         fixtures: Arc::new(f.clone()),
         clock: w.clock.clone(),
         dc: Some(w.dc.dc.clone()),
+        dc_endpoint: None,
+        announce_wait: Vec::new(),
     };
     let ctl = nhi_emulator::http::serve(
         ([127, 0, 0, 1], 0).into(),

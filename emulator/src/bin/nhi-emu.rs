@@ -1,5 +1,22 @@
 //! `nhi-emu`: the NHI card-world emulator on the command line.
 
+/// Writes a line to stdout; a closed stdout (a pipe whose reader left) is not a panic.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// Writes to stdout without a newline; a closed stdout is not a panic.
+#[allow(unused_macros)]
+macro_rules! say_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 use clap::{Parser, Subcommand, ValueEnum};
 use nhi_emulator::card::Card;
 use nhi_emulator::fixtures::{rfc3339, CardFactory, Fixtures};
@@ -75,9 +92,14 @@ enum Cmd {
     },
     /// Start the configured world: DC, vpcd readers with cards, control API; until Ctrl-C.
     Up {
-        /// World file (TOML): control, dc, db, [[slot]] reader/port/card/person.
+        /// World file (TOML): control, dc, db, frozen_at, [[slot]] reader/port/card/person,
+        /// [[com]] label/card/person.
         #[arg(long)]
         config: Option<std::path::PathBuf>,
+        /// Freeze virtual time at this instant (RFC 3339); the control API moves it. For
+        /// conformance runs: `nhi-conform run --emulator` sets it per scenario.
+        #[arg(long)]
+        frozen_at: Option<String>,
     },
 }
 
@@ -95,6 +117,8 @@ struct UpConfig {
     /// The COM-port reader's slots (label = the reader name hosts see); empty = no COM reader.
     #[serde(default = "default_com")]
     com: Vec<ComSlotConfig>,
+    /// Freeze virtual time at this instant (RFC 3339); default: follow the wall clock.
+    frozen_at: Option<String>,
 }
 
 #[derive(serde::Deserialize, Clone)]
@@ -212,8 +236,8 @@ async fn run_dc(fixtures: Fixtures, a: DcArgs) -> Result<ExitCode, Usage> {
     let r = nhi_emulator::dc::launch(&l, &fixtures, clock, cfg).await?;
     let ca = db.with_extension("ca.pem");
     std::fs::write(&ca, &r.ca_pem).map_err(|e| Usage(format!("{}: {e}", ca.display())))?;
-    println!("DC listening on {}", r.server.url());
-    println!(
+    say!("DC listening on {}", r.server.url());
+    say!(
         "database {} (WAL, synchronous=FULL); trust {} for HTTPS",
         db.display(),
         ca.display()
@@ -222,7 +246,11 @@ async fn run_dc(fixtures: Fixtures, a: DcArgs) -> Result<ExitCode, Usage> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Result<ExitCode, Usage> {
+async fn run_up(
+    fixtures: Fixtures,
+    config: Option<std::path::PathBuf>,
+    frozen_at: Option<String>,
+) -> Result<ExitCode, Usage> {
     let cfg: UpConfig = match config {
         Some(p) => {
             let t =
@@ -233,7 +261,12 @@ async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Resul
     };
     let factory = std::sync::Arc::new(CardFactory::test()?);
     let fixtures = std::sync::Arc::new(fixtures);
-    let clock = nhi_emulator::clock::VirtualClock::live();
+    let clock = match frozen_at.or(cfg.frozen_at.clone()) {
+        Some(t) => nhi_emulator::clock::VirtualClock::at(
+            rfc3339(&t).map_err(|e| Usage(format!("frozen_at: {e}")))?,
+        ),
+        None => nhi_emulator::clock::VirtualClock::live(),
+    };
     let l = nhi_emulator::dc::Launch {
         listen: cfg.dc,
         db: cfg.db.clone(),
@@ -303,6 +336,8 @@ async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Resul
         fixtures,
         clock,
         dc: Some(dc.dc.clone()),
+        dc_endpoint: Some((dc.server.url(), dc.ca_pem.clone())),
+        announce_wait: slots.iter().map(|s| s.name.clone()).collect(),
     };
     let server = nhi_emulator::http::serve(
         cfg.control,
@@ -312,14 +347,14 @@ async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Resul
     )
     .await
     .map_err(|e| Usage(format!("control API on {}: {e}", cfg.control)))?;
-    println!("nhi-emu up");
+    say!("nhi-emu up");
     for s in &slots {
         let card = s
             .slot
             .describe()
             .map(|(k, l)| format!("{k:?} {l}"))
             .unwrap_or_else(|| "empty".into());
-        println!(
+        say!(
             "  PC/SC reader {:24} (vpcd) {card}",
             format!("{:?}", s.name)
         );
@@ -331,17 +366,17 @@ async fn run_up(fixtures: Fixtures, config: Option<std::path::PathBuf>) -> Resul
                 .describe()
                 .map(|(k, l)| format!("{k:?} {l}"))
                 .unwrap_or_else(|| "empty".into());
-            println!(
+            say!(
                 "  COM reader  {:24} {} {card}",
                 format!("{:?}", s.name),
                 c.path().display()
             );
         }
-        println!("  COM port    {} (spec/SERIAL.md)", c.path().display());
+        say!("  COM port    {} (spec/SERIAL.md)", c.path().display());
     }
-    println!("  DC          {} (CA: {})", dc.server.url(), ca.display());
-    println!("  control API {}", server.url());
-    println!("Ctrl-C to stop");
+    say!("  DC          {} (CA: {})", dc.server.url(), ca.display());
+    say!("  control API {}", server.url());
+    say!("Ctrl-C to stop");
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = tokio::signal::ctrl_c().await;
@@ -453,7 +488,7 @@ async fn run_ctl(url: &str, cmd: CtlCmd) -> Result<ExitCode, Usage> {
         .json()
         .await
         .map_err(|e| Usage(format!("control API reply is not JSON: {e}")))?;
-    println!("{}", serde_json::to_string_pretty(&v)?);
+    say!("{}", serde_json::to_string_pretty(&v)?);
     if status.is_success() {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -571,7 +606,7 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
                 }
             };
             for a in apdus {
-                println!("{}", hex::encode_upper(card.handle(&a)));
+                say!("{}", hex::encode_upper(card.handle(&a)));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -598,7 +633,7 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
                 AlgArg::Es256 => TokenAlg::Es256,
                 AlgArg::Rs256 => TokenAlg::Rs256,
             };
-            println!("{}", TokenIssuer::test()?.issue(&payload, alg)?);
+            say!("{}", TokenIssuer::test()?.issue(&payload, alg)?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Dc {
@@ -629,9 +664,9 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run_ctl(&url, cmd))
         }
-        Cmd::Up { config } => {
+        Cmd::Up { config, frozen_at } => {
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(run_up(fixtures, config))
+            rt.block_on(run_up(fixtures, config, frozen_at))
         }
         Cmd::Token {
             cmd: TokenCmd::Verify { token, at },
@@ -640,11 +675,11 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             let v = TokenIssuer::test()?.verifier()?;
             match v.verify(&token, now) {
                 Ok(_) => {
-                    println!("0000");
+                    say!("0000");
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(code) => {
-                    println!("{}", code.code());
+                    say!("{}", code.code());
                     eprintln!("{}: {}", code.code(), code.en());
                     Ok(ExitCode::from(1))
                 }

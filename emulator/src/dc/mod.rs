@@ -255,6 +255,35 @@ impl Dc {
         format!("{prefix}-{}", hex::encode(self.random::<12>()))
     }
 
+    /// Back to the state of a new DC: every table emptied, the fixtures seeded again,
+    /// faults disarmed (a harness driving a long-running emulator calls this between
+    /// scenarios).
+    pub fn reset(&self, f: &Fixtures) -> Result<(), DcError> {
+        {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            for t in [
+                "hospitals",
+                "cards",
+                "phones",
+                "tokens",
+                "transfers",
+                "sessions",
+                "challenges",
+                "revoked_certs",
+                "uploads",
+                "decrypt_requests",
+                "audit",
+                "counters",
+            ] {
+                tx.execute(&format!("DELETE FROM {t}"), [])?;
+            }
+            tx.commit()?;
+        }
+        self.clear_faults(None);
+        self.seed(f)
+    }
+
     /// Inserts fixture institutions and card holders (idempotent).
     pub fn seed(&self, f: &Fixtures) -> Result<(), DcError> {
         let mut db = self.db();

@@ -107,6 +107,7 @@ impl SerialReader {
                 let (i, slot) = self.slot(p)?;
                 let g = slot.generation();
                 let atr = slot.power_on().ok_or(Nak::NoCard)?;
+                slot.lock().announced = g;
                 self.powered[i] = Some(g);
                 Ok(atr)
             }

@@ -42,13 +42,15 @@ pub fn answer(slot: &Slot, frame: &[u8]) -> Option<Vec<u8>> {
             slot.power_on();
             None
         }
-        [ctrl::GET_ATR] => Some(
-            slot.lock()
-                .card
-                .as_ref()
-                .map(|c| c.atr().to_vec())
-                .unwrap_or_default(),
-        ),
+        [ctrl::GET_ATR] => {
+            let mut s = slot.lock();
+            let atr = s.card.as_ref().map(|c| c.atr().to_vec());
+            if atr.is_some() {
+                // pcscd has the card's ATR: the card is visible to PC/SC clients.
+                s.announced = s.generation;
+            }
+            Some(atr.unwrap_or_default())
+        }
         [_] | [] => None,
         apdu => Some(slot.transmit(apdu).unwrap_or_else(|| vec![0x6F, 0x00])),
     }

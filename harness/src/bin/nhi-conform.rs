@@ -1,5 +1,22 @@
 //! `nhi-conform`: conformance runs and the pilot replay against any 6.0 Web API.
 
+/// Writes a line to stdout; a closed stdout (a pipe whose reader left) is not a panic.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// Writes to stdout without a newline; a closed stdout is not a panic.
+#[allow(unused_macros)]
+macro_rules! say_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 use clap::{Parser, Subcommand};
 use nhi_harness::pilot::{run_pilot, summary, PilotOptions};
 use nhi_harness::world::{TransportKind, WorldOptions};
@@ -27,9 +44,13 @@ enum Cmd {
         /// Command that starts the SUT; stopped at the end.
         #[arg(long)]
         sut_cmd: Option<String>,
-        /// Run the embedded reference middleware (the default without --sut).
-        #[arg(long)]
+        /// Run the embedded reference middleware and emulator (the default without --sut).
+        #[arg(long, conflicts_with = "emulator")]
         embedded: bool,
+        /// Use a running `nhi-emu up` (its control API URL, e.g. http://127.0.0.1:7070) for
+        /// cards, clock, faults and the DC; needs --sut.
+        #[arg(long, requires = "sut")]
+        emulator: Option<String>,
         /// How the embedded middleware reaches the cards.
         #[arg(long, value_enum, default_value = "inproc")]
         transport: TransportKind,
@@ -146,6 +167,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
             sut,
             sut_cmd,
             embedded: _,
+            emulator,
             transport,
             scenarios,
             tag,
@@ -162,7 +184,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
             let all = nhi_harness::scenario::load_dir(&scenarios).map_err(|e| e.to_string())?;
             if list {
                 for s in &all {
-                    println!(
+                    say!(
                         "{:32} {} [{}] ({})",
                         s.id,
                         s.title,
@@ -182,6 +204,10 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 ),
                 None => None,
             };
+            if let Some(e) = &emulator {
+                // Fail early and clearly when the emulator is not there.
+                nhi_harness::bench::RemoteEmulator::connect(e).await?;
+            }
             if let Some(u) = &sut {
                 let client = nhi_harness::client::SutClient::new(u)?;
                 let t = std::time::Instant::now();
@@ -198,10 +224,12 @@ async fn run(cli: Cli) -> Result<bool, String> {
             let sut_name = sut
                 .clone()
                 .unwrap_or_else(|| "embedded reference middleware".into());
-            let transport_name = match (&sut, transport) {
-                (Some(_), _) => "external".to_string(),
-                (None, t) => format!("{t:?}").to_lowercase(),
+            let transport_name = match (&sut, &emulator, transport) {
+                (Some(_), Some(e), _) => format!("external, emulator {e}"),
+                (Some(_), None, _) => "external".to_string(),
+                (None, _, t) => format!("{t:?}").to_lowercase(),
             };
+
             let o = nhi_harness::scenario::RunOptions {
                 world: WorldOptions {
                     sut,
@@ -209,6 +237,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
                     mutants: mutant,
                     dc_listen,
                     seed,
+                    emulator,
                     ..WorldOptions::default()
                 },
                 tag,
@@ -227,12 +256,12 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 part,
                 results?,
             );
-            print!("{}", nhi_harness::scenario::summary(&report.scenarios));
+            say_raw!("{}", nhi_harness::scenario::summary(&report.scenarios));
             write_outputs(&report, json, junit, html)?;
             Ok(report.pass())
         }
         Cmd::Sweep => {
-            print!("{}", nhi_harness::sweep::generate());
+            say_raw!("{}", nhi_harness::sweep::generate());
             Ok(true)
         }
         Cmd::Merge {
@@ -258,14 +287,14 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 );
             }
             let report = nhi_harness::run_report::merge(parts)?;
-            print!("{}", nhi_harness::scenario::summary(&report.scenarios));
+            say_raw!("{}", nhi_harness::scenario::summary(&report.scenarios));
             write_outputs(&report, json, junit, html)?;
             Ok(report.pass())
         }
         Cmd::Mutants { scenarios, cases } => {
             let all = nhi_harness::scenario::load_dir(&scenarios).map_err(|e| e.to_string())?;
             let table = nhi_harness::mutants::kill_table(&all, cases).await?;
-            print!("{}", nhi_harness::mutants::render(&table));
+            say_raw!("{}", nhi_harness::mutants::render(&table));
             Ok(nhi_harness::mutants::kill_rate(&table) >= 0.95)
         }
         Cmd::Pilot {
@@ -298,9 +327,9 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 progress: !quiet,
             };
             let r = run_pilot(&o).await?;
-            print!("{}", summary(&r));
+            say_raw!("{}", summary(&r));
             nhi_harness::report::write_all(&r, &report)?;
-            println!(
+            say!(
                 "report: {}/pilot.html (also pilot.json, pilot.junit.xml)",
                 report.display()
             );

@@ -1,5 +1,22 @@
 //! `nhi-middleware`: the reference control software 6.0 Web API.
 
+/// Writes a line to stdout; a closed stdout (a pipe whose reader left) is not a panic.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// Writes to stdout without a newline; a closed stdout is not a panic.
+#[allow(unused_macros)]
+macro_rules! say_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 use clap::Parser;
 use nhi_middleware::mutants::{Mutant, Mutants};
 use nhi_middleware::transport::Transport;
@@ -70,7 +87,7 @@ struct FileConfig {
 async fn run(cli: Cli) -> Result<(), String> {
     if cli.list_mutants {
         for m in Mutant::ALL {
-            println!("{:32} {}", m.name(), m.description());
+            say!("{:32} {}", m.name(), m.description());
         }
         return Ok(());
     }
@@ -112,20 +129,25 @@ async fn run(cli: Cli) -> Result<(), String> {
     };
     let com = cli.com.or(file.com);
     let transport: Arc<dyn Transport> = match com {
-        // Device order of seed 004: PC/SC readers first, then the COM port.
+        // The COM port alone, or — with named PC/SC readers too — in the device order of
+        // seed 004: PC/SC readers first, then the COM port.
         Some(path) => {
             let serial: Arc<dyn Transport> =
                 Arc::new(nhi_middleware::serial::SerialTransport::new(&path));
-            match pcsc_transport(readers) {
-                Ok(p) => Arc::new(nhi_middleware::transport::Chain(vec![p, serial])),
-                Err(_) => serial,
+            if readers.is_empty() {
+                serial
+            } else {
+                Arc::new(nhi_middleware::transport::Chain(vec![
+                    pcsc_transport(readers)?,
+                    serial,
+                ]))
             }
         }
         None => pcsc_transport(readers)?,
     };
     let r = start(cfg, transport).await?;
-    println!("nhi-middleware listening on {}", r.url);
-    println!(
+    say!("nhi-middleware listening on {}", r.url);
+    say!(
         "API documentation: {}/api/swagger/ (OpenAPI: /api/swagger/openapi.json)",
         r.url
     );
