@@ -91,10 +91,20 @@ pub fn make_card(
             };
             Ok(Box::new(factory.hpc_forged(h)?))
         }
+        "hpc-bad-sign" | "hpc-no-cert" | "hc-bad-sign" | "hc-no-clear" => {
+            let base = make_card(factory, fixtures, &kind[..kind.find('-').unwrap_or(0)], person)?;
+            let (ins, p2, sw, what) = match kind {
+                "hpc-bad-sign" => (0x2A, None, 0x6F00, "signature fails"),
+                "hpc-no-cert" => (0xB0, None, 0x6A82, "no certificate file"),
+                "hc-bad-sign" => (0x88, Some(1), 0x6F00, "signature fails"),
+                _ => (0x26, None, 0x6581, "PIN cannot be cleared"),
+            };
+            Ok(Box::new(faulty::Tampered::new(base, ins, p2, sw, what)))
+        }
         "hc-no-applet" => Ok(Box::new(Faulty::new(CardKind::Hc, faulty::Fault::NoApplet))),
         "hc-broken" => Ok(Box::new(Faulty::new(CardKind::Hc, faulty::Fault::Broken))),
         "hpc-broken" => Ok(Box::new(Faulty::new(CardKind::Hpc, faulty::Fault::Broken))),
-        other => Err(format!("card {other:?}: hc, hpc, sam, hc-forged, hpc-forged, hc-no-applet, hc-broken or hpc-broken")),
+        other => Err(format!("card {other:?}: hc, hpc, sam, hc-forged, hpc-forged, hc-no-applet, hc-broken, hpc-broken, hpc-bad-sign, hpc-no-cert, hc-bad-sign or hc-no-clear")),
     }
 }
 
