@@ -91,3 +91,13 @@ async fn pilot_passes_over_real_pcscd() {
         .collect();
     assert!(failed.is_empty(), "failed over vpcd: {failed:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pilot_passes_over_the_serial_pty() {
+    let mut o = opts(100, &[]);
+    o.world.transport = TransportKind::Serial;
+    let r = run_pilot(&o).await.unwrap();
+    let failed: Vec<_> = r.cases.iter().filter(|c| !c.pass).map(|c| &c.id).collect();
+    assert!(failed.is_empty(), "failed over the COM reader: {failed:?}");
+    assert_eq!(r.transport, "serial");
+}
