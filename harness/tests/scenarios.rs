@@ -15,6 +15,22 @@ fn dir() -> &'static Path {
 /// Codes no scenario can reach here, with the reasons in scenarios/README.md.
 const UNREACHED: [&str; 5] = ["1100", "1199", "1200", "1201", "1202"];
 
+/// Fails with the first failing call (or setup error) of every failed scenario.
+fn assert_all_pass(results: &[nhi_harness::scenario::ScenarioResult], how: &str) {
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| !r.pass)
+        .map(|r| {
+            (
+                r.id.clone(),
+                r.error.clone(),
+                r.calls.iter().find(|c| !c.pass).cloned(),
+            )
+        })
+        .collect();
+    assert!(failed.is_empty(), "{how}: {failed:#?}");
+}
+
 fn opts() -> RunOptions {
     RunOptions {
         world: WorldOptions::default(),
@@ -29,18 +45,7 @@ async fn scenarios_pass_and_cover_the_status_codes() {
     let all = load_dir(dir()).unwrap();
     assert!(all.len() >= 20);
     let results = run_all(&all, &opts()).await.unwrap();
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| !r.pass)
-        .map(|r| {
-            (
-                r.id.clone(),
-                r.error.clone(),
-                r.calls.iter().find(|c| !c.pass).cloned(),
-            )
-        })
-        .collect();
-    assert!(failed.is_empty(), "{failed:#?}");
+    assert_all_pass(&results, "in-process");
     let cov = code_coverage(&results);
     let unreached: Vec<&str> = cov
         .iter()
@@ -141,18 +146,7 @@ async fn scenarios_pass_over_real_pcscd() {
     let mut o = opts();
     o.world.transport = nhi_harness::world::TransportKind::Vpcd;
     let results = run_all(&all, &o).await.unwrap();
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| !r.pass)
-        .map(|r| {
-            (
-                r.id.clone(),
-                r.error.clone(),
-                r.calls.iter().find(|c| !c.pass).cloned(),
-            )
-        })
-        .collect();
-    assert!(failed.is_empty(), "over vpcd: {failed:#?}");
+    assert_all_pass(&results, "over vpcd");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,18 +156,7 @@ async fn scenarios_pass_over_the_serial_pty() {
     o.world.transport = nhi_harness::world::TransportKind::Serial;
     let results = run_all(&all, &o).await.unwrap();
     assert_eq!(results.len(), all.len());
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| !r.pass)
-        .map(|r| {
-            (
-                r.id.clone(),
-                r.error.clone(),
-                r.calls.iter().find(|c| !c.pass).cloned(),
-            )
-        })
-        .collect();
-    assert!(failed.is_empty(), "over the COM-port reader: {failed:#?}");
+    assert_all_pass(&results, "over the COM-port reader");
 }
 
 #[test]
