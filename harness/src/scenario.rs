@@ -844,6 +844,19 @@ pub fn summary(results: &[ScenarioResult]) -> String {
         results.len(),
         results.len() - passed
     );
+    let mut areas: std::collections::BTreeMap<&str, (usize, usize, usize)> = Default::default();
+    for r in results {
+        let e = areas
+            .entry(r.id.split('/').next().unwrap_or("other"))
+            .or_default();
+        e.0 += usize::from(r.pass);
+        e.1 += 1;
+        e.2 += r.calls.len();
+    }
+    let _ = writeln!(s, "  {:10} {:>9} {:>7}", "area", "scenarios", "checks");
+    for (a, (p, t, c)) in &areas {
+        let _ = writeln!(s, "  {a:10} {:>9} {c:>7}", format!("{p}/{t}"));
+    }
     for r in results.iter().filter(|r| !r.pass) {
         match (&r.error, r.calls.iter().find(|c| !c.pass)) {
             (Some(e), _) => {
