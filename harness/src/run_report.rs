@@ -184,6 +184,18 @@ pub fn junit(r: &RunReport) -> String {
     x
 }
 
+/// A short label for a matrix cell: the code, `a|b` for one-of, `≠rules` for "any code
+/// except the mode-rule codes" (the full expectation is in the tooltip).
+fn short_expectation(e: &str) -> String {
+    if let Some(list) = e.strip_prefix("one of ") {
+        list.replace('/', "|")
+    } else if e.starts_with("not ") {
+        "≠rules".into()
+    } else {
+        e.to_string()
+    }
+}
+
 /// Self-contained HTML (inline CSS and SVG, no network fetches): verdict, pass/fail
 /// matrix (one cell per step group), status-code coverage, latency histogram, failures.
 pub fn html(r: &RunReport) -> String {
@@ -210,7 +222,7 @@ pub fn html(r: &RunReport) -> String {
                 esc(&c.request),
                 c.expected,
                 c.got.as_deref().unwrap_or("—"),
-                c.expected
+                short_expectation(&c.expected)
             );
         }
         if let Some(e) = &s.error {
