@@ -274,15 +274,7 @@ impl Gen {
         }
         if r.remove_sam {
             self.card("sam", false);
-            // What the SAM's removal does to the modes (the reader loses the SAM).
-            let s = self.state;
-            self.state = State {
-                initialized: s.initialized,
-                hpc_present: s.hpc_present,
-                hc_present: s.hc_present,
-                sam_kind: s.sam_kind,
-                ..State::default()
-            };
+            self.state = mode::sam_removed(&self.state);
         }
     }
 }

@@ -264,16 +264,8 @@ impl Device {
             }
             Kind::Sam => {
                 if matches!(&self.sam, Some(SamUse::Physical { reader: r }) if r == reader) {
-                    self.state.sam = 0;
                     self.sam_session = None;
-                    let s = self.state;
-                    self.state = State {
-                        initialized: s.initialized,
-                        hpc_present: s.hpc_present,
-                        hc_present: s.hc_present,
-                        sam_kind: s.sam_kind,
-                        ..State::default()
-                    };
+                    self.state = mode::sam_removed(&self.state);
                 }
             }
             Kind::Other => {}

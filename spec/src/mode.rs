@@ -323,6 +323,18 @@ pub fn precheck(s: &State, op: Operation) -> Result<Vec<AutoStep>, StatusCode> {
     Ok(steps)
 }
 
+/// The physical SAM left its reader: SAM, HPC and HC modes drop to 0; initialisation,
+/// card presence and the SAM kind stay.
+pub fn sam_removed(s: &State) -> State {
+    State {
+        initialized: s.initialized,
+        hpc_present: s.hpc_present,
+        hc_present: s.hc_present,
+        sam_kind: s.sam_kind,
+        ..State::default()
+    }
+}
+
 /// Applies an automatic step's success to the state.
 pub fn apply_step(s: &State, step: AutoStep) -> State {
     let mut n = *s;
