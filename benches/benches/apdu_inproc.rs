@@ -14,13 +14,13 @@ fn bench(c: &mut Criterion) {
     let Ok(mut hc) = k.hc(&f.people[0]) else {
         return;
     };
-    let select = nhi_spec::apdu::select_hc();
+    let select = nhi_protocol::apdu::select_hc();
     let mut g = c.benchmark_group("apdu_inproc");
     g.throughput(Throughput::Elements(2));
     g.bench_function("select+get_basic", |b| {
         b.iter(|| {
             black_box(hc.handle(black_box(&select)));
-            black_box(hc.handle(black_box(nhi_spec::apdu::GET_BASIC)))
+            black_box(hc.handle(black_box(nhi_protocol::apdu::GET_BASIC)))
         })
     });
     g.finish();

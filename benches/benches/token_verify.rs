@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nhi_benches::{payload, token, AT};
 use nhi_emulator::material::Secrets;
 use nhi_emulator::token::decrypt_payload;
-use nhi_spec::token::TokenAlg;
+use nhi_protocol::token::TokenAlg;
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     let Ok((_, tok)) = token(TokenAlg::Es256) else {
         return;
     };
-    let Ok(parts) = nhi_spec::token::split(&tok) else {
+    let Ok(parts) = nhi_protocol::token::split(&tok) else {
         return;
     };
     let key = Secrets::test().token_payload_key;

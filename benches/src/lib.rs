@@ -1,8 +1,8 @@
 //! Shared fixtures of the benches.
 
 use nhi_emulator::token::TokenIssuer;
-use nhi_spec::ident::{HcCardNo, IdNo, IdentityStatus, RocDate, Sex};
-use nhi_spec::token::{Payload, TokenAlg};
+use nhi_protocol::ident::{HcCardNo, IdNo, IdentityStatus, RocDate, Sex};
+use nhi_protocol::token::{Payload, TokenAlg};
 
 /// Issue instant used by the benches.
 pub const AT: u32 = 1_571_587_200;

@@ -14,7 +14,7 @@ pub struct EchoCard;
 
 impl Card for EchoCard {
     fn atr(&self) -> &'static [u8] {
-        nhi_spec::apdu::ATR_HC
+        nhi_protocol::apdu::ATR_HC
     }
     fn reset(&mut self) {}
     fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
@@ -75,8 +75,8 @@ pub fn apdu_rates(hc: Box<dyn Card>, secs: f64) -> Result<(f64, f64), String> {
     let name = CString::new(READER).map_err(|e| e.to_string())?;
     let slot = Slot::empty();
     let ep = VpcdEndpoint::start(([127, 0, 0, 1], PORT).into(), slot.clone());
-    let select = nhi_spec::apdu::select_hc();
-    let apdus: [&[u8]; 2] = [&select, nhi_spec::apdu::GET_BASIC];
+    let select = nhi_protocol::apdu::select_hc();
+    let apdus: [&[u8]; 2] = [&select, nhi_protocol::apdu::GET_BASIC];
     slot.insert(hc);
     let card = connect(&ctx, &name)?;
     let ours = rate(&card, secs, &apdus);

@@ -243,12 +243,12 @@ async fn clear_faults(State(c): State<Control>) -> Response {
 
 /// The serial (as the DC prints it) of the certificate on an HPC card: read with APDUs.
 pub fn hpc_cert_serial(card: &mut dyn Card) -> Option<String> {
-    card.handle(&nhi_spec::apdu::build(
+    card.handle(&nhi_protocol::apdu::build(
         0,
         0xA4,
         4,
         0,
-        nhi_spec::apdu::AID_HPC,
+        nhi_protocol::apdu::AID_HPC,
         None,
     ));
     let mut cert = Vec::new();

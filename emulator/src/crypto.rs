@@ -5,6 +5,9 @@
 
 use aws_lc_rs::{hmac, rand::SystemRandom, signature};
 use signature::KeyPair;
+use std::sync::Arc;
+
+use crate::material;
 
 /// HMAC-SHA256 of the concatenation of `parts`.
 pub fn hmac256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
@@ -52,6 +55,32 @@ impl RsaSigner {
     /// The public key, PKCS#1 DER (as aws-lc-rs' RSA verifiers take it).
     pub fn public_key_der(&self) -> Vec<u8> {
         self.key.public_key().as_ref().to_vec()
+    }
+}
+
+/// The RSA card-key pool, parsed once. Identities pick a key by index
+/// ([`material::rsa_index_for`]), never by comparing addresses.
+pub struct RsaPool {
+    keys: [(Arc<RsaSigner>, &'static [u8]); material::RSA_POOL_SIZE],
+}
+
+impl RsaPool {
+    /// Parses every pool key.
+    pub fn load() -> Result<RsaPool, String> {
+        let mut keys = Vec::with_capacity(material::RSA_POOL_SIZE);
+        for der in material::RSA_POOL {
+            keys.push((Arc::new(RsaSigner::from_pkcs8(der)?), der));
+        }
+        let keys = keys
+            .try_into()
+            .map_err(|_| "RSA pool: wrong number of keys".to_string())?;
+        Ok(RsaPool { keys })
+    }
+
+    /// The signer and PKCS#8 DER of an identity's key.
+    pub fn for_identity(&self, id: &str) -> (&Arc<RsaSigner>, &'static [u8]) {
+        let (signer, der) = &self.keys[material::rsa_index_for(id)];
+        (signer, der)
     }
 }
 
@@ -117,6 +146,23 @@ pub fn aes128_cbc_decrypt(key: &[u8; 16], iv: &[u8; 16], data: &[u8]) -> Option<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_identity_gets_the_pool_key_its_index_names() {
+        let pool = RsaPool::load().unwrap();
+        for id in ["901000000047", "001000000103", "100000291508", "x", ""] {
+            let i = material::rsa_index_for(id);
+            let (signer, der) = pool.for_identity(id);
+            assert_eq!(der, material::RSA_POOL[i]);
+            let want = RsaSigner::from_pkcs8(material::RSA_POOL[i]).unwrap();
+            assert_eq!(signer.public_key_der(), want.public_key_der(), "{id}");
+        }
+        // The pool is not degenerate: identities spread over several keys.
+        let used: std::collections::BTreeSet<usize> = (0..64)
+            .map(|n| material::rsa_index_for(&format!("90100000{n:04}")))
+            .collect();
+        assert!(used.len() > 4, "{used:?}");
+    }
+
     use super::*;
     use crate::material;
 

@@ -3,13 +3,12 @@
 use crate::card::hpc::HpcProfile;
 use crate::card::sam::SamKeys;
 use crate::card::{Hc, Hpc, Sam};
-use crate::crypto::RsaSigner;
-use crate::material::{self, Secrets};
+use crate::crypto::{RsaPool, RsaSigner};
+use crate::material::Secrets;
 use crate::pki::TestCa;
-use nhi_spec::basic::BasicData;
-use nhi_spec::ident::{HcCardNo, HospitalId, IdNo, IdentityStatus, RocDate, SamId, Sex};
+use nhi_protocol::basic::BasicData;
+use nhi_protocol::ident::{HcCardNo, HospitalId, IdNo, IdentityStatus, RocDate, SamId, Sex};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The demo fixture file, embedded.
@@ -144,7 +143,7 @@ impl Fixtures {
                 .map_err(|e| invalid(&h.id, e))?;
         }
         for h in &f.hpcs {
-            nhi_spec::ident::HpcId::parse(&h.card_id).map_err(|e| invalid(&h.card_id, e))?;
+            nhi_protocol::ident::HpcId::parse(&h.card_id).map_err(|e| invalid(&h.card_id, e))?;
             rfc3339(&h.cert_from)
                 .and(rfc3339(&h.cert_to))
                 .map_err(|e| invalid(&h.card_id, e))?;
@@ -200,7 +199,7 @@ impl Person {
 pub struct CardFactory {
     secrets: Secrets,
     ca: TestCa,
-    signers: HashMap<usize, Arc<RsaSigner>>,
+    signers: RsaPool,
 }
 
 impl std::fmt::Debug for CardFactory {
@@ -212,10 +211,7 @@ impl std::fmt::Debug for CardFactory {
 impl CardFactory {
     /// Loads the test CA and parses the RSA key pool once.
     pub fn test() -> Result<CardFactory, String> {
-        let mut signers = HashMap::new();
-        for (i, der) in material::RSA_POOL.iter().enumerate() {
-            signers.insert(i, Arc::new(RsaSigner::from_pkcs8(der)?));
-        }
+        let signers = RsaPool::load()?;
         Ok(CardFactory {
             secrets: Secrets::test(),
             ca: TestCa::load()?,
@@ -233,13 +229,8 @@ impl CardFactory {
     }
 
     fn signer_for(&self, id: &str) -> Result<(Arc<RsaSigner>, &'static [u8]), String> {
-        let der = material::rsa_for(id);
-        let i = material::RSA_POOL
-            .iter()
-            .position(|d| std::ptr::eq(*d, der))
-            .unwrap_or(0);
-        let s = self.signers.get(&i).cloned().ok_or("missing pool key")?;
-        Ok((s, der))
+        let (signer, der) = self.signers.for_identity(id);
+        Ok((Arc::clone(signer), der))
     }
 
     /// The master a card number belongs to (9… test, else production).

@@ -60,7 +60,32 @@ impl Drop for Server {
     }
 }
 
-/// Binds `addr` and serves `app` on it.
+/// The reply to a handler that panicked: HTTP 500 with a JSON body, so a client always gets an
+/// answer (hyper would otherwise drop the connection). The seed defines no status code for an
+/// internal fault; 1799 (DC 端未定義錯誤, "undefined error") is the nearest.
+pub fn panic_reply(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string());
+    tracing::error!(panic = %what, "handler panicked");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({
+            "statusCode": nhi_protocol::StatusCode::DcUndefined.code(),
+            "error": "internal",
+            "message": format!("internal error: the handler panicked ({what})"),
+        })),
+    )
+        .into_response()
+}
+
+/// Pause after a failed `accept` (EMFILE and the like) so the loop backs off instead of spinning.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Binds `addr` and serves `app` on it; a panicking handler gets [`panic_reply`].
 /// While `refuse` is true, open connections are dropped and new ones reset at once (the
 /// "DC unreachable" fault: pooled keep-alive connections die too).
 pub async fn serve(
@@ -73,9 +98,13 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let r2 = refuse.clone();
     let is_tls = tls.is_some();
+    let app = app.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        panic_reply,
+    ));
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             };
             if *r2.borrow() {
@@ -119,4 +148,36 @@ pub async fn serve(
         refuse,
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_gets_json_and_the_server_keeps_serving() {
+        let app = Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    let v: Vec<u8> = Vec::new();
+                    #[allow(clippy::indexing_slicing)]
+                    let b = v[usize::from(v.is_empty())];
+                    b.to_string()
+                }),
+            )
+            .route("/ok", axum::routing::get(|| async { "ok" }));
+        let (_tx, rx) = watch::channel(false);
+        let server = serve(([127, 0, 0, 1], 0).into(), app, None, rx)
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.addr);
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let r = reqwest::get(format!("{base}/boom")).await.unwrap();
+        assert_eq!(r.status(), 500);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["statusCode"], "1799", "{v}");
+        let r = reqwest::get(format!("{base}/ok")).await.unwrap();
+        assert_eq!(r.text().await.unwrap(), "ok");
+    }
 }

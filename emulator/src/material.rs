@@ -2,8 +2,13 @@
 
 use serde::Deserialize;
 
-/// Pool of RSA-2048 card keys (PKCS#8 DER).
-pub const RSA_POOL: [&[u8]; 8] = [
+/// How many RSA card keys the pool holds.
+pub const RSA_POOL_SIZE: usize = 8;
+
+/// Pool of RSA-2048 card keys (PKCS#8 DER). A `static`, and looked up by index only
+/// ([`rsa_index_for`]): a `const` is inlined at each use, so two uses need not share an
+/// address (in release builds they did not, and an address comparison gave every SAM key 0).
+pub static RSA_POOL: [&[u8]; RSA_POOL_SIZE] = [
     include_bytes!("../../fixtures/keys/test-rsa-0.pk8"),
     include_bytes!("../../fixtures/keys/test-rsa-1.pk8"),
     include_bytes!("../../fixtures/keys/test-rsa-2.pk8"),
@@ -148,12 +153,12 @@ pub fn production_refusals(secrets: &Secrets) -> Vec<String> {
     v
 }
 
-/// Picks a pool key for an identity string (stable across runs).
-pub fn rsa_for(id: &str) -> &'static [u8] {
+/// The pool index of an identity's key (stable across runs and builds).
+pub fn rsa_index_for(id: &str) -> usize {
     let h = id
         .bytes()
         .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
-    RSA_POOL[(h % RSA_POOL.len() as u32) as usize]
+    h as usize % RSA_POOL_SIZE
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use crate::clock::VirtualClock;
 use crate::dc::Dc;
 use crate::fixtures::{CardFactory, Fixtures};
-use nhi_spec::token::TokenAlg;
+use nhi_protocol::token::TokenAlg;
 
 /// Activates a phone for a person (unless `token_only`), moves the clock one second on
 /// and returns a fresh ES256 QR token of that phone.

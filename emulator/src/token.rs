@@ -3,8 +3,8 @@
 use crate::crypto::{aes128_cbc_decrypt, aes128_cbc_encrypt, hmac256, EcSigner, RsaSigner};
 use crate::material::{self, Secrets};
 use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256};
-use nhi_spec::token::{self, Payload, TokenAlg, PAYLOAD_LEN, TOKEN_LIFETIME_SECS};
-use nhi_spec::StatusCode;
+use nhi_protocol::token::{self, Payload, TokenAlg, PAYLOAD_LEN, TOKEN_LIFETIME_SECS};
+use nhi_protocol::StatusCode;
 
 /// Key id of the ES256 DC token key.
 pub const KEY_ID_ES256: u8 = 1;
@@ -154,7 +154,7 @@ pub fn decrypt_payload(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nhi_spec::ident::*;
+    use nhi_protocol::ident::*;
 
     fn payload(issued: u32) -> Payload {
         Payload {

@@ -1,4 +1,4 @@
-//! Card models against the APDU contract (spec/APDU.md): functional cases, snapshots of
+//! Card models against the APDU contract (protocol/docs/APDU.md): functional cases, snapshots of
 //! the main replies, and random C-APDUs that must never break a card.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -6,8 +6,8 @@ use nhi_emulator::card::sam::SamKeys;
 use nhi_emulator::card::{Card, Hc, Hpc, Sam};
 use nhi_emulator::crypto::{hmac256, rsa_verify};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
-use nhi_spec::apdu::{self, split_response, AID_HPC, AID_SAM};
-use nhi_spec::basic::BasicData;
+use nhi_protocol::apdu::{self, split_response, AID_HPC, AID_SAM};
+use nhi_protocol::basic::BasicData;
 use proptest::prelude::*;
 
 fn world() -> (Fixtures, CardFactory) {
@@ -241,7 +241,7 @@ fn hpc_signs_with_its_certified_key() {
     assert_eq!(cert.len(), len);
 }
 
-/// The DC side of SAM mutual authentication, as spec/APDU.md defines it.
+/// The DC side of SAM mutual authentication, as protocol/docs/APDU.md defines it.
 fn dc_proof(sam_id: &str, dc_random: &[u8], sam_random: &[u8]) -> [u8; 32] {
     let k = SamKeys::dc_auth_key(
         &CardFactory::test().unwrap().secrets().dc_sam_master,
@@ -348,11 +348,11 @@ fn sam_decrypts_token_payloads() {
         .output()
         .unwrap();
     let tok = String::from_utf8(tok.stdout).unwrap();
-    let parts = nhi_spec::token::split(tok.trim()).unwrap();
+    let parts = nhi_protocol::token::split(tok.trim()).unwrap();
     let data = [&parts.iv[..], &parts.ciphertext[..]].concat();
     let r = s.handle(&apdu::build(0x80, 0xD0, 0, 0, &data, Some(0)));
     assert_eq!(sw(&r), 0x9000);
-    let p = nhi_spec::token::Payload::decode(&r[..64]).unwrap();
+    let p = nhi_protocol::token::Payload::decode(&r[..64]).unwrap();
     assert_eq!(
         (p.name.as_str(), p.id_no.as_str()),
         ("吳佳蓉", "F221000017")

@@ -74,12 +74,12 @@ impl T {
 
     /// A SAM session through the card model, as the middleware would do it.
     async fn session(&self, sam: &mut Sam, sam_id: &str, hospital: &str) -> Result<String, String> {
-        sam.handle(&nhi_spec::apdu::build(
+        sam.handle(&nhi_protocol::apdu::build(
             0,
             0xA4,
             4,
             0,
-            nhi_spec::apdu::AID_SAM,
+            nhi_protocol::apdu::AID_SAM,
             None,
         ));
         let (_, ch) = self
@@ -92,7 +92,7 @@ impl T {
             return Err(ch["statusCode"].as_str().unwrap().into());
         }
         let dc_random = B64.decode(ch["dcRandom"].as_str().unwrap()).unwrap();
-        let r = sam.handle(&nhi_spec::apdu::build(
+        let r = sam.handle(&nhi_protocol::apdu::build(
             0x80,
             0x88,
             0,
@@ -105,7 +105,7 @@ impl T {
             .await;
         let proof = B64.decode(v["proof"].as_str().unwrap()).unwrap();
         assert_eq!(
-            &sam.handle(&nhi_spec::apdu::build(0x80, 0x82, 0, 0, &proof, None))[..],
+            &sam.handle(&nhi_protocol::apdu::build(0x80, 0x82, 0, 0, &proof, None))[..],
             &[0x90, 0]
         );
         Ok(v["samSession"].as_str().unwrap().to_string())
@@ -114,7 +114,7 @@ impl T {
     fn sam_auth(sam: &mut Sam, sam_id: &str, hospital: &str) -> Value {
         let cr = [7u8; 8];
         let data = [&cr[..], b"01", hospital.as_bytes(), sam_id.as_bytes()].concat();
-        let r = sam.handle(&nhi_spec::apdu::build_extended(
+        let r = sam.handle(&nhi_protocol::apdu::build_extended(
             0x80,
             0x2A,
             0x9E,
@@ -655,4 +655,43 @@ async fn certificates_uploads_and_data_protection() {
         }
     }
     assert!(files >= 2, "database and WAL inspected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marker_refuses_what_is_not_a_card_number_with_a_code_never_a_panic() {
+    let t = T::new("marker").await;
+    let f = Fixtures::demo().unwrap();
+    let k = CardFactory::test().unwrap();
+    let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
+    let sid = t
+        .session(&mut sam, "901000000047", "7777777777")
+        .await
+        .unwrap();
+    // Multibyte characters (a byte slice of them once panicked), wrong lengths, letters.
+    for bad in [
+        "€€",
+        "90000000071€",
+        "中",
+        "",
+        "90000000071",
+        "9000000007110",
+        "90000000071X",
+    ] {
+        let (http, v) = t
+            .post(
+                "/api/v1/Hc/Marker",
+                json!({ "samSession": sid, "hcId": bad }),
+            )
+            .await;
+        assert_eq!(v["statusCode"], "1705", "hcId {bad:?}: HTTP {http} {v}");
+    }
+    let (_, v) = t
+        .post(
+            "/api/v1/Hc/Marker",
+            json!({ "samSession": sid, "hcId": "900000000711" }),
+        )
+        .await;
+    assert_eq!(v["statusCode"], "0000", "{v}");
+    let marker = B64.decode(v["marker"].as_str().unwrap()).unwrap();
+    assert!(marker.ends_with(b"0711"), "{marker:?}");
 }

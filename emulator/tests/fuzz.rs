@@ -10,7 +10,7 @@ use nhi_emulator::reader::serial::{answer_bytes, SerialReader};
 use nhi_emulator::reader::vpcd;
 use nhi_emulator::reader::Slot;
 use nhi_emulator::token::TokenIssuer;
-use nhi_spec::serial::{cmd, Decoder, Event, Frame};
+use nhi_protocol::serial::{cmd, Decoder, Event, Frame};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -118,7 +118,7 @@ fn vpcd_endpoint_survives_hostile_frames() {
             any::<u8>(),
             prop::collection::vec(any::<u8>(), 0..260)
         )
-            .prop_map(|(ins, p1, d)| nhi_spec::apdu::build(0, ins, p1, 0, &d, Some(0))),
+            .prop_map(|(ins, p1, d)| nhi_protocol::apdu::build(0, ins, p1, 0, &d, Some(0))),
     ];
     let mut r = runner(20);
     r.run(&prop::collection::vec(frames, 20), |fs| {
@@ -131,10 +131,10 @@ fn vpcd_endpoint_survives_hostile_frames() {
         // Power cycle: the card is still the same card.
         vpcd::answer(&slot, &[vpcd::ctrl::RESET]);
         prop_assert_eq!(
-            vpcd::answer(&slot, &nhi_spec::apdu::select_hc()),
+            vpcd::answer(&slot, &nhi_protocol::apdu::select_hc()),
             Some(vec![0x90, 0x00])
         );
-        let b = vpcd::answer(&slot, nhi_spec::apdu::GET_BASIC).unwrap();
+        let b = vpcd::answer(&slot, nhi_protocol::apdu::GET_BASIC).unwrap();
         prop_assert_eq!(&b[32..42], b"A123456789");
         Ok(())
     })
@@ -145,7 +145,7 @@ fn vpcd_endpoint_survives_hostile_frames() {
 fn oversized_vpcd_frame_and_64k_apdu_are_refused_cleanly() {
     let slot = hc_slot();
     // A 64 KiB extended APDU: the card answers a status word, never a panic.
-    let big = nhi_spec::apdu::build(0, 0xD6, 0, 0, &vec![0x41; 65_535], None);
+    let big = nhi_protocol::apdu::build(0, 0xD6, 0, 0, &vec![0x41; 65_535], None);
     let r = vpcd::answer(&slot, &big).unwrap();
     assert!(
         r.len() >= 2 && r[r.len() - 2] != 0x90,
@@ -179,7 +179,7 @@ fn a_maximal_frame_from_pcscd_over_the_socket_is_answered() {
     assert!(r.len() >= 2, "{r:02X?}");
     // Still the same session: the ATR comes back.
     s.write_all(&[0, 1, vpcd::ctrl::GET_ATR]).unwrap();
-    assert_eq!(read_frame(&mut s), nhi_spec::apdu::ATR_HC);
+    assert_eq!(read_frame(&mut s), nhi_protocol::apdu::ATR_HC);
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn token_verifier_survives_hostile_tokens() {
     let f = Fixtures::demo().unwrap();
     let p = &f.people[0];
     let b = p.basic().unwrap();
-    let payload = nhi_spec::token::Payload {
+    let payload = nhi_protocol::token::Payload {
         card_no: b.card_no,
         id_no: b.id_no,
         name: b.name,
@@ -201,7 +201,7 @@ fn token_verifier_survives_hostile_tokens() {
         valid_until: 1_700_000_000,
     };
     let good = issuer
-        .issue(&payload, nhi_spec::token::TokenAlg::Es256)
+        .issue(&payload, nhi_protocol::token::TokenAlg::Es256)
         .unwrap();
     assert!(v.verify(&good, 1_600_000_010).is_ok());
     let g2 = good.clone();

@@ -79,15 +79,15 @@ fn pcsc_crate_reads_basic_data_and_big5_name() {
         .unwrap();
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
     let r = card
-        .transmit(&nhi_spec::apdu::select_hc(), &mut buf)
+        .transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
         .unwrap();
     assert_eq!(r, [0x90, 0x00]);
     let r = card
-        .transmit(nhi_spec::apdu::GET_BASIC, &mut buf)
+        .transmit(nhi_protocol::apdu::GET_BASIC, &mut buf)
         .unwrap()
         .to_vec();
     assert_eq!(r.len(), 59);
-    let b = nhi_spec::basic::BasicData::decode(&r[..57]).unwrap();
+    let b = nhi_protocol::basic::BasicData::decode(&r[..57]).unwrap();
     assert_eq!(b.name, "吳佳蓉");
     assert_eq!(b.card_no.as_str(), "900000000711");
     drop(card);
@@ -179,7 +179,7 @@ fn card_yank_gives_removed_card_then_reinsertion_works() {
         .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
         .unwrap();
     assert_eq!(
-        card.transmit(&nhi_spec::apdu::select_hc(), &mut buf)
+        card.transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
             .unwrap(),
         [0x90, 0x00]
     );
@@ -187,7 +187,7 @@ fn card_yank_gives_removed_card_then_reinsertion_works() {
     wait_present(&ctx, READER, false);
     let started = Instant::now();
     let err = card
-        .transmit(nhi_spec::apdu::GET_BASIC, &mut buf)
+        .transmit(nhi_protocol::apdu::GET_BASIC, &mut buf)
         .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -204,12 +204,12 @@ fn card_yank_gives_removed_card_then_reinsertion_works() {
         .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
         .unwrap();
     assert_eq!(
-        card.transmit(&nhi_spec::apdu::select_hc(), &mut buf)
+        card.transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
             .unwrap(),
         [0x90, 0x00]
     );
     assert_eq!(
-        card.transmit(nhi_spec::apdu::GET_BASIC, &mut buf)
+        card.transmit(nhi_protocol::apdu::GET_BASIC, &mut buf)
             .unwrap()
             .len(),
         59

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The COM-port reader on a real pty, driven from separate processes: an independent
-//! Python client written from spec/SERIAL.md, and a raw byte stream without frame ends.
+//! Python client written from protocol/docs/SERIAL.md, and a raw byte stream without frame ends.
 
 use nhi_emulator::clock::VirtualClock;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
@@ -45,7 +45,7 @@ fn an_independent_client_in_another_process() {
         v["info"],
         serde_json::json!([READER_NAME, "COM card", "COM SAM"])
     );
-    assert_eq!(v["atr"], hex::encode_upper(nhi_spec::apdu::ATR_HC));
+    assert_eq!(v["atr"], hex::encode_upper(nhi_protocol::apdu::ATR_HC));
     assert_eq!(v["select"], "9000");
     assert_eq!(v["basic_len"], 59);
     assert_eq!(v["basic_sw"], "9000");

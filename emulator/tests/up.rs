@@ -182,23 +182,67 @@ fn dc(args: &[&str], secrets: Option<&std::path::Path>) -> (i32, String) {
     if let Some(s) = secrets {
         c.arg("--secrets").arg(s);
     }
-    let mut child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A DC that starts runs until killed: give it a moment, then stop it.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let _ = child.kill();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    let mut child = Reaped(
+        c.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut child.0;
+    // Wait for a condition, not a time: the DC either exits (a refusal) or prints that it
+    // listens; then it is stopped. Both streams feed one channel, line by line.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out_pipe = child.stdout.take().unwrap();
+    let err_pipe = child.stderr.take().unwrap();
+    let readers = [
+        spawn_line_reader(Box::new(out_pipe), tx.clone()),
+        spawn_line_reader(Box::new(err_pipe), tx),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut text = String::new();
+    let mut code = None;
+    while code.is_none() && !text.contains("DC listening") {
+        if std::time::Instant::now() >= deadline {
+            panic!("nhi-emu dc neither exited nor listened in 120 s:\n{text}");
+        }
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            text.push_str(&line);
+        }
+        code = child.try_wait().unwrap().map(|s| s.code().unwrap_or(-1));
+    }
+    if code.is_none() {
+        let _ = child.kill();
+        code = Some(child.wait().unwrap().code().unwrap_or(-1));
+    }
+    for r in readers {
+        r.join().unwrap();
+    }
+    text.extend(rx.try_iter());
+    (code.unwrap_or(-1), text)
+}
+
+/// A child process that is killed and reaped however the test ends.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_line_reader(
+    pipe: Box<dyn std::io::Read + Send>,
+    tx: std::sync::mpsc::Sender<String>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line + "\n").is_err() {
+                break;
+            }
+        }
+    })
 }
 
 #[test]

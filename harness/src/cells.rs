@@ -1,10 +1,10 @@
-//! Mode × operation cells of nhi-spec's model (seed 004's table): for every function, each
+//! Mode × operation cells of nhi-protocol's model (seed 004's table): for every function, each
 //! value of each column the table constrains — initialised or not, SAM mode 0–2, HPC mode
 //! 0–3, HC mode 0–3. A call exercises the init cell of its row, and, when the init rule is
 //! met, the cell of every constrained column in the state it was made in.
 
 use crate::scenario::ScenarioResult;
-use nhi_spec::mode::{Cell, Operation, State, TABLE};
+use nhi_protocol::mode::{Cell, Operation, State, TABLE};
 use std::collections::BTreeMap;
 
 /// A cell's name: `"HcBasic hc=1"`.
@@ -59,7 +59,7 @@ pub fn universe() -> Vec<String> {
 
 /// The cells a call of `op` exercises in state `s`.
 pub fn of(s: &State, op: Operation) -> Vec<String> {
-    let Some(r) = nhi_spec::mode::row_of(op) else {
+    let Some(r) = nhi_protocol::mode::row_of(op) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -101,7 +101,7 @@ pub fn coverage(results: &[ScenarioResult]) -> BTreeMap<String, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nhi_spec::mode::Operation as Op;
+    use nhi_protocol::mode::Operation as Op;
 
     #[test]
     fn universe_counts_the_constrained_columns() {

@@ -1,7 +1,7 @@
 //! A client of any 6.0 Web API implementation (the SUT), timing every call and keeping
 //! the exchange for evidence.
 
-use nhi_spec::StatusCode;
+use nhi_protocol::StatusCode;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -121,7 +121,7 @@ impl SutClient {
 
     /// True when the SUT answers `GET Status`.
     pub async fn reachable(&self) -> bool {
-        self.call("GET", nhi_spec::api::path::STATUS, None)
+        self.call("GET", nhi_protocol::api::path::STATUS, None)
             .await
             .http
             != 0

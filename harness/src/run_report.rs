@@ -237,7 +237,7 @@ pub fn html(r: &RunReport) -> String {
         "<table><tr><th>code</th><th>meaning</th><th>provoked and checked by</th></tr>",
     );
     for (code, ids) in &cov {
-        let meaning = nhi_spec::StatusCode::from_code(code)
+        let meaning = nhi_protocol::StatusCode::from_code(code)
             .map(|c| format!("{} · {}", c.zh(), c.en()))
             .unwrap_or_default();
         let _ = write!(

@@ -7,7 +7,7 @@ use crate::client::{Exchange, SutClient};
 use crate::world::{World, WorldOptions};
 use nhi_emulator::dc::Fault;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
-use nhi_spec::StatusCode;
+use nhi_protocol::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -780,7 +780,7 @@ pub struct RunOptions {
 /// Puts an external SUT back to its initial state through its own API: devices released,
 /// imported cloud SAMs removed, no default reader, an empty CORS whitelist.
 pub async fn reset_sut(sut: &SutClient) {
-    use nhi_spec::api::path;
+    use nhi_protocol::api::path;
     sut.call("POST", path::FINALIZE, None).await;
     let sams = sut.call("GET", path::CLOUD_SAM_GET, None).await;
     for s in sams.reply["cloudSams"]

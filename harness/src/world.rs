@@ -29,7 +29,7 @@ pub enum TransportKind {
     Inproc,
     /// Real pcscd with the vpcd driver.
     Vpcd,
-    /// The emulated COM-port reader on a pty (spec/SERIAL.md).
+    /// The emulated COM-port reader on a pty (protocol/docs/SERIAL.md).
     Serial,
 }
 
@@ -379,7 +379,7 @@ pub async fn start_partner(
     let add = client
         .call(
             "POST",
-            nhi_spec::api::path::CLOUD_SAM_ADD,
+            nhi_protocol::api::path::CLOUD_SAM_ADD,
             Some(serde_json::json!({ "fileName": file, "content": content })),
         )
         .await;
@@ -389,7 +389,7 @@ pub async fn start_partner(
     let init = client
         .call(
             "POST",
-            nhi_spec::api::path::INITIAL,
+            nhi_protocol::api::path::INITIAL,
             Some(serde_json::json!({})),
         )
         .await;

@@ -7,7 +7,7 @@ use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::Slot;
 use nhi_harness::world::{Slots, TransportWrap, World, WorldOptions};
 use nhi_middleware::transport::{Connection, Transport, TransportError};
-use nhi_spec::api::path;
+use nhi_protocol::api::path;
 use serde_json::json;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -97,7 +97,7 @@ async fn rig(which: fn(&Slots) -> (&Slot, &'static str)) -> Rig {
     let x = world.sut.call("POST", path::INITIAL, Some(json!({}))).await;
     assert_eq!(
         x.code(),
-        Some(nhi_spec::StatusCode::Success),
+        Some(nhi_protocol::StatusCode::Success),
         "{:?}",
         x.reply
     );

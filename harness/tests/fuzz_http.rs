@@ -8,7 +8,7 @@
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_harness::world::{World, WorldOptions};
 use nhi_middleware::openapi::ENDPOINTS;
-use nhi_spec::StatusCode;
+use nhi_protocol::StatusCode;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -196,8 +196,8 @@ async fn every_endpoint_survives_hostile_bodies() {
         factory.hpc(f.hpc("100000291508").unwrap(), 1).unwrap(),
     ));
     for p in [
-        nhi_spec::api::path::INITIAL,
-        nhi_spec::api::path::SAM_VERIFY,
+        nhi_protocol::api::path::INITIAL,
+        nhi_protocol::api::path::SAM_VERIFY,
     ] {
         assert_eq!(
             w.sut.call("POST", p, None).await.status.as_deref(),
@@ -264,7 +264,7 @@ async fn every_endpoint_survives_hostile_bodies() {
     .await;
     // Still working: a fresh start of the devices and the normal reads.
     let call = |m: &'static str, p: &'static str| w.sut.call(m, p, None);
-    call("POST", nhi_spec::api::path::FINALIZE).await;
+    call("POST", nhi_protocol::api::path::FINALIZE).await;
     w.slots.sam.insert(Box::new(
         factory.sam(f.hospital("7777777777").unwrap()).unwrap(),
     ));
@@ -272,10 +272,10 @@ async fn every_endpoint_survives_hostile_bodies() {
         factory.hc(f.person("A123456789").unwrap()).unwrap(),
     ));
     for (m, p) in [
-        ("POST", nhi_spec::api::path::INITIAL),
-        ("POST", nhi_spec::api::path::SAM_VERIFY),
-        ("GET", nhi_spec::api::path::HC_BASIC),
-        ("GET", nhi_spec::api::path::STATUS),
+        ("POST", nhi_protocol::api::path::INITIAL),
+        ("POST", nhi_protocol::api::path::SAM_VERIFY),
+        ("GET", nhi_protocol::api::path::HC_BASIC),
+        ("GET", nhi_protocol::api::path::STATUS),
     ] {
         let x = call(m, p).await;
         assert_eq!(

@@ -1,14 +1,14 @@
 //! Model-based testing: random operation sequences (proptest, with shrinking) run against
 //! the reference middleware; after every step its status code and its modes must agree
-//! with nhi-spec's executable model of seed 004. A divergence is reported as a minimal
+//! with nhi-protocol's executable model of seed 004. A divergence is reported as a minimal
 //! sequence.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use nhi_harness::world::{World, WorldOptions};
-use nhi_spec::api::path;
-use nhi_spec::mode::{self, Operation as Op, Outcome, SamKind, State};
-use nhi_spec::StatusCode;
+use nhi_protocol::api::path;
+use nhi_protocol::mode::{self, Operation as Op, Outcome, SamKind, State};
+use nhi_protocol::StatusCode;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::sync::{Arc, LazyLock};
@@ -175,6 +175,10 @@ fn a_known_sequence_agrees() {
     RT.block_on(check(&seq, &[])).unwrap();
 }
 
+#[cfg_attr(
+    not(feature = "mutants"),
+    ignore = "planted faults need the separate build: --features mutants"
+)]
 #[test]
 fn the_model_check_catches_broken_mode_handling() {
     let seq = [

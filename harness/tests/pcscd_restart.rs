@@ -5,7 +5,7 @@
 
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_harness::world::{TransportKind, World, WorldOptions};
-use nhi_spec::api::path;
+use nhi_protocol::api::path;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

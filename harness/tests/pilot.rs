@@ -56,6 +56,10 @@ async fn pilot_passes_in_process_and_is_reproducible() {
     assert_eq!(key(&r), key(&again), "same seed, same cases and answers");
 }
 
+#[cfg_attr(
+    not(feature = "mutants"),
+    ignore = "planted faults need the separate build: --features mutants"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pilot_fails_planted_mutants() {
     for m in [

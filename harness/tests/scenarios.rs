@@ -126,6 +126,10 @@ fn malformed_scenario_exits_2_naming_file_and_line() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+#[cfg_attr(
+    not(feature = "mutants"),
+    ignore = "planted faults need the separate build: --features mutants"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_planted_mutant_is_killed() {
     let all = load_dir(dir()).unwrap();

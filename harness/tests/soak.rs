@@ -40,8 +40,8 @@ async fn two_hundred_clients_for_a_minute() {
         factory.hc(f.person("A123456789").unwrap()).unwrap(),
     ));
     for p in [
-        nhi_spec::api::path::INITIAL,
-        nhi_spec::api::path::SAM_VERIFY,
+        nhi_protocol::api::path::INITIAL,
+        nhi_protocol::api::path::SAM_VERIFY,
     ] {
         assert_eq!(
             w.sut.call("POST", p, None).await.status.as_deref(),
@@ -93,9 +93,9 @@ async fn two_hundred_clients_for_a_minute() {
             while Instant::now() < deadline {
                 i += 1;
                 let (url, want_code) = match i % 5 {
-                    0 => (format!("{sut}{}", nhi_spec::api::path::STATUS), true),
-                    1 => (format!("{sut}{}", nhi_spec::api::path::VERSION), true),
-                    2 => (format!("{sut}{}", nhi_spec::api::path::HC_BASIC), true),
+                    0 => (format!("{sut}{}", nhi_protocol::api::path::STATUS), true),
+                    1 => (format!("{sut}{}", nhi_protocol::api::path::VERSION), true),
+                    2 => (format!("{sut}{}", nhi_protocol::api::path::HC_BASIC), true),
                     3 => (format!("{ctl_url}/readers"), false),
                     _ => (format!("{ctl_url}/clock"), false),
                 };

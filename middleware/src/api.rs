@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode as Http};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use nhi_spec::api::path;
-use nhi_spec::mode::{HpcKind, Operation as Op};
-use nhi_spec::StatusCode as S;
+use nhi_protocol::api::path;
+use nhi_protocol::mode::{HpcKind, Operation as Op};
+use nhi_protocol::StatusCode as S;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -52,10 +52,36 @@ pub struct AppState {
 
 /// The router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let app = Router::new()
         .merge(crate::openapi::swagger())
         .fallback(handle)
-        .with_state(state)
+        .with_state(state);
+    answer_panics(app)
+}
+
+/// Wraps a router so that a panicking handler answers [`panic_reply`].
+fn answer_panics(app: Router) -> Router {
+    app.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        panic_reply,
+    ))
+}
+
+/// A handler that panicked still answers: HTTP 500, JSON with a status code (hyper would
+/// otherwise drop the connection). The seed has no code for an internal fault of the control
+/// software; 1799 (未定義錯誤, "undefined error") is the nearest.
+fn panic_reply(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string());
+    tracing::error!(panic = %what, "handler panicked");
+    json_reply(
+        Http::INTERNAL_SERVER_ERROR,
+        S::DcUndefined,
+        Some(&format!("internal error: the handler panicked ({what})")),
+        Value::Null,
+    )
 }
 
 fn json_reply(http: Http, code: S, message: Option<&str>, extra: Value) -> Response {
@@ -317,4 +343,35 @@ async fn route(st: &AppState, m: &Method, p: &str, b: &Value) -> Option<OpResult
         _ => return None,
     };
     Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_still_answers_json_with_a_status_code() {
+        let app = answer_panics(Router::new().route(
+            "/boom",
+            axum::routing::get(|| async {
+                let v: Vec<u8> = Vec::new();
+                // An out-of-range index: the kind of bug the layer is there for.
+                #[allow(clippy::indexing_slicing)]
+                let b = v[usize::from(v.is_empty())];
+                b.to_string()
+            }),
+        ));
+        let req = axum::http::Request::get("/boom")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), Http::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["statusCode"], "1799", "{v}");
+        assert!(v["message"].as_str().unwrap().contains("panicked"), "{v}");
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::fail::Fail;
 use crate::mutants::{Mutant, Mutants};
-use nhi_spec::StatusCode;
+use nhi_protocol::StatusCode;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! The device: readers, SAM, HPC and HC with the mode rules of seed 004 (taken from
-//! `nhi_spec::mode`), talking to cards through a [`Transport`] and to the DC over HTTPS.
+//! `nhi_protocol::mode`), talking to cards through a [`Transport`] and to the DC over HTTPS.
 
 use crate::dc_client::DcClient;
 use crate::fail::{Fail, OpResult};
@@ -8,10 +8,12 @@ use crate::settings::{CloudSam, Store};
 use crate::transport::{Connection, Transport, TransportError};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use nhi_spec::apdu::{self, split_response, AID_HPC, AID_SAM, ATR_HC, ATR_HPC, ATR_SAM};
-use nhi_spec::basic::BasicData;
-use nhi_spec::mode::{self, AutoStep, HcKind, HpcKind, Operation as Op, Outcome, SamKind, State};
-use nhi_spec::StatusCode as S;
+use nhi_protocol::apdu::{self, split_response, AID_HPC, AID_SAM, ATR_HC, ATR_HPC, ATR_SAM};
+use nhi_protocol::basic::BasicData;
+use nhi_protocol::mode::{
+    self, AutoStep, HcKind, HpcKind, Operation as Op, Outcome, SamKind, State,
+};
+use nhi_protocol::StatusCode as S;
 use rand::RngCore;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -88,7 +90,7 @@ pub struct Device {
     transport: Arc<dyn Transport>,
     dc: DcClient,
     mutants: Mutants,
-    /// Mode state (nhi-spec's model).
+    /// Mode state (nhi-protocol's model).
     pub state: State,
     bound: BTreeMap<String, Bound>,
     /// Why the last look at the readers failed (reported when no device is found).
@@ -469,7 +471,7 @@ impl Device {
                 let info = HpcInfo {
                     card_id: String::from_utf8_lossy(&d[0..20]).trim().to_string(),
                     id_no: String::from_utf8_lossy(&d[20..30]).trim().to_string(),
-                    name: nhi_spec::basic::decode_name(&d[30..50]).unwrap_or_default(),
+                    name: nhi_protocol::basic::decode_name(&d[30..50]).unwrap_or_default(),
                     name_en: String::from_utf8_lossy(&d[50..70]).trim().to_string(),
                 };
                 let id = info.card_id.clone();
@@ -600,14 +602,14 @@ impl Device {
 
     /// Token payload fields: SAM decryption (physical) or the DC (cloud).
     async fn decrypt_token(&mut self, token: &str) -> Result<Value, Fail> {
-        let parts = nhi_spec::token::split(token).map_err(Fail::code)?;
+        let parts = nhi_protocol::token::split(token).map_err(Fail::code)?;
         if self.sam_reader().is_some() {
             let data = [&parts.iv[..], &parts.ciphertext[..]].concat();
             let r = self.sam_apdu(&apdu::build(0x80, 0xD0, 0, 0, &data, Some(0)))?;
             if sw_of(&r) != 0x9000 {
                 return Err(Fail::new(S::TokenShape, "SAM could not decrypt the token"));
             }
-            let p = nhi_spec::token::Payload::decode(data_of(&r)).map_err(Fail::code)?;
+            let p = nhi_protocol::token::Payload::decode(data_of(&r)).map_err(Fail::code)?;
             Ok(
                 json!({ "cardId": p.card_no.as_str(), "idNo": p.id_no.as_str(), "name": p.name, "birthday": p.birthday.to_string(),
                        "sex": p.sex.code().to_string(), "identityStatus": p.identity_status.code().to_string(), "serial": p.serial }),
@@ -623,7 +625,7 @@ impl Device {
     }
 
     fn check_token_format(&self, token: &str) -> Result<(), Fail> {
-        match nhi_spec::token::split(token) {
+        match nhi_protocol::token::split(token) {
             Ok(_) => Ok(()),
             Err(S::TokenFormat) if self.m(Mutant::TokenFormatAs1522) => {
                 Err(Fail::code(S::TokenShape))
@@ -675,7 +677,7 @@ impl Device {
                     if let Some(t) = self.transport.reader_time(&r) {
                         let t = t.map_err(transport_fail)?;
                         return Ok(
-                            json!({ "serverDateTime": nhi_spec::ident::roc_datetime(t), "source": "reader" }),
+                            json!({ "serverDateTime": nhi_protocol::ident::roc_datetime(t), "source": "reader" }),
                         );
                     }
                 }
@@ -1411,12 +1413,13 @@ impl Device {
         let content = Self::str_field(body, "content")?;
         let bad = |why: &str| Fail::new(S::CloudSamFileFormat, why.to_string());
         let stem = name.strip_suffix(".SAM");
-        let name_ok = stem.is_some_and(|s| {
+        // Bytes, not `str` slices: a multibyte character across byte 10 must be refused, not panic.
+        let name_ok = stem.map(str::as_bytes).is_some_and(|s| {
             s.len() == 22
                 && s[..10]
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                && s[10..].bytes().all(|b| b.is_ascii_digit())
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                && s[10..].iter().all(u8::is_ascii_digit)
         });
         if !name_ok && !self.m(Mutant::CloudSamNameUnchecked) {
             return Err(bad("file name must be hospitalId(10) + samId(12) + .SAM"));

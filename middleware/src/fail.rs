@@ -1,6 +1,6 @@
 //! The error every operation returns: a 6.0 status code and a message.
 
-use nhi_spec::StatusCode;
+use nhi_protocol::StatusCode;
 
 /// A failed operation.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -137,6 +137,8 @@ pub async fn start(
             use hyper_util::rt::{TokioExecutor, TokioIo};
             loop {
                 let Ok((s, _)) = listener.accept().await else {
+                    // EMFILE and the like: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                     continue;
                 };
                 let _ = s.set_nodelay(true);

@@ -70,7 +70,7 @@ impl Mutants {
             return Ok(Mutants::none());
         }
         if !cfg!(feature = "mutants") {
-            return Err("this build has no mutants (build with --features mutants)".into());
+            return Err("this build has no planted faults: they exist only in a separate build (cargo build -p nhi-harness --features mutants, or -p nhi-middleware --features mutants)".into());
         }
         let mut s = HashSet::new();
         for n in names {

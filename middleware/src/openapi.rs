@@ -2,8 +2,8 @@
 //! table of endpoints) and the Swagger UI under `/api/swagger/` (assets vendored into the
 //! binary: nothing is fetched at build or run time).
 
-use nhi_spec::api::path;
-use nhi_spec::StatusCode;
+use nhi_protocol::api::path;
+use nhi_protocol::StatusCode;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};

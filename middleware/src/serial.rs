@@ -1,10 +1,10 @@
-//! The serial transport: a COM-port reader (spec/SERIAL.md) reached through a serial
+//! The serial transport: a COM-port reader (protocol/docs/SERIAL.md) reached through a serial
 //! device path. Each of the reader's slots is one reader name, labelled as the reader's
 //! INFO reply says. Broken or lost frames are retransmitted with the same sequence number
 //! (the reader replays its reply instead of executing twice).
 
 use crate::transport::{Connection, Transport, TransportError};
-use nhi_spec::serial::{cmd, Decoder, Event, Frame, Nak, SlotStatus};
+use nhi_protocol::serial::{cmd, Decoder, Event, Frame, Nak, SlotStatus};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -5,7 +5,7 @@
 
 use nhi_middleware::dc_client::DcClient;
 use nhi_middleware::mutants::Mutants;
-use nhi_spec::StatusCode;
+use nhi_protocol::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};

@@ -73,7 +73,7 @@ fn middleware_does_not_depend_on_the_emulator() {
         stack.extend(deps.get(id).cloned().unwrap_or_default());
     }
     assert!(
-        seen.iter().any(|id| names.get(id) == Some(&"nhi-spec")),
-        "the walk saw nhi-spec, so it walked"
+        seen.iter().any(|id| names.get(id) == Some(&"nhi-protocol")),
+        "the walk saw nhi-protocol, so it walked"
     );
 }

@@ -6,7 +6,7 @@
 
 use nhi_middleware::serial::SerialTransport;
 use nhi_middleware::{start, Config};
-use nhi_spec::serial::{Decoder, Event, Frame, Nak};
+use nhi_protocol::serial::{Decoder, Event, Frame, Nak};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::sync::Arc;

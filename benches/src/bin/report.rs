@@ -4,7 +4,7 @@
 
 use nhi_benches::{token, AT};
 use nhi_emulator::card::Card;
-use nhi_spec::token::TokenAlg;
+use nhi_protocol::token::TokenAlg;
 use std::time::{Duration, Instant};
 
 /// Runs `f` repeatedly for about `secs` seconds; operations per second.
@@ -130,10 +130,10 @@ async fn main() -> Result<(), String> {
     let f = nhi_emulator::fixtures::Fixtures::demo().map_err(|e| e.to_string())?;
     let k = nhi_emulator::fixtures::CardFactory::test()?;
     let mut hc = k.hc(&f.people[0])?;
-    let sel = nhi_spec::apdu::select_hc();
+    let sel = nhi_protocol::apdu::select_hc();
     let apdu = rate(secs, || {
         hc.handle(&sel);
-        hc.handle(nhi_spec::apdu::GET_BASIC).len() == 59
+        hc.handle(nhi_protocol::apdu::GET_BASIC).len() == 59
     }) * 2.0;
     rows.push(Row {
         metric: "in-process APDU (SELECT + GET DATA basic)".into(),
@@ -185,12 +185,12 @@ async fn main() -> Result<(), String> {
     // A SAM session to verify under.
     let sid = {
         let mut sam = k.sam(f.hospital("7777777777").map_err(|e| e.to_string())?)?;
-        sam.handle(&nhi_spec::apdu::build(
+        sam.handle(&nhi_protocol::apdu::build(
             0,
             0xA4,
             4,
             0,
-            nhi_spec::apdu::AID_SAM,
+            nhi_protocol::apdu::AID_SAM,
             None,
         ));
         let ch = dc
@@ -199,7 +199,7 @@ async fn main() -> Result<(), String> {
             .map_err(|e| e.reason)?;
         use base64::Engine;
         let b = base64::engine::general_purpose::STANDARD;
-        let r = sam.handle(&nhi_spec::apdu::build(
+        let r = sam.handle(&nhi_protocol::apdu::build(
             0x80,
             0x88,
             0,

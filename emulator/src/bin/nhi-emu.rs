@@ -21,7 +21,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use nhi_emulator::card::Card;
 use nhi_emulator::fixtures::{rfc3339, CardFactory, Fixtures};
 use nhi_emulator::token::TokenIssuer;
-use nhi_spec::token::{Payload, TokenAlg};
+use nhi_protocol::token::{Payload, TokenAlg};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -372,7 +372,10 @@ async fn run_up(
                 c.path().display()
             );
         }
-        say!("  COM port    {} (spec/SERIAL.md)", c.path().display());
+        say!(
+            "  COM port    {} (protocol/docs/SERIAL.md)",
+            c.path().display()
+        );
     }
     say!("  DC          {} (CA: {})", dc.server.url(), ca.display());
     say!("  control API {}", server.url());

@@ -4,7 +4,7 @@
 //! certificate). The forged HC (right format, wrong keys) is in `fixtures.rs`.
 
 use super::{status, Card, CardKind};
-use nhi_spec::apdu::{sw, Command, ATR_HC, ATR_HPC};
+use nhi_protocol::apdu::{sw, Command, ATR_HC, ATR_HPC};
 
 /// How the card misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,11 +132,11 @@ mod tests {
     #[test]
     fn faults_answer_as_documented() {
         let mut a = Faulty::new(CardKind::Hc, Fault::NoApplet);
-        assert_eq!(a.handle(&nhi_spec::apdu::select_hc()), vec![0x6A, 0x82]);
+        assert_eq!(a.handle(&nhi_protocol::apdu::select_hc()), vec![0x6A, 0x82]);
         let mut b = Faulty::new(CardKind::Hpc, Fault::Broken);
         assert_eq!(b.atr(), ATR_HPC);
-        assert_eq!(b.handle(&nhi_spec::apdu::select_hc()), vec![0x90, 0x00]);
-        assert_eq!(b.handle(nhi_spec::apdu::GET_BASIC), vec![0x6F, 0x00]);
+        assert_eq!(b.handle(&nhi_protocol::apdu::select_hc()), vec![0x90, 0x00]);
+        assert_eq!(b.handle(nhi_protocol::apdu::GET_BASIC), vec![0x6F, 0x00]);
         assert_eq!(b.handle(&[1]), vec![0x67, 0x00]);
     }
 }

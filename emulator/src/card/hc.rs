@@ -4,8 +4,8 @@ use super::{
     card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, PinState, PIN_TRIES,
 };
 use crate::crypto::hmac256;
-use nhi_spec::apdu::{ins, sw, tag, Command, AID_HC, ATR_HC};
-use nhi_spec::basic::BasicData;
+use nhi_protocol::apdu::{ins, sw, tag, Command, AID_HC, ATR_HC};
+use nhi_protocol::basic::BasicData;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -31,7 +31,7 @@ impl Hc {
         basic: BasicData,
         master: &[u8; 32],
         pin: Option<String>,
-    ) -> Result<Hc, nhi_spec::basic::BasicError> {
+    ) -> Result<Hc, nhi_protocol::basic::BasicError> {
         let encoded = basic.encode()?;
         let chip = chip_id(basic.card_no.as_str());
         Ok(Hc {
@@ -202,7 +202,7 @@ impl Card for Hc {
     fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
         match Command::parse(apdu) {
             Ok(c) => self.exec(&c),
-            Err(nhi_spec::apdu::ApduError::TooShort(_)) => status(sw::WRONG_LENGTH),
+            Err(nhi_protocol::apdu::ApduError::TooShort(_)) => status(sw::WRONG_LENGTH),
             Err(_) => status(sw::WRONG_LENGTH),
         }
     }

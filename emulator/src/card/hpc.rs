@@ -4,7 +4,7 @@ use super::{
     card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, PinState, PIN_TRIES,
 };
 use crate::crypto::{hmac256, RsaSigner};
-use nhi_spec::apdu::{ins, sw, tag, Command, AID_HPC, ATR_HPC};
+use nhi_protocol::apdu::{ins, sw, tag, Command, AID_HPC, ATR_HPC};
 use std::sync::Arc;
 
 /// HPC basic-data record length: card id 20 | ID no 10 | Chinese name 20 (Big5) | English name 20.
@@ -62,7 +62,7 @@ impl Hpc {
         let mut basic = [b' '; HPC_BASIC_LEN];
         pad(&mut basic[0..20], profile.card_id.as_bytes());
         pad(&mut basic[20..30], profile.id_no.as_bytes());
-        let name = nhi_spec::basic::encode_name(&profile.name).map_err(|e| e.to_string())?;
+        let name = nhi_protocol::basic::encode_name(&profile.name).map_err(|e| e.to_string())?;
         basic[30..50].copy_from_slice(&name);
         pad(&mut basic[50..70], profile.name_en.as_bytes());
         let chip = chip_id(&profile.card_id);

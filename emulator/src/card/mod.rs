@@ -12,7 +12,7 @@ pub use hpc::Hpc;
 pub use sam::Sam;
 
 use crate::crypto::hmac256;
-use nhi_spec::apdu::sw;
+use nhi_protocol::apdu::sw;
 
 /// Anything that sits in a reader slot and answers APDUs.
 pub trait Card: Send {
@@ -119,8 +119,8 @@ impl PinState {
 
 /// SELECT by AID for the HC and HPC: the full 16-byte AID or, as some clients send it, the
 /// first 15 bytes. `Some(reply)` when `c` is a SELECT; whether it selected is `reply == 9000`.
-pub(crate) fn select_aid(c: &nhi_spec::apdu::Command<'_>, aid: &[u8]) -> Option<Vec<u8>> {
-    if c.ins != nhi_spec::apdu::ins::SELECT {
+pub(crate) fn select_aid(c: &nhi_protocol::apdu::Command<'_>, aid: &[u8]) -> Option<Vec<u8>> {
+    if c.ins != nhi_protocol::apdu::ins::SELECT {
         return None;
     }
     Some(if c.p1 != 0x04 || c.p2 != 0x00 {

@@ -1,6 +1,6 @@
 //! The physical SAM (security access module) of an institution.
 //!
-//! Mutual authentication with the DC (ours; spec/APDU.md):
+//! Mutual authentication with the DC (ours; protocol/docs/APDU.md):
 //! 1. the DC sends an 8-byte `dcRandom`; `80 88 00 00 08 dcRandom` → `samRandom(8) ‖
 //!    HMAC(Ksam, "SAM" ‖ dcRandom ‖ samRandom)` where `Ksam = HMAC(dcMaster, "sam" ‖ samId)`;
 //! 2. the DC answers `HMAC(Ksam, "DC" ‖ samRandom ‖ dcRandom)`; `80 82 00 00 20 proof`
@@ -8,7 +8,7 @@
 
 use super::{card_key, ok, status, Card, CardKind};
 use crate::crypto::{aes128_cbc_decrypt, ct_eq, hmac256, RsaSigner};
-use nhi_spec::apdu::{ins, sw, tag, Command, AID_SAM, ATR_SAM};
+use nhi_protocol::apdu::{ins, sw, tag, Command, AID_SAM, ATR_SAM};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The DC's HTTP API (documented in `spec/DC.md`): one dispatcher from path + JSON body to
+//! The DC's HTTP API (documented in `protocol/docs/DC.md`): one dispatcher from path + JSON body to
 //! the [`Dc`] rules, faults applied first, every reply JSON with a `statusCode`.
 
 use super::{Dc, DcError, Fault};
@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::{Method, Request, StatusCode as Http};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use nhi_spec::token::TokenAlg;
-use nhi_spec::StatusCode;
+use nhi_protocol::token::TokenAlg;
+use nhi_protocol::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;

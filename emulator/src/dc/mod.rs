@@ -1,5 +1,5 @@
 //! The mock NHI data center (DC): SAM authentication, cloud SAM, virtual-card lifecycle,
-//! mobile HCA, certificate status, uploads, data protection, faults. API in `spec/DC.md`.
+//! mobile HCA, certificate status, uploads, data protection, faults. API in `protocol/docs/DC.md`.
 //!
 //! [`Dc`] holds the state and rules (time from the shared [`Clock`]); [`api`] maps them to
 //! HTTP; [`crate::http`] serves them over HTTPS.
@@ -10,14 +10,14 @@ pub mod store;
 
 use crate::card::sam::SamKeys;
 use crate::clock::Clock;
-use crate::crypto::{ct_eq, hmac256, RsaSigner};
+use crate::crypto::{ct_eq, hmac256, RsaPool, RsaSigner};
 use crate::fixtures::{rfc3339, Fixtures};
 use crate::material::{self, Secrets};
 use crate::token::{decrypt_payload, TokenIssuer, TokenVerifier};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use nhi_spec::token::{Payload, TokenAlg};
-use nhi_spec::StatusCode;
+use nhi_protocol::token::{Payload, TokenAlg};
+use nhi_protocol::StatusCode;
 use protect::FieldCipher;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -168,7 +168,7 @@ pub struct Dc {
     external: FieldCipher,
     ca_public: Vec<u8>,
     ca_der: Vec<u8>,
-    signers: Vec<Arc<RsaSigner>>,
+    signers: RsaPool,
     /// Rules.
     pub cfg: DcConfig,
     faults: Mutex<Vec<Fault>>,
@@ -192,7 +192,7 @@ fn unb64(field: &str, s: &str) -> Result<Vec<u8>, DcError> {
         .map_err(|_| DcError::new(StatusCode::ParamFormat1, format!("{field}: not base64")))
 }
 
-pub use nhi_spec::ident::roc_datetime;
+pub use nhi_protocol::ident::roc_datetime;
 
 impl Dc {
     /// A DC on an opened database, with the embedded test keys, seeded from `fixtures`.
@@ -209,10 +209,7 @@ impl Dc {
         let ca = crate::pki::TestCa::load()?;
         let ca_der = ca.cert_der();
         let ca_public = crate::crypto::EcSigner::from_pkcs8(material::ROOT_CA_P256)?.public_key();
-        let mut signers = Vec::new();
-        for der in material::RSA_POOL {
-            signers.push(Arc::new(RsaSigner::from_pkcs8(der)?));
-        }
+        let signers = RsaPool::load()?;
         let dc = Dc {
             db: Mutex::new(conn),
             clock,
@@ -553,12 +550,7 @@ impl Dc {
     }
 
     fn sam_signer(&self, sam_id: &str) -> &RsaSigner {
-        let der = material::rsa_for(sam_id);
-        let i = material::RSA_POOL
-            .iter()
-            .position(|d| std::ptr::eq(*d, der))
-            .unwrap_or(0);
-        &self.signers[i]
+        self.signers.for_identity(sam_id).0
     }
 
     /// Cloud SAM signature over `data` (base64).
@@ -757,7 +749,7 @@ impl Dc {
             params![serial, phone_id, card_no, now],
         )?;
         Ok(
-            json!({ "token": tok, "serial": serial, "validSeconds": nhi_spec::token::TOKEN_LIFETIME_SECS }),
+            json!({ "token": tok, "serial": serial, "validSeconds": nhi_protocol::token::TOKEN_LIFETIME_SECS }),
         )
     }
 
@@ -771,15 +763,16 @@ impl Dc {
         let bad = |e: String| DcError::new(StatusCode::DcUndefined, e);
         let id = self.internal.open("id_no", &id_enc).map_err(bad)?;
         let name = self.internal.open("name", &name_enc).map_err(bad)?;
-        let f =
-            |e: nhi_spec::ident::IdentError| DcError::new(StatusCode::DcUndefined, e.to_string());
+        let f = |e: nhi_protocol::ident::IdentError| {
+            DcError::new(StatusCode::DcUndefined, e.to_string())
+        };
         Ok(Payload {
-            card_no: nhi_spec::ident::HcCardNo::parse(card_no).map_err(f)?,
-            id_no: nhi_spec::ident::IdNo::parse(&id).map_err(f)?,
+            card_no: nhi_protocol::ident::HcCardNo::parse(card_no).map_err(f)?,
+            id_no: nhi_protocol::ident::IdNo::parse(&id).map_err(f)?,
             name,
-            birthday: nhi_spec::ident::RocDate::parse(&birthday).map_err(f)?,
-            sex: nhi_spec::ident::Sex::parse(&sex).map_err(f)?,
-            identity_status: nhi_spec::ident::IdentityStatus::parse(&status).map_err(f)?,
+            birthday: nhi_protocol::ident::RocDate::parse(&birthday).map_err(f)?,
+            sex: nhi_protocol::ident::Sex::parse(&sex).map_err(f)?,
+            identity_status: nhi_protocol::ident::IdentityStatus::parse(&status).map_err(f)?,
             issued_at: 0,
             serial: 0,
             valid_until: valid.clamp(0, i64::from(u32::MAX)) as u32,
@@ -870,7 +863,7 @@ impl Dc {
     /// Cloud SAM token decryption: the payload fields.
     pub fn cloud_decrypt(&self, sid: &str, token: &str) -> DcResult {
         self.session(&self.db(), sid)?;
-        let parts = nhi_spec::token::split(token).map_err(|c| DcError::new(c, c.en()))?;
+        let parts = nhi_protocol::token::split(token).map_err(|c| DcError::new(c, c.en()))?;
         let plain = decrypt_payload(
             &self.secrets.token_payload_key,
             &parts.iv,
@@ -1111,11 +1104,11 @@ impl Dc {
     /// The marker bytes the DC wants written on a physical card.
     pub fn marker(&self, sid: &str, hc_id: &str) -> DcResult {
         self.session(&self.db(), sid)?;
-        let m = format!(
-            "M{}{}",
-            &roc_datetime(self.now())[..7],
-            &hc_id[hc_id.len().saturating_sub(4)..]
-        );
+        let card_no = nhi_protocol::ident::HcCardNo::parse(hc_id)
+            .map_err(|e| DcError::new(StatusCode::ParamFormat2, e.to_string()))?;
+        let digits = card_no.as_str();
+        let date: String = roc_datetime(self.now()).chars().take(7).collect();
+        let m = format!("M{date}{}", &digits[digits.len() - 4..]);
         Ok(json!({ "marker": b64(m.as_bytes()) }))
     }
 

@@ -1,10 +1,10 @@
 //! The COM-port reader: a pure state machine ([`SerialReader`]) speaking the frame protocol
-//! of spec/SERIAL.md, and a thin shell ([`SerialEndpoint`]) that puts it behind a pty so
+//! of protocol/docs/SERIAL.md, and a thin shell ([`SerialEndpoint`]) that puts it behind a pty so
 //! any serial program can open the other end.
 
 use super::Slot;
 use crate::clock::{Clock, VirtualClock};
-use nhi_spec::serial::{cmd, Decoder, Event, Frame, Nak, SlotStatus, INTER_BYTE_TIMEOUT_MS};
+use nhi_protocol::serial::{cmd, Decoder, Event, Frame, Nak, SlotStatus, INTER_BYTE_TIMEOUT_MS};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -300,12 +300,15 @@ mod tests {
     #[test]
     fn power_apdu_status_time_info() {
         let (mut r, card) = reader();
-        assert_eq!(ok(&mut r, 1, cmd::POWER_ON, &[0]), nhi_spec::apdu::ATR_HC);
+        assert_eq!(
+            ok(&mut r, 1, cmd::POWER_ON, &[0]),
+            nhi_protocol::apdu::ATR_HC
+        );
         let mut sel = vec![0];
-        sel.extend(nhi_spec::apdu::select_hc());
+        sel.extend(nhi_protocol::apdu::select_hc());
         assert_eq!(ok(&mut r, 2, cmd::APDU, &sel), vec![0x90, 0x00]);
         let mut get = vec![0];
-        get.extend(nhi_spec::apdu::GET_BASIC);
+        get.extend(nhi_protocol::apdu::GET_BASIC);
         assert_eq!(ok(&mut r, 3, cmd::APDU, &get).len(), 59);
         let st = SlotStatus::decode_all(&ok(&mut r, 4, cmd::STATUS, &[])).unwrap();
         assert!(st[0].present && st[0].powered && !st[1].present);
@@ -337,7 +340,7 @@ mod tests {
         ok(&mut r, 200, cmd::POWER_ON, &[0]);
         // A retransmission replays the reply without executing again.
         let mut sel = vec![0];
-        sel.extend(nhi_spec::apdu::select_hc());
+        sel.extend(nhi_protocol::apdu::select_hc());
         let a = r.on_frame(Frame::new(201, cmd::APDU, sel.clone()));
         let b = r.on_frame(Frame::new(201, cmd::APDU, sel.clone()));
         assert_eq!(a, b);

@@ -216,17 +216,20 @@ mod tests {
         ));
         assert_eq!(
             answer(&slot, &[ctrl::GET_ATR]).unwrap(),
-            nhi_spec::apdu::ATR_HC
+            nhi_protocol::apdu::ATR_HC
         );
         assert_eq!(answer(&slot, &[ctrl::POWER_ON]), None);
         assert_eq!(
-            answer(&slot, &nhi_spec::apdu::select_hc()),
+            answer(&slot, &nhi_protocol::apdu::select_hc()),
             Some(vec![0x90, 0x00])
         );
-        assert_eq!(answer(&slot, nhi_spec::apdu::GET_BASIC).unwrap().len(), 59);
+        assert_eq!(
+            answer(&slot, nhi_protocol::apdu::GET_BASIC).unwrap().len(),
+            59
+        );
         assert_eq!(answer(&slot, &[ctrl::RESET]), None);
         assert_eq!(
-            answer(&slot, nhi_spec::apdu::GET_BASIC),
+            answer(&slot, nhi_protocol::apdu::GET_BASIC),
             Some(vec![0x69, 0x85])
         );
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent client of the COM-port reader protocol (spec/SERIAL.md), written from the
+"""An independent client of the COM-port reader protocol (protocol/docs/SERIAL.md), written from the
 spec alone with Python's standard library: CRC-16/CCITT-FALSE is binascii.crc_hqx(…, 0xFFFF).
 Usage: serial_client.py /dev/pts/N — prints one JSON object with what it observed."""
 import binascii, json, os, select, struct, sys, termios, time, tty

@@ -14,8 +14,8 @@
 //! | 65+ | 6.9 % | 8.4 % |
 
 use nhi_emulator::fixtures::{Fixtures, Hospital, HpcHolder, Person};
-use nhi_spec::basic::is_big5_name;
-use nhi_spec::ident::IdNo;
+use nhi_protocol::basic::is_big5_name;
+use nhi_protocol::ident::IdNo;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;

@@ -1,7 +1,7 @@
 //! The pilot's case list: which cases complete a valid flow and which carry a failure
 //! from the taxonomy below (seed 000 asks for ≥ 350 complete and ~150 analysed failures).
 
-use nhi_spec::StatusCode;
+use nhi_protocol::StatusCode;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

@@ -18,7 +18,8 @@ macro_rules! say_raw {
 }
 
 use clap::Parser;
-use nhi_middleware::mutants::{Mutant, Mutants};
+#[cfg(feature = "mutants")]
+use nhi_middleware::mutants::Mutant;
 use nhi_middleware::transport::Transport;
 use nhi_middleware::{start, Config};
 use std::net::SocketAddr;
@@ -64,10 +65,13 @@ struct Cli {
     /// DC request timeout in milliseconds.
     #[arg(long, default_value_t = 5000)]
     dc_timeout_ms: u64,
-    /// Switch on a planted fault (harness use; needs the `mutants` feature).
+    /// Switch on a planted fault (harness builds only: the flag exists only with the
+    /// `mutants` feature, so a shipped middleware cannot be told to misbehave).
+    #[cfg(feature = "mutants")]
     #[arg(long)]
     mutant: Vec<String>,
     /// Print the planted faults and exit.
+    #[cfg(feature = "mutants")]
     #[arg(long)]
     list_mutants: bool,
 }
@@ -85,6 +89,7 @@ struct FileConfig {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    #[cfg(feature = "mutants")]
     if cli.list_mutants {
         for m in Mutant::ALL {
             say!("{:32} {}", m.name(), m.description());
@@ -117,7 +122,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     cfg.tls = !(cli.http || file.http.unwrap_or(false));
     cfg.dc_timeout = Duration::from_millis(cli.dc_timeout_ms);
     cfg.state_dir = cli.state_dir.or(file.state_dir);
-    cfg.mutants = Mutants::from_names(&cli.mutant)?;
+    #[cfg(feature = "mutants")]
+    {
+        cfg.mutants = nhi_middleware::mutants::Mutants::from_names(&cli.mutant)?;
+    }
     if let Some(p) = cli.dc_ca.or(file.dc_ca) {
         cfg.dc_ca_pem =
             Some(std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?);

@@ -1,4 +1,4 @@
-//! `nhi-spec`: the contract of the emulated NHI card world.
+//! `nhi-protocol`: the contract of the emulated NHI card world.
 //!
 //! Pure data and pure functions only (no I/O, no clocks): the 64 status codes of the
 //! card-reader control software 6.0, the APDU command set and ATRs, identity formats with

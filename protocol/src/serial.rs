@@ -1,4 +1,4 @@
-//! The COM-port reader's frame protocol (spec/SERIAL.md): pure encoding and a byte-at-a-time
+//! The COM-port reader's frame protocol (protocol/docs/SERIAL.md): pure encoding and a byte-at-a-time
 //! decoder with bounded memory. Both the emulated reader and the middleware's serial
 //! transport use it.
 //!

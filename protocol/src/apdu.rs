@@ -1,5 +1,5 @@
 //! The APDU command set of the emulated cards (ISO 7816-4 shape), their ATRs and a
-//! C-APDU parser. Every command is documented in `spec/APDU.md`.
+//! C-APDU parser. Every command is documented in `protocol/docs/APDU.md`.
 
 use thiserror::Error;
 
