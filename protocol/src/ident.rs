@@ -271,7 +271,13 @@ impl RocDate {
                 reason: "digits only",
             });
         }
-        let n = |r: std::ops::Range<usize>| s[r].parse::<u16>().unwrap_or(0);
+        // Seven ASCII digits (checked above): the number is read digit by digit, so no
+        // parse can fail and no value is made up.
+        let b = s.as_bytes();
+        let n = |r: std::ops::Range<usize>| {
+            b[r].iter()
+                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
+        };
         RocDate::new(n(0..3), n(3..5) as u8, n(5..7) as u8)
     }
     /// Builds a date, checking ranges (leap years by the Gregorian rule on AD year).

@@ -119,16 +119,21 @@ impl Frame {
     pub fn new(seq: u8, cmd: u8, payload: Vec<u8>) -> Frame {
         Frame { seq, cmd, payload }
     }
+    /// The SEQ of a NAK for a frame that broke off before its own SEQ byte arrived
+    /// (protocol/docs/SERIAL.md, "NAK reasons").
+    pub const SEQ_UNKNOWN: u8 = 0x00;
+
     /// A NAK for `seq` with the reason and the sequence number the reader expects next.
     pub fn nak(seq: u8, reason: Nak, expected: u8) -> Frame {
         Frame::new(seq, cmd::NAK, vec![reason as u8, expected])
     }
-    /// The NAK reason and expected sequence number, when this is a NAK.
-    pub fn as_nak(&self) -> Option<(Option<Nak>, u8)> {
+    /// The NAK reason and expected sequence number, when this is a NAK (each `None` when the
+    /// NAK's payload lacks or garbles it).
+    pub fn as_nak(&self) -> Option<(Option<Nak>, Option<u8>)> {
         (self.cmd == cmd::NAK).then(|| {
             (
                 self.payload.first().and_then(|b| Nak::from_code(*b)),
-                self.payload.get(1).copied().unwrap_or(0),
+                self.payload.get(1).copied(),
             )
         })
     }

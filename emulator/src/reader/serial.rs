@@ -47,7 +47,9 @@ impl SerialReader {
     pub fn on_event(&mut self, ev: Event) -> Frame {
         match ev {
             Event::Frame(f) => self.on_frame(f),
-            Event::Bad(reason, seq) => Frame::nak(seq.unwrap_or(0), reason, self.expected()),
+            Event::Bad(reason, seq) => {
+                Frame::nak(seq.unwrap_or(Frame::SEQ_UNKNOWN), reason, self.expected())
+            }
         }
     }
 
@@ -294,7 +296,8 @@ mod tests {
     }
 
     fn nak(r: &mut SerialReader, seq: u8, c: u8, p: &[u8]) -> (Option<Nak>, u8) {
-        r.on_frame(Frame::new(seq, c, p.to_vec())).as_nak().unwrap()
+        let (reason, expected) = r.on_frame(Frame::new(seq, c, p.to_vec())).as_nak().unwrap();
+        (reason, expected.unwrap())
     }
 
     #[test]
@@ -367,6 +370,6 @@ mod tests {
         let Event::Frame(reply) = &ev[0] else {
             panic!("{ev:?}")
         };
-        assert_eq!(reply.as_nak(), Some((Some(Nak::BadCrc), 0)));
+        assert_eq!(reply.as_nak(), Some((Some(Nak::BadCrc), Some(0))));
     }
 }

@@ -49,12 +49,16 @@ pub fn answer(slot: &Slot, frame: &[u8]) -> Option<Vec<u8>> {
                 // pcscd has the card's ATR: the card is visible to PC/SC clients.
                 s.announced = s.generation;
             }
-            Some(atr.unwrap_or_default())
+            // An empty ATR is vpcd's way of saying "no card in the slot".
+            Some(atr.unwrap_or_else(|| NO_CARD_ATR.to_vec()))
         }
         [_] | [] => None,
         apdu => Some(slot.transmit(apdu).unwrap_or_else(|| vec![0x6F, 0x00])),
     }
 }
+
+/// The GET_ATR reply for an empty slot: vpcd reads an empty ATR as "no card".
+const NO_CARD_ATR: &[u8] = &[];
 
 /// Reads one frame; Ok(None) on a clean end of stream, Err(TimedOut/WouldBlock) on idle.
 fn read_frame(s: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<()>> {
