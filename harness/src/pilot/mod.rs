@@ -1,13 +1,27 @@
 //! The 500-case virtual-card pilot replay (seed 000).
+//!
+//! - [`population`]: the seeded people, sites and HPC holders;
+//! - [`plan`]: which cases carry which failure class;
+//! - [`site`]: a site's cards and its start of day;
+//! - `flow` and `failures`: one case, the valid visit and each failure class;
+//! - [`record`]: what a case records;
+//! - [`report`]: the pilot as JSON, JUnit XML and HTML.
 
-pub mod gen;
+mod failures;
+mod flow;
 pub mod plan;
-pub mod run;
+pub mod population;
+pub mod record;
+pub mod report;
+pub mod site;
+
+pub use flow::run_case;
+pub use record::{CaseResult, Side, StepResult};
+pub use site::{setup_site, SiteCards};
 
 use crate::world::{World, WorldOptions};
 use nhi_emulator::fixtures::CardFactory;
 use plan::FailureClass;
-use run::CaseResult;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -95,7 +109,12 @@ pub fn latency(cases: &[CaseResult]) -> Latency {
     latency_of(
         cases
             .iter()
-            .flat_map(|c| c.steps.iter().filter(|s| s.side == "sut").map(|s| s.ms))
+            .flat_map(|c| {
+                c.steps
+                    .iter()
+                    .filter(|s| s.at.side == Side::Sut)
+                    .map(|s| s.ms)
+            })
             .collect(),
     )
 }
@@ -142,7 +161,7 @@ pub fn latency_of(mut v: Vec<f64>) -> Latency {
 
 /// Runs the pilot.
 pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
-    let mut pf = gen::generate(o.cases, o.seed);
+    let mut pf = population::generate(o.cases, o.seed)?;
     let failures = plan::assign(
         pf.people.len(),
         plan::failure_count(pf.people.len()),
@@ -199,8 +218,9 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
             let mut partners = HashMap::new();
             for si in sites {
                 let site = pf.sites[si].0.clone();
-                let other = gen::SITES[(si + 1) % gen::SITES.len()].hospital_id;
-                let mut cards = run::setup_site(&w, &pf, si, &site).await?;
+                let sites = &population::SITES;
+                let other = sites[(si + 1) % sites.len()].hospital_id;
+                let mut cards = setup_site(&w, &pf, si, &site).await?;
                 for (k, (i, p)) in pf
                     .people
                     .iter()
@@ -209,7 +229,7 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
                     .enumerate()
                 {
                     let id = format!("pilot/{}/{:03}", site.key, k + 1);
-                    let r = run::run_case(
+                    let r = run_case(
                         &w,
                         &mut partners,
                         &mut cards,
@@ -300,14 +320,7 @@ pub fn summary(r: &PilotReport) -> String {
     }
     let _ = writeln!(s, "by failure class (expected code):");
     for (k, (p, t)) in tally(r.cases.iter(), |c| match c.failure {
-        Some(f) => format!(
-            "{:24} {}",
-            serde_json::to_value(f)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            f.expected().code()
-        ),
+        Some(f) => format!("{:24} {}", f.name(), f.expected().code()),
         None => format!("{:24} 0000", "none (valid flow)"),
     }) {
         let _ = writeln!(s, "  {k} {p:4}/{t:<4}");
@@ -321,20 +334,8 @@ pub fn summary(r: &PilotReport) -> String {
     );
     let failed: Vec<&CaseResult> = r.cases.iter().filter(|c| !c.pass).collect();
     for c in failed.iter().take(10) {
-        if let Some(st) = c.steps.iter().find(|s| !s.pass) {
-            let _ = writeln!(
-                s,
-                "FAIL {}: step \"{}\" {} expected {} got {}{}",
-                c.id,
-                st.name,
-                st.request,
-                st.expected,
-                st.got.as_deref().unwrap_or("no answer"),
-                st.note
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            );
+        if let Some(why) = c.first_failure() {
+            let _ = writeln!(s, "FAIL {}: {why}", c.id);
         }
     }
     if failed.len() > 10 {

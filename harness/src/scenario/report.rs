@@ -1,9 +1,11 @@
-//! The result of `nhi-conform run` as one document: JSON (the merge format), JUnit XML with
+//! The scenario run's report: the result of `nhi-conform run` as one document: JSON (the merge format), JUnit XML with
 //! one test case per step group, and a self-contained HTML report. Partitioned runs merge
 //! into exactly what a single run produces (up to timings).
 
-use crate::report::{bar_chart, esc, histogram_svg};
-use crate::scenario::{code_coverage, ScenarioResult};
+use super::summary::area;
+use super::{code_coverage, ScenarioResult};
+use crate::report::svg::{bar_chart, histogram};
+use crate::report::xml::{esc, evidence};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -139,7 +141,7 @@ pub fn junit(r: &RunReport) -> String {
             usize::from(s.error.is_some())
         );
         for c in &s.calls {
-            let name = format!("step {:02} {}", c.step, c.request);
+            let name = format!("step {:02} {}", c.at.step, c.request);
             let _ = write!(
                 x,
                 "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.4}\"",
@@ -153,20 +155,8 @@ pub fn junit(r: &RunReport) -> String {
                 let _ = writeln!(
                     x,
                     "><failure message=\"{}\">{}</failure></testcase>",
-                    esc(&format!(
-                        "expected {} got {}{}",
-                        c.expected,
-                        c.got.as_deref().unwrap_or("no answer"),
-                        c.note
-                            .as_deref()
-                            .map(|n| format!(" ({n})"))
-                            .unwrap_or_default()
-                    )),
-                    esc(&c
-                        .evidence
-                        .as_ref()
-                        .and_then(|e| serde_json::to_string_pretty(e).ok())
-                        .unwrap_or_default())
+                    esc(&c.verdict().to_string()),
+                    esc(&evidence(c.evidence.as_ref()))
                 );
             }
         }
@@ -218,7 +208,7 @@ pub fn html(r: &RunReport) -> String {
                 matrix,
                 "<span class=\"cell {}\" title=\"step {}: {} — expected {} got {}\">{}</span>",
                 if c.pass { "p" } else { "f" },
-                c.step,
+                c.at.step,
                 esc(&c.request),
                 c.expected,
                 c.got.as_deref().unwrap_or("—"),
@@ -237,9 +227,10 @@ pub fn html(r: &RunReport) -> String {
         "<table><tr><th>code</th><th>meaning</th><th>provoked and checked by</th></tr>",
     );
     for (code, ids) in &cov {
-        let meaning = nhi_protocol::StatusCode::from_code(code)
-            .map(|c| format!("{} · {}", c.zh(), c.en()))
-            .unwrap_or_default();
+        let meaning = nhi_protocol::StatusCode::from_code(code).map_or_else(
+            || "not a 6.0 status code".to_string(),
+            |c| format!("{} · {}", c.zh(), c.en()),
+        );
         let _ = write!(
             codes,
             "<tr><td class=\"{}\">{code}</td><td>{}</td><td>{}</td></tr>",
@@ -283,7 +274,7 @@ pub fn html(r: &RunReport) -> String {
                 failed,
                 "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&s.id),
-                c.step,
+                c.at.step,
                 esc(&c.request),
                 c.expected,
                 c.got.as_deref().unwrap_or("—"),
@@ -298,7 +289,7 @@ pub fn html(r: &RunReport) -> String {
     };
     let tags: std::collections::BTreeMap<String, (usize, usize)> =
         r.scenarios.iter().fold(Default::default(), |mut m, s| {
-            let group = s.id.split('/').next().unwrap_or("other").to_string();
+            let group = area(&s.id).to_string();
             let e = m.entry(group).or_insert((0, 0));
             e.0 += usize::from(s.pass);
             e.1 += 1;
@@ -340,31 +331,33 @@ figcaption{{font-weight:600;margin-bottom:4px}}.cell{{display:inline-block;min-w
         p99 = lat.p99,
         max = lat.max,
         g = bar_chart("Scenarios by area (green = passed)", &groups),
-        h = histogram_svg(&lat.histogram),
+        h = histogram(&lat.histogram),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::CallResult;
+    use crate::scenario::{CallResult, StepAt};
 
     fn res(id: &str, pass: bool) -> ScenarioResult {
         ScenarioResult {
             id: id.into(),
             title: id.into(),
-            seed: "004".into(),
+            requirement: "004".into(),
             pass,
             error: None,
             calls: vec![CallResult {
-                step: 1,
+                at: StepAt {
+                    step: 1,
+                    cells: Vec::new(),
+                },
                 request: "POST /api/common/v1/Initial".into(),
                 expected: "0000".into(),
                 got: Some(if pass { "0000" } else { "1001" }.into()),
                 pass,
                 note: None,
                 ms: 1.5,
-                cells: Vec::new(),
                 evidence: None,
             }],
         }
