@@ -219,9 +219,12 @@ impl std::fmt::Display for ScenarioError {
 /// Parses one scenario file's text.
 pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let mut s: Scenario = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|sp| text.get(..sp.start).unwrap_or(text).lines().count().max(1));
+        // The line of the span's start: newlines before it, plus one (bytes, so a span
+        // inside a multi-byte character cannot panic).
+        let line = e.span().map(|sp| {
+            let before = &text.as_bytes()[..sp.start.min(text.len())];
+            before.iter().filter(|b| **b == b'\n').count() + 1
+        });
         ScenarioError {
             file: file.to_path_buf(),
             line,
