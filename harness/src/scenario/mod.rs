@@ -13,6 +13,7 @@ pub mod report;
 pub mod runner;
 pub mod summary;
 pub mod vars;
+mod wire;
 
 pub use format::{load_dir, parse, Action, Call, Scenario, ScenarioError, Step};
 pub use runner::{reset_sut, run_all, run_one, RunOptions};

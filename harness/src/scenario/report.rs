@@ -186,15 +186,8 @@ fn short_expectation(e: &str) -> String {
     }
 }
 
-/// Self-contained HTML (inline CSS and SVG, no network fetches): verdict, pass/fail
-/// matrix (one cell per step group), status-code coverage, latency histogram, failures.
-pub fn html(r: &RunReport) -> String {
-    let passed = r.scenarios.iter().filter(|s| s.pass).count();
-    let verdict = if r.pass() {
-        "<p class=\"ok\">PASS — every expectation held</p>"
-    } else {
-        "<p class=\"bad\">FAIL — some expectations did not hold</p>"
-    };
+/// The pass/fail matrix: a row per scenario, a cell per step group.
+fn matrix(r: &RunReport) -> String {
     let mut matrix = String::from("<table class=\"matrix\"><tr><th>scenario</th><th>steps (green: expectation held; hover for the request)</th></tr>");
     for s in &r.scenarios {
         let _ = write!(
@@ -221,6 +214,11 @@ pub fn html(r: &RunReport) -> String {
         matrix.push_str("</td></tr>");
     }
     matrix.push_str("</table>");
+    matrix
+}
+
+/// The status-code coverage table, and how many codes were reached.
+fn code_table(r: &RunReport) -> (String, usize) {
     let cov = code_coverage(&r.scenarios);
     let reached = cov.values().filter(|v| !v.is_empty()).count();
     let mut codes = String::from(
@@ -244,6 +242,11 @@ pub fn html(r: &RunReport) -> String {
         );
     }
     codes.push_str("</table>");
+    (codes, reached)
+}
+
+/// The mode × operation cell table, cells hit and cells in all.
+fn cell_table(r: &RunReport) -> (String, usize, usize) {
     let cell_cov = crate::cells::coverage(&r.scenarios);
     let cells_hit = cell_cov.values().filter(|v| !v.is_empty()).count();
     let mut by_op: std::collections::BTreeMap<&str, Vec<(&str, bool)>> = Default::default();
@@ -267,6 +270,11 @@ pub fn html(r: &RunReport) -> String {
         cells.push_str("</td></tr>");
     }
     cells.push_str("</table>");
+    (cells, cells_hit, cell_cov.len())
+}
+
+/// The failed calls as a table.
+fn failures(r: &RunReport) -> String {
     let mut failed = String::new();
     for s in r.scenarios.iter().filter(|s| !s.pass) {
         for c in s.calls.iter().filter(|c| !c.pass) {
@@ -282,11 +290,26 @@ pub fn html(r: &RunReport) -> String {
             );
         }
     }
-    let failed = if failed.is_empty() {
+    if failed.is_empty() {
         "<p>None.</p>".into()
     } else {
         format!("<table><tr><th>scenario</th><th>step</th><th>request</th><th>expected</th><th>got</th><th>note</th></tr>{failed}</table>")
+    }
+}
+
+/// Self-contained HTML (inline CSS and SVG, no network fetches): verdict, pass/fail
+/// matrix (one cell per step group), status-code coverage, latency histogram, failures.
+pub fn html(r: &RunReport) -> String {
+    let passed = r.scenarios.iter().filter(|s| s.pass).count();
+    let verdict = if r.pass() {
+        "<p class=\"ok\">PASS — every expectation held</p>"
+    } else {
+        "<p class=\"bad\">FAIL — some expectations did not hold</p>"
     };
+    let matrix = matrix(r);
+    let (codes, reached) = code_table(r);
+    let (cells, cells_hit, cells_total) = cell_table(r);
+    let failed = failures(r);
     let tags: std::collections::BTreeMap<String, (usize, usize)> =
         r.scenarios.iter().fold(Default::default(), |mut m, s| {
             let group = area(&s.id).to_string();
@@ -315,7 +338,6 @@ figcaption{{font-weight:600;margin-bottom:4px}}.cell{{display:inline-block;min-w
 <h2>Mode × operation cells</h2>{cells}
 </body></html>",
         n = r.scenarios.len(),
-        cells_total = cell_cov.len(),
         calls = lat.calls,
         sut = esc(&r.sut),
         tr = esc(&r.transport),
