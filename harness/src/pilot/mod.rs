@@ -22,6 +22,7 @@ pub use site::{setup_site, SiteCards};
 use crate::world::{World, WorldOptions};
 use nhi_emulator::fixtures::CardFactory;
 use plan::FailureClass;
+use population::PilotFixtures;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -159,14 +160,12 @@ pub fn latency_of(mut v: Vec<f64>) -> Latency {
     }
 }
 
-/// Runs the pilot.
-pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
+/// The people and which failure each case carries (production-card cases get a production
+/// card number).
+fn cases(o: &PilotOptions) -> Result<(PilotFixtures, Vec<Option<FailureClass>>), String> {
     let mut pf = population::generate(o.cases, o.seed)?;
-    let failures = plan::assign(
-        pf.people.len(),
-        plan::failure_count(pf.people.len()),
-        o.seed,
-    );
+    let n = pf.people.len();
+    let failures = plan::assign(n, plan::failure_count(n), o.seed);
     for (p, f) in pf.people.iter_mut().zip(&failures) {
         if *f == Some(FailureClass::ProductionCard) {
             // A production card: card numbers of production cards do not start with 9.
@@ -174,14 +173,11 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
         }
     }
     pf.fixtures.people = pf.people.iter().map(|p| p.person.clone()).collect();
-    let factory = Arc::new(CardFactory::test()?);
-    let worlds = if o.world.sut.is_some() || o.world.transport == crate::world::TransportKind::Vpcd
-    {
-        1
-    } else {
-        o.concurrency.clamp(1, pf.sites.len())
-    };
-    // Sites to worlds, largest first, onto the least loaded world.
+    Ok((pf, failures))
+}
+
+/// Sites to `worlds` worlds: largest site first, onto the least loaded world.
+fn sites_per_world(pf: &PilotFixtures, worlds: usize) -> Vec<Vec<usize>> {
     let mut load = vec![(0usize, Vec::new()); worlds];
     let mut order: Vec<usize> = (0..pf.sites.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(pf.sites[i].1));
@@ -191,6 +187,59 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
             w.1.push(si);
         }
     }
+    load.into_iter().map(|(_, sites)| sites).collect()
+}
+
+/// One world playing its sites' cases in order; each result with its case index.
+async fn run_world(
+    wo: WorldOptions,
+    pf: Arc<PilotFixtures>,
+    failures: Arc<Vec<Option<FailureClass>>>,
+    factory: Arc<CardFactory>,
+    bar: indicatif::ProgressBar,
+    sites: Vec<usize>,
+) -> Result<Vec<(usize, CaseResult)>, String> {
+    let w = World::start(&pf.fixtures, factory, &wo).await?;
+    if !w.sut.reachable().await {
+        return Err(format!("SUT unreachable at {}", w.sut.base()));
+    }
+    let mut out = Vec::new();
+    let mut partners = HashMap::new();
+    for si in sites {
+        let site = pf.sites[si].0.clone();
+        let all = &population::SITES;
+        let other = all[(si + 1) % all.len()].hospital_id;
+        let mut cards = setup_site(&w, &pf, si, &site).await?;
+        let here = pf.people.iter().enumerate().filter(|(_, p)| p.site == si);
+        for (k, (i, p)) in here.enumerate() {
+            let id = format!("pilot/{}/{:03}", site.key, k + 1);
+            let (partners, cards) = (&mut partners, &mut cards);
+            let r = run_case(&w, partners, cards, p, id, &site, other, failures[i]).await;
+            bar.set_message(if r.pass {
+                String::new()
+            } else {
+                format!("last failure: {}", r.id)
+            });
+            bar.inc(1);
+            out.push((i, r));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the pilot.
+pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
+    let (pf, failures) = cases(o)?;
+    let factory = Arc::new(CardFactory::test()?);
+    // One SUT outside (or one set of real readers) is one world; in-process, up to one
+    // world per site.
+    let worlds = if o.world.sut.is_some() || o.world.transport == crate::world::TransportKind::Vpcd
+    {
+        1
+    } else {
+        o.concurrency.clamp(1, pf.sites.len())
+    };
+    let load = sites_per_world(&pf, worlds);
     let bar = if o.progress {
         indicatif::ProgressBar::new(pf.people.len() as u64)
     } else {
@@ -204,53 +253,11 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
     let pf = Arc::new(pf);
     let failures = Arc::new(failures);
     let mut set = tokio::task::JoinSet::new();
-    for (wi, (_, sites)) in load.into_iter().enumerate() {
-        let (pf, failures, factory, bar) =
-            (pf.clone(), failures.clone(), factory.clone(), bar.clone());
+    for (wi, sites) in load.into_iter().enumerate() {
         let mut wo = o.world.clone();
         wo.seed = o.seed.wrapping_add(wi as u64);
-        set.spawn(async move {
-            let w = World::start(&pf.fixtures, factory, &wo).await?;
-            if !w.sut.reachable().await {
-                return Err(format!("SUT unreachable at {}", w.sut.base()));
-            }
-            let mut out = Vec::new();
-            let mut partners = HashMap::new();
-            for si in sites {
-                let site = pf.sites[si].0.clone();
-                let sites = &population::SITES;
-                let other = sites[(si + 1) % sites.len()].hospital_id;
-                let mut cards = setup_site(&w, &pf, si, &site).await?;
-                for (k, (i, p)) in pf
-                    .people
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.site == si)
-                    .enumerate()
-                {
-                    let id = format!("pilot/{}/{:03}", site.key, k + 1);
-                    let r = run_case(
-                        &w,
-                        &mut partners,
-                        &mut cards,
-                        p,
-                        id,
-                        &site,
-                        other,
-                        failures[i],
-                    )
-                    .await;
-                    bar.set_message(if r.pass {
-                        String::new()
-                    } else {
-                        format!("last failure: {}", r.id)
-                    });
-                    bar.inc(1);
-                    out.push((i, r));
-                }
-            }
-            Ok::<_, String>(out)
-        });
+        let (pf, failures, factory) = (pf.clone(), failures.clone(), factory.clone());
+        set.spawn(run_world(wo, pf, failures, factory, bar.clone(), sites));
     }
     let mut results: Vec<(usize, CaseResult)> = Vec::new();
     while let Some(r) = set.join_next().await {

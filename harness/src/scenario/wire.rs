@@ -62,125 +62,132 @@ const ACTIONS: &str = "insert, remove, call, partner_call, clock, fault, fault_c
 impl TryFrom<RawStep> for Step {
     type Error = String;
 
-    fn try_from(r: RawStep) -> Result<Step, String> {
-        use ScriptedEvent as E;
-        // Every action key that is set; a call's action is built below from its options.
-        let set = [
-            r.call.map(|c| ("call", Found::Call(Device::Sut, c))),
-            r.partner_call
-                .map(|c| ("partner_call", Found::Call(Device::Partner, c))),
-            r.insert.map(|x| ("insert", Found::Done(Action::Insert(x)))),
-            r.remove.map(|x| ("remove", Found::Done(Action::Remove(x)))),
-            r.clock.map(|x| ("clock", Found::Done(Action::Clock(x)))),
-            r.fault.map(|x| ("fault", Found::Done(Action::Fault(x)))),
-            r.fault_clear
-                .filter(|set| *set)
-                .map(|_| ("fault_clear", Found::Done(Action::FaultClear))),
-            r.virtual_card.map(|x| {
-                (
-                    "virtual_card",
-                    Found::Done(Action::Event(E::VirtualCard(x))),
-                )
-            }),
-            r.standing
-                .map(|x| ("standing", Found::Done(Action::Event(E::Standing(x))))),
-            r.cloud_sam_file.map(|x| {
-                (
-                    "cloud_sam_file",
-                    Found::Done(Action::Event(E::CloudSamFile(x))),
-                )
-            }),
-            r.hca_credential.map(|x| {
-                (
-                    "hca_credential",
-                    Found::Done(Action::Event(E::HcaCredential(x))),
-                )
-            }),
-            r.lose_phone
-                .map(|x| ("lose_phone", Found::Done(Action::Event(E::LosePhone(x))))),
-            r.revoke_cert
-                .map(|x| ("revoke_cert", Found::Done(Action::Event(E::RevokeCert(x))))),
-        ];
-        if r.fault_clear == Some(false) {
-            return Err("`fault_clear` can only be `true`".into());
-        }
-        let found: Vec<(&str, Found)> = set.into_iter().flatten().collect();
+    fn try_from(mut r: RawStep) -> Result<Step, String> {
+        let found = r.take_actions()?;
         let [(_, action)]: [_; 1] = found.try_into().map_err(|f: Vec<(&str, _)>| {
             let keys: Vec<&str> = f.iter().map(|(k, _)| *k).collect();
-            format!(
-                "a step needs exactly one action ({ACTIONS}), found {}: {}",
-                keys.len(),
-                if keys.is_empty() {
-                    "none".into()
-                } else {
-                    keys.join(", ")
-                }
-            )
+            let keys = if keys.is_empty() {
+                "none".to_string()
+            } else {
+                keys.join(", ")
+            };
+            let n = f.len();
+            format!("a step needs exactly one action ({ACTIONS}), found {n}: {keys}")
         })?;
-        let (device, line) = match action {
-            Found::Done(action) => {
-                return match call_options(&r.body, &r.expect, &r.fields, &r.origin, &r.cells) {
-                    Some(key) => Err(format!("`{key}` belongs to a call, not to this step")),
-                    None => Ok(Step {
-                        action,
-                        cells: Vec::new(),
-                    }),
-                }
+        match action {
+            Found::Done(action) => match r.first_call_option() {
+                Some(key) => Err(format!("`{key}` belongs to a call, not to this step")),
+                None => Ok(Step {
+                    action,
+                    cells: Vec::new(),
+                }),
+            },
+            Found::Call(device, line) => {
+                let cells = std::mem::take(&mut r.cells);
+                let call = r.into_call(device, &line)?;
+                Ok(Step {
+                    action: Action::Call(call),
+                    cells,
+                })
             }
-            Found::Call(device, line) => (device, line),
+        }
+    }
+}
+
+/// An action key that was set, with its action.
+fn done(key: &'static str, action: Action) -> (&'static str, Found) {
+    (key, Found::Done(action))
+}
+
+/// An event key that was set, with its event.
+fn event(key: &'static str, e: ScriptedEvent) -> (&'static str, Found) {
+    done(key, Action::Event(e))
+}
+
+impl RawStep {
+    /// Takes every action key that is set out of the table, leaving the call options.
+    fn take_actions(&mut self) -> Result<Vec<(&'static str, Found)>, String> {
+        use ScriptedEvent as E;
+        let fault_clear = match self.fault_clear.take() {
+            Some(true) => Some(done("fault_clear", Action::FaultClear)),
+            Some(false) => return Err("`fault_clear` can only be `true`".into()),
+            None => None,
         };
+        let set = [
+            self.call
+                .take()
+                .map(|c| ("call", Found::Call(Device::Sut, c))),
+            (self.partner_call.take()).map(|c| ("partner_call", Found::Call(Device::Partner, c))),
+            self.insert
+                .take()
+                .map(|x| done("insert", Action::Insert(x))),
+            self.remove
+                .take()
+                .map(|x| done("remove", Action::Remove(x))),
+            self.clock.take().map(|x| done("clock", Action::Clock(x))),
+            self.fault.take().map(|x| done("fault", Action::Fault(x))),
+            fault_clear,
+            (self.virtual_card.take()).map(|x| event("virtual_card", E::VirtualCard(x))),
+            self.standing
+                .take()
+                .map(|x| event("standing", E::Standing(x))),
+            (self.cloud_sam_file.take()).map(|x| event("cloud_sam_file", E::CloudSamFile(x))),
+            (self.hca_credential.take()).map(|x| event("hca_credential", E::HcaCredential(x))),
+            self.lose_phone
+                .take()
+                .map(|x| event("lose_phone", E::LosePhone(x))),
+            self.revoke_cert
+                .take()
+                .map(|x| event("revoke_cert", E::RevokeCert(x))),
+        ];
+        Ok(set.into_iter().flatten().collect())
+    }
+
+    /// The first call-only key set (on a step that is not a call).
+    fn first_call_option(&self) -> Option<&'static str> {
+        [
+            (self.body.is_some(), "body"),
+            (self.expect.is_some(), "expect"),
+            (self.fields.is_some(), "fields"),
+            (self.origin.is_some(), "origin"),
+            (!self.cells.is_empty(), "cells"),
+        ]
+        .into_iter()
+        .find_map(|(set, key)| set.then_some(key))
+    }
+
+    /// The call `line` (`METHOD /path`) with the table's call options.
+    fn into_call(self, device: Device, line: &str) -> Result<Call, String> {
         let (method, path) = match line.split_once(' ') {
             Some((m @ ("GET" | "POST" | "PUT" | "DELETE"), p)) if p.starts_with('/') => {
                 (m.to_string(), p.to_string())
             }
             _ => return Err(format!("call {line:?} must be \"METHOD /path\"")),
         };
-        let expect = expectation(r.expect, r.expect_not, r.expect_one_of)?;
-        let origin = match (r.origin, r.cors_allowed) {
+        let expect = expectation(self.expect, self.expect_not, self.expect_one_of)?;
+        let origin = match (self.origin, self.cors_allowed) {
             (Some(o), allowed) => Some((o, allowed)),
             (None, Some(_)) => return Err("`cors_allowed` needs `origin`".into()),
             (None, None) => None,
         };
-        let repeat = match r.repeat {
+        let repeat = match self.repeat {
             Some(0) => return Err("`repeat` must be at least 1".into()),
             Some(n) => n,
             None => 1,
         };
-        Ok(Step {
-            action: Action::Call(Call {
-                device,
-                method,
-                path,
-                body: r.body,
-                expect,
-                fields: r.fields,
-                absent: r.absent,
-                save: r.save,
-                repeat,
-                origin,
-            }),
-            cells: r.cells,
+        Ok(Call {
+            device,
+            method,
+            path,
+            body: self.body,
+            expect,
+            fields: self.fields,
+            absent: self.absent,
+            save: self.save,
+            repeat,
+            origin,
         })
     }
-}
-
-/// The first call-only key set on a step that is not a call.
-fn call_options(
-    body: &Option<toml::Value>,
-    expect: &Option<String>,
-    fields: &Option<toml::Table>,
-    origin: &Option<String>,
-    cells: &[String],
-) -> Option<&'static str> {
-    [
-        (body.is_some(), "body"),
-        (expect.is_some(), "expect"),
-        (fields.is_some(), "fields"),
-        (origin.is_some(), "origin"),
-        (!cells.is_empty(), "cells"),
-    ]
-    .into_iter()
-    .find_map(|(set, key)| set.then_some(key))
 }
 
 /// Exactly one of `expect`, `expect_not`, `expect_one_of`, with known codes only.
