@@ -31,6 +31,7 @@ impl Exchange {
     fn unsent(request: String, body: Option<Value>, why: String) -> Exchange {
         Exchange {
             request,
+            // `null`: the request had no body.
             body: body.unwrap_or(Value::Null),
             http: 0,
             reply: Value::String(why),

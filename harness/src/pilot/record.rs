@@ -175,3 +175,41 @@ impl<'a> Recorder<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_step_keeps_its_json_field_names() {
+        let x = Exchange {
+            request: "POST /api/v1/Upload".into(),
+            body: json!({}),
+            http: 502,
+            reply: json!("bad gateway"),
+            status: None,
+            ms: 2.0,
+            allow_origin: None,
+        };
+        let at = PilotStep {
+            name: "upload".into(),
+            side: Side::Dc,
+        };
+        let st = Check::of(at, &x, &Expectation::Code(StatusCode::Success), Vec::new());
+        let v = serde_json::to_value(&st).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = vec![
+            "name", "side", "request", "expected", "got", "pass", "ms", "evidence",
+        ];
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(v["side"], "dc");
+        // The evidence is what really came back, not a made-up 200.
+        assert_eq!(v["evidence"]["http"], 502);
+        assert_eq!(
+            st.to_string(),
+            "step \"upload\" POST /api/v1/Upload expected 0000 got no answer"
+        );
+    }
+}

@@ -67,3 +67,31 @@ pub struct ScenarioResult {
 pub fn fixtures() -> Result<Fixtures, String> {
     Fixtures::demo().map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_result_round_trips_with_its_json_field_names() {
+        let c = CallResult {
+            at: StepAt {
+                step: 3,
+                cells: vec!["HcBasic hc=1".into()],
+            },
+            request: "GET /api/hc/v1/BasicData".into(),
+            expected: "0000".into(),
+            got: Some("0000".into()),
+            pass: true,
+            ms: 1.25,
+            note: None,
+            evidence: None,
+        };
+        let v = serde_json::to_value(&c).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = vec!["step", "cells", "request", "expected", "got", "pass", "ms"];
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(serde_json::from_value::<CallResult>(v).unwrap(), c);
+    }
+}
