@@ -4,6 +4,7 @@
 
 use super::flow::Visit;
 use super::plan::FailureClass;
+use super::record::dc_path;
 use crate::token;
 use nhi_emulator::card::Card;
 use nhi_emulator::clock::Clock;
@@ -91,16 +92,14 @@ impl Visit<'_> {
     async fn phone_lost(&mut self, tok: &str) -> Result<String, String> {
         let phone = json!({ "phoneId": self.p.phone });
         let name = "report the phone lost";
-        self.rec
-            .dc(name, "/api/v1/VirtualCard/LostPhone", phone, OK)
-            .await;
+        self.rec.dc(name, dc_path::LOST_PHONE, phone, OK).await;
         let name = "verify a token of a lost phone";
         self.verify(name, tok, StatusCode::TransferredOrInvalid)
             .await;
         let p = &self.p.person;
         let body = json!({ "phoneId": self.p.phone, "cardNo": p.card_no, "idNo": p.id_no });
         self.rec
-            .dc("register again", "/api/v1/VirtualCard/Register", body, OK)
+            .dc("register again", dc_path::REGISTER, body, OK)
             .await;
         self.activate(false).await?;
         let tok = self.token().await?;
@@ -148,7 +147,7 @@ impl Visit<'_> {
         };
         let dc = &self.w.dc.dc;
         dc.arm_fault(Fault {
-            path: "/api/v1/VirtualCard/".into(),
+            path: dc_path::VIRTUAL_CARD.into(),
             kind: kind.into(),
             ms: 0,
         });

@@ -8,7 +8,7 @@
 
 use super::plan::FailureClass;
 use super::population::{PilotPerson, Site};
-use super::record::{CaseResult, Recorder};
+use super::record::{dc_path, CaseResult, Recorder};
 use super::site::SiteCards;
 use crate::client::{Exchange, SutClient};
 use crate::world::World;
@@ -138,12 +138,7 @@ impl Visit<'_> {
                            "photoCheck": true, "counterCheck": true });
         let name = "app registration (double-ID photo + counter identity check)";
         self.rec
-            .dc(
-                name,
-                "/api/v1/VirtualCard/Register",
-                body,
-                StatusCode::Success,
-            )
+            .dc(name, dc_path::REGISTER, body, StatusCode::Success)
             .await;
     }
 
@@ -184,12 +179,7 @@ impl Visit<'_> {
         body["hcId"] = json!(p.person.card_no);
         let name = "activate virtual card (one phone one card)";
         self.rec
-            .dc(
-                name,
-                "/api/v1/VirtualCard/Activate",
-                body,
-                StatusCode::Success,
-            )
+            .dc(name, dc_path::ACTIVATE, body, StatusCode::Success)
             .await;
         w.slots.hc.remove();
         let name = "HC logout after activation";
@@ -205,7 +195,7 @@ impl Visit<'_> {
         let name = "phone shows a QR token";
         let x = self
             .rec
-            .dc(name, "/api/v1/VirtualCard/Token", body, StatusCode::Success)
+            .dc(name, dc_path::TOKEN, body, StatusCode::Success)
             .await;
         x.reply["token"]
             .as_str()
@@ -326,7 +316,7 @@ impl Visit<'_> {
         up["visit"] = visit;
         let name = "upload the visit with the special code";
         self.rec
-            .dc(name, "/api/v1/Upload", up, StatusCode::Success)
+            .dc(name, dc_path::UPLOAD, up, StatusCode::Success)
             .await;
     }
 

@@ -10,6 +10,18 @@ use nhi_protocol::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
+/// The DC endpoints the pilot calls as the phone app and the HIS (the DC's side is
+/// emulator/src/dc/api.rs); one place, so the pilot's flows never spell a DC path.
+pub(super) mod dc_path {
+    pub const REGISTER: &str = "/api/v1/VirtualCard/Register";
+    pub const ACTIVATE: &str = "/api/v1/VirtualCard/Activate";
+    pub const TOKEN: &str = "/api/v1/VirtualCard/Token";
+    pub const LOST_PHONE: &str = "/api/v1/VirtualCard/LostPhone";
+    pub const UPLOAD: &str = "/api/v1/Upload";
+    /// The prefix of every virtual-card endpoint (where the pilot arms DC faults).
+    pub const VIRTUAL_CARD: &str = "/api/v1/VirtualCard/";
+}
+
 /// Which side of the pilot a step talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
