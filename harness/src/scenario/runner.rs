@@ -9,6 +9,7 @@ use crate::check::Check;
 use crate::client::{Exchange, SutClient};
 use crate::world::{World, WorldOptions};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
+use nhi_protocol::ident::SamId;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -123,10 +124,11 @@ impl Runner<'_> {
             return Ok(client.clone());
         }
         let (b, f, k) = (self.bench, self.fixtures, self.factory);
+        // A test institution other than the scenarios' own (7777777777).
         let other = f
             .hospitals
             .iter()
-            .find(|h| h.sam_id.starts_with('9') && h.id != "7777777777")
+            .find(|h| SamId::parse(&h.sam_id).is_ok_and(|s| s.is_test()) && h.id != "7777777777")
             .or_else(|| f.hospitals.get(1))
             .ok_or("no second institution for the partner device")?;
         let file = b
