@@ -6,7 +6,7 @@
 //! - [`vars`]: `${var|filter}` substitution;
 //! - [`runner`]: running scenarios;
 //! - [`summary`]: the terminal summary and status-code coverage;
-//! - [`report`]: the run as JSON, JUnit XML and HTML.
+//! - [`report`]: the run as JSON and JUnit XML (mod.rs) and HTML (html.rs).
 
 pub mod format;
 pub mod report;
