@@ -86,7 +86,7 @@ pub fn coverage(results: &[ScenarioResult]) -> BTreeMap<String, Vec<String>> {
         universe().into_iter().map(|c| (c, Vec::new())).collect();
     for r in results {
         for c in r.calls.iter().filter(|c| c.pass) {
-            for cell in &c.cells {
+            for cell in &c.at.cells {
                 if let Some(v) = m.get_mut(cell) {
                     if !v.contains(&r.id) {
                         v.push(r.id.clone());

@@ -27,6 +27,20 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A request that was never sent (`http: 0`), with the reason as the reply.
+    fn unsent(request: String, body: Option<Value>, why: String) -> Exchange {
+        Exchange {
+            request,
+            // `null`: the request had no body.
+            body: body.unwrap_or(Value::Null),
+            http: 0,
+            reply: Value::String(why),
+            status: None,
+            ms: 0.0,
+            allow_origin: None,
+        }
+    }
+
     /// The reply's status code.
     pub fn code(&self) -> Option<StatusCode> {
         self.status.as_deref().and_then(StatusCode::from_code)
@@ -76,7 +90,11 @@ impl SutClient {
         body: Option<Value>,
         origin: Option<&str>,
     ) -> Exchange {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let request = format!("{method} {path}");
+        let m = match reqwest::Method::from_bytes(method.as_bytes()) {
+            Ok(m) => m,
+            Err(e) => return Exchange::unsent(request, body, format!("bad method: {e}")),
+        };
         let mut rb = self.http.request(m, format!("{}{path}", self.base));
         if let Some(o) = origin {
             rb = rb.header("Origin", o);
@@ -84,39 +102,7 @@ impl SutClient {
         if let Some(b) = &body {
             rb = rb.json(b);
         }
-        let t = Instant::now();
-        let r = rb.send().await;
-        let (http, reply, allow_origin) = match r {
-            Ok(resp) => {
-                let code = resp.status().as_u16();
-                let allow = resp
-                    .headers()
-                    .get("access-control-allow-origin")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string);
-                let text = resp.text().await.unwrap_or_default();
-                (
-                    code,
-                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                    allow,
-                )
-            }
-            Err(e) => (0, Value::String(format!("no answer: {e}")), None),
-        };
-        let ms = t.elapsed().as_secs_f64() * 1000.0;
-        let status = reply
-            .get("statusCode")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        Exchange {
-            request: format!("{method} {path}"),
-            body: body.unwrap_or(Value::Null),
-            http,
-            reply,
-            status,
-            ms,
-            allow_origin,
-        }
+        exchange(rb, request, body).await
     }
 
     /// True when the SUT answers `GET Status`.
@@ -153,25 +139,47 @@ impl DcApi {
         })
     }
 
-    /// POSTs and returns (status code, reply).
-    pub async fn post(&self, path: &str, body: Value) -> (Option<StatusCode>, Value) {
-        match self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-        {
-            Ok(r) => {
-                let v: Value = r.json().await.unwrap_or(Value::Null);
-                (
-                    v.get("statusCode")
-                        .and_then(Value::as_str)
-                        .and_then(StatusCode::from_code),
-                    v,
-                )
-            }
-            Err(e) => (None, Value::String(e.to_string())),
+    /// POSTs `body` to `path`: the whole exchange, with the real HTTP status and time.
+    pub async fn post(&self, path: &str, body: Value) -> Exchange {
+        let rb = self.http.post(format!("{}{path}", self.base)).json(&body);
+        exchange(rb, format!("POST {path}"), Some(body)).await
+    }
+}
+
+/// Sends `rb` and records the exchange. A reply that is not JSON is kept as a string and
+/// a transport failure as `http: 0` with the error as the reply, so evidence always shows
+/// what really came back.
+async fn exchange(rb: reqwest::RequestBuilder, request: String, body: Option<Value>) -> Exchange {
+    let t = Instant::now();
+    let (http, reply, allow_origin) = match rb.send().await {
+        Ok(resp) => {
+            let code = resp.status().as_u16();
+            let allow = resp
+                .headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let reply = match resp.text().await {
+                Ok(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                Err(e) => Value::String(format!("reply body unreadable: {e}")),
+            };
+            (code, reply, allow)
         }
+        Err(e) => (0, Value::String(format!("no answer: {e}")), None),
+    };
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let status = reply
+        .get("statusCode")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Exchange {
+        request,
+        // `null`: the request had no body.
+        body: body.unwrap_or(Value::Null),
+        http,
+        reply,
+        status,
+        ms,
+        allow_origin,
     }
 }

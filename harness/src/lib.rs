@@ -3,12 +3,13 @@
 
 pub mod bench;
 pub mod cells;
+pub mod check;
 pub mod client;
 pub mod inproc;
 pub mod mutants;
 pub mod pilot;
 pub mod report;
-pub mod run_report;
 pub mod scenario;
 pub mod sweep;
+pub mod token;
 pub mod world;

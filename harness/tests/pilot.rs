@@ -47,7 +47,7 @@ async fn pilot_passes_in_process_and_is_reproducible() {
                     c.failure,
                     c.steps
                         .iter()
-                        .map(|s| (s.name.clone(), s.got.clone()))
+                        .map(|s| (s.at.name.clone(), s.got.clone()))
                         .collect::<Vec<_>>(),
                 )
             })

@@ -139,7 +139,7 @@ fn scenarios_pass_against_external_processes() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let r: nhi_harness::run_report::RunReport =
+    let r: nhi_harness::scenario::report::RunReport =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(r.scenarios.len() >= 21);
     assert!(r.transport.contains("emulator"));

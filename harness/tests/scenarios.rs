@@ -212,7 +212,7 @@ fn partitioned_runs_merge_into_the_single_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let load = |f: &str| -> nhi_harness::run_report::RunReport {
+    let load = |f: &str| -> nhi_harness::scenario::report::RunReport {
         serde_json::from_str(&std::fs::read_to_string(d.join(f)).unwrap()).unwrap()
     };
     let (whole, merged, p1) = (load("whole.json"), load("merged.json"), load("p1.json"));

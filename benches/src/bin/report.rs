@@ -440,7 +440,7 @@ async fn endpoint_latency() -> Result<(String, (String, f64)), String> {
         .into_iter()
         // Scenarios that inject DC faults (latency, time-outs) measure the fault, not us.
         .filter(|s| {
-            !s.tags.iter().any(|t| t == "faults") && !s.steps.iter().any(|st| st.fault.is_some())
+            !s.tags.iter().any(|t| t == "faults") && !s.steps.iter().any(|st| st.arms_fault())
         })
         .collect();
     let mut per: std::collections::BTreeMap<String, Vec<f64>> = Default::default();

@@ -189,7 +189,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
                         s.id,
                         s.title,
                         s.tags.join(","),
-                        s.seed
+                        s.requirement
                     );
                 }
                 return Ok(true);
@@ -249,7 +249,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 let _ = c.kill();
                 let _ = c.wait();
             }
-            let report = nhi_harness::run_report::RunReport::new(
+            let report = nhi_harness::scenario::report::RunReport::new(
                 &sut_name,
                 &transport_name,
                 seed,
@@ -275,18 +275,17 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 let text =
                     std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
                 parts.push(
-                    serde_json::from_str::<nhi_harness::run_report::RunReport>(&text).map_err(
-                        |e| {
+                    serde_json::from_str::<nhi_harness::scenario::report::RunReport>(&text)
+                        .map_err(|e| {
                             format!(
                                 "{}:{}: not a `nhi-conform run --json` report: {e}",
                                 p.display(),
                                 e.line()
                             )
-                        },
-                    )?,
+                        })?,
                 );
             }
-            let report = nhi_harness::run_report::merge(parts)?;
+            let report = nhi_harness::scenario::report::merge(parts)?;
             say_raw!("{}", nhi_harness::scenario::summary(&report.scenarios));
             write_outputs(&report, json, junit, html)?;
             Ok(report.pass())
@@ -328,7 +327,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
             };
             let r = run_pilot(&o).await?;
             say_raw!("{}", summary(&r));
-            nhi_harness::report::write_all(&r, &report)?;
+            nhi_harness::pilot::report::write_all(&r, &report)?;
             say!(
                 "report: {}/pilot.html (also pilot.json, pilot.junit.xml)",
                 report.display()
@@ -339,7 +338,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
 }
 
 fn write_outputs(
-    report: &nhi_harness::run_report::RunReport,
+    report: &nhi_harness::scenario::report::RunReport,
     json: Option<PathBuf>,
     junit: Option<PathBuf>,
     html: Option<PathBuf>,
@@ -354,10 +353,10 @@ fn write_outputs(
         )?;
     }
     if let Some(p) = &junit {
-        write(p, nhi_harness::run_report::junit(report))?;
+        write(p, nhi_harness::scenario::report::junit(report))?;
     }
     if let Some(p) = &html {
-        write(p, nhi_harness::run_report::html(report))?;
+        write(p, nhi_harness::scenario::report::html(report))?;
     }
     Ok(())
 }

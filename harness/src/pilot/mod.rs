@@ -1,13 +1,28 @@
 //! The 500-case virtual-card pilot replay (seed 000).
+//!
+//! - [`population`]: the seeded people, sites and HPC holders;
+//! - [`plan`]: which cases carry which failure class;
+//! - [`site`]: a site's cards and its start of day;
+//! - `flow` and `failures`: one case, the valid visit and each failure class;
+//! - [`record`]: what a case records;
+//! - [`report`]: the pilot as JSON, JUnit XML and HTML.
 
-pub mod gen;
+mod failures;
+mod flow;
 pub mod plan;
-pub mod run;
+pub mod population;
+pub mod record;
+pub mod report;
+pub mod site;
+
+pub use flow::run_case;
+pub use record::{CaseResult, Side, StepResult};
+pub use site::{setup_site, SiteCards};
 
 use crate::world::{World, WorldOptions};
 use nhi_emulator::fixtures::CardFactory;
 use plan::FailureClass;
-use run::CaseResult;
+use population::PilotFixtures;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -95,7 +110,12 @@ pub fn latency(cases: &[CaseResult]) -> Latency {
     latency_of(
         cases
             .iter()
-            .flat_map(|c| c.steps.iter().filter(|s| s.side == "sut").map(|s| s.ms))
+            .flat_map(|c| {
+                c.steps
+                    .iter()
+                    .filter(|s| s.at.side == Side::Sut)
+                    .map(|s| s.ms)
+            })
             .collect(),
     )
 }
@@ -140,14 +160,12 @@ pub fn latency_of(mut v: Vec<f64>) -> Latency {
     }
 }
 
-/// Runs the pilot.
-pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
-    let mut pf = gen::generate(o.cases, o.seed);
-    let failures = plan::assign(
-        pf.people.len(),
-        plan::failure_count(pf.people.len()),
-        o.seed,
-    );
+/// The people and which failure each case carries (production-card cases get a production
+/// card number).
+fn cases(o: &PilotOptions) -> Result<(PilotFixtures, Vec<Option<FailureClass>>), String> {
+    let mut pf = population::generate(o.cases, o.seed)?;
+    let n = pf.people.len();
+    let failures = plan::assign(n, plan::failure_count(n), o.seed);
     for (p, f) in pf.people.iter_mut().zip(&failures) {
         if *f == Some(FailureClass::ProductionCard) {
             // A production card: card numbers of production cards do not start with 9.
@@ -155,14 +173,11 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
         }
     }
     pf.fixtures.people = pf.people.iter().map(|p| p.person.clone()).collect();
-    let factory = Arc::new(CardFactory::test()?);
-    let worlds = if o.world.sut.is_some() || o.world.transport == crate::world::TransportKind::Vpcd
-    {
-        1
-    } else {
-        o.concurrency.clamp(1, pf.sites.len())
-    };
-    // Sites to worlds, largest first, onto the least loaded world.
+    Ok((pf, failures))
+}
+
+/// Sites to `worlds` worlds: largest site first, onto the least loaded world.
+fn sites_per_world(pf: &PilotFixtures, worlds: usize) -> Vec<Vec<usize>> {
     let mut load = vec![(0usize, Vec::new()); worlds];
     let mut order: Vec<usize> = (0..pf.sites.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(pf.sites[i].1));
@@ -172,6 +187,59 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
             w.1.push(si);
         }
     }
+    load.into_iter().map(|(_, sites)| sites).collect()
+}
+
+/// One world playing its sites' cases in order; each result with its case index.
+async fn run_world(
+    wo: WorldOptions,
+    pf: Arc<PilotFixtures>,
+    failures: Arc<Vec<Option<FailureClass>>>,
+    factory: Arc<CardFactory>,
+    bar: indicatif::ProgressBar,
+    sites: Vec<usize>,
+) -> Result<Vec<(usize, CaseResult)>, String> {
+    let w = World::start(&pf.fixtures, factory, &wo).await?;
+    if !w.sut.reachable().await {
+        return Err(format!("SUT unreachable at {}", w.sut.base()));
+    }
+    let mut out = Vec::new();
+    let mut partners = HashMap::new();
+    for si in sites {
+        let site = pf.sites[si].0.clone();
+        let all = &population::SITES;
+        let other = all[(si + 1) % all.len()].hospital_id;
+        let mut cards = setup_site(&w, &pf, si, &site).await?;
+        let here = pf.people.iter().enumerate().filter(|(_, p)| p.site == si);
+        for (k, (i, p)) in here.enumerate() {
+            let id = format!("pilot/{}/{:03}", site.key, k + 1);
+            let (partners, cards) = (&mut partners, &mut cards);
+            let r = run_case(&w, partners, cards, p, id, &site, other, failures[i]).await;
+            bar.set_message(if r.pass {
+                String::new()
+            } else {
+                format!("last failure: {}", r.id)
+            });
+            bar.inc(1);
+            out.push((i, r));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the pilot.
+pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
+    let (pf, failures) = cases(o)?;
+    let factory = Arc::new(CardFactory::test()?);
+    // One SUT outside (or one set of real readers) is one world; in-process, up to one
+    // world per site.
+    let worlds = if o.world.sut.is_some() || o.world.transport == crate::world::TransportKind::Vpcd
+    {
+        1
+    } else {
+        o.concurrency.clamp(1, pf.sites.len())
+    };
+    let load = sites_per_world(&pf, worlds);
     let bar = if o.progress {
         indicatif::ProgressBar::new(pf.people.len() as u64)
     } else {
@@ -185,52 +253,11 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
     let pf = Arc::new(pf);
     let failures = Arc::new(failures);
     let mut set = tokio::task::JoinSet::new();
-    for (wi, (_, sites)) in load.into_iter().enumerate() {
-        let (pf, failures, factory, bar) =
-            (pf.clone(), failures.clone(), factory.clone(), bar.clone());
+    for (wi, sites) in load.into_iter().enumerate() {
         let mut wo = o.world.clone();
         wo.seed = o.seed.wrapping_add(wi as u64);
-        set.spawn(async move {
-            let w = World::start(&pf.fixtures, factory, &wo).await?;
-            if !w.sut.reachable().await {
-                return Err(format!("SUT unreachable at {}", w.sut.base()));
-            }
-            let mut out = Vec::new();
-            let mut partners = HashMap::new();
-            for si in sites {
-                let site = pf.sites[si].0.clone();
-                let other = gen::SITES[(si + 1) % gen::SITES.len()].hospital_id;
-                let mut cards = run::setup_site(&w, &pf, si, &site).await?;
-                for (k, (i, p)) in pf
-                    .people
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.site == si)
-                    .enumerate()
-                {
-                    let id = format!("pilot/{}/{:03}", site.key, k + 1);
-                    let r = run::run_case(
-                        &w,
-                        &mut partners,
-                        &mut cards,
-                        p,
-                        id,
-                        &site,
-                        other,
-                        failures[i],
-                    )
-                    .await;
-                    bar.set_message(if r.pass {
-                        String::new()
-                    } else {
-                        format!("last failure: {}", r.id)
-                    });
-                    bar.inc(1);
-                    out.push((i, r));
-                }
-            }
-            Ok::<_, String>(out)
-        });
+        let (pf, failures, factory) = (pf.clone(), failures.clone(), factory.clone());
+        set.spawn(run_world(wo, pf, failures, factory, bar.clone(), sites));
     }
     let mut results: Vec<(usize, CaseResult)> = Vec::new();
     while let Some(r) = set.join_next().await {
@@ -300,14 +327,7 @@ pub fn summary(r: &PilotReport) -> String {
     }
     let _ = writeln!(s, "by failure class (expected code):");
     for (k, (p, t)) in tally(r.cases.iter(), |c| match c.failure {
-        Some(f) => format!(
-            "{:24} {}",
-            serde_json::to_value(f)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            f.expected().code()
-        ),
+        Some(f) => format!("{:24} {}", f.name(), f.expected().code()),
         None => format!("{:24} 0000", "none (valid flow)"),
     }) {
         let _ = writeln!(s, "  {k} {p:4}/{t:<4}");
@@ -321,20 +341,8 @@ pub fn summary(r: &PilotReport) -> String {
     );
     let failed: Vec<&CaseResult> = r.cases.iter().filter(|c| !c.pass).collect();
     for c in failed.iter().take(10) {
-        if let Some(st) = c.steps.iter().find(|s| !s.pass) {
-            let _ = writeln!(
-                s,
-                "FAIL {}: step \"{}\" {} expected {} got {}{}",
-                c.id,
-                st.name,
-                st.request,
-                st.expected,
-                st.got.as_deref().unwrap_or("no answer"),
-                st.note
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            );
+        if let Some(why) = c.first_failure() {
+            let _ = writeln!(s, "FAIL {}: {why}", c.id);
         }
     }
     if failed.len() > 10 {

@@ -218,33 +218,32 @@ pub struct PilotFixtures {
 
 /// HPC holders per site: the doctor, a locum whose certificate the DC revokes, and a
 /// locum whose certificate expired before the pilot.
-pub fn hpc_holders(site: usize, s: &Site) -> [HpcHolder; 3] {
-    let mk = |k: u32, name: &str, en: &str, to: &str| HpcHolder {
-        card_id: format!("10000{:02}{:05}", site, k),
-        id_no: IdNo::check_digit(&format!(
-            "{}1{:07}",
-            s.id_letter,
-            9_000_000 + site as u32 * 10 + k
-        ))
-        .map(|d| format!("{}1{:07}{d}", s.id_letter, 9_000_000 + site as u32 * 10 + k))
-        .unwrap_or_default(),
-        name: name.into(),
-        name_en: en.into(),
-        pin: format!("{:06}", 135_790 + site),
-        puk: format!("{:08}", 24_681_357 + site),
-        hospital_id: s.hospital_id.into(),
-        cert_from: "2018-01-01T00:00:00Z".into(),
-        cert_to: to.into(),
+pub fn hpc_holders(site: usize, s: &Site) -> Result<[HpcHolder; 3], String> {
+    let mk = |k: u32, name: &str, en: &str, to: &str| -> Result<HpcHolder, String> {
+        let prefix = format!("{}1{:07}", s.id_letter, 9_000_000 + site as u32 * 10 + k);
+        let check = IdNo::check_digit(&prefix)
+            .ok_or_else(|| format!("site {}: no ID number from {prefix:?}", s.key))?;
+        Ok(HpcHolder {
+            card_id: format!("10000{:02}{:05}", site, k),
+            id_no: format!("{prefix}{check}"),
+            name: name.into(),
+            name_en: en.into(),
+            pin: format!("{:06}", 135_790 + site),
+            puk: format!("{:08}", 24_681_357 + site),
+            hospital_id: s.hospital_id.into(),
+            cert_from: "2018-01-01T00:00:00Z".into(),
+            cert_to: to.into(),
+        })
     };
-    [
-        mk(1, "醫師甲", "DOCTOR A", "2030-12-31T00:00:00Z"),
-        mk(2, "代診乙", "LOCUM B", "2030-12-31T00:00:00Z"),
-        mk(3, "代診丙", "LOCUM C", "2019-01-01T00:00:00Z"),
-    ]
+    Ok([
+        mk(1, "醫師甲", "DOCTOR A", "2030-12-31T00:00:00Z")?,
+        mk(2, "代診乙", "LOCUM B", "2030-12-31T00:00:00Z")?,
+        mk(3, "代診丙", "LOCUM C", "2019-01-01T00:00:00Z")?,
+    ])
 }
 
 /// Generates the pilot for `cases` cases (500 in the seed) from `seed`.
-pub fn generate(cases: usize, seed: u64) -> PilotFixtures {
+pub fn generate(cases: usize, seed: u64) -> Result<PilotFixtures, String> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     // Scale site sizes to the number of cases (largest remainder, seed order).
     let total: usize = SITES.iter().map(|s| s.cases).sum();
@@ -267,7 +266,7 @@ pub fn generate(cases: usize, seed: u64) -> PilotFixtures {
             contract_from: "2019-01-01T00:00:00Z".into(),
             contract_to: "2030-12-31T23:59:59Z".into(),
         });
-        f.hpcs.extend(hpc_holders(si, s));
+        f.hpcs.extend(hpc_holders(si, s)?);
         sites.push((s.clone(), sizes[si]));
         let alloc = allocate(sizes[si]);
         let mut strata: Vec<(usize, usize)> = Vec::new();
@@ -313,11 +312,11 @@ pub fn generate(cases: usize, seed: u64) -> PilotFixtures {
         }
     }
     f.people = people.iter().map(|p| p.person.clone()).collect();
-    PilotFixtures {
+    Ok(PilotFixtures {
         fixtures: f,
         people,
         sites,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -337,12 +336,12 @@ mod tests {
 
     #[test]
     fn same_seed_same_people_and_valid_identities() {
-        let a = generate(500, 2019);
-        let b = generate(500, 2019);
+        let a = generate(500, 2019).unwrap();
+        let b = generate(500, 2019).unwrap();
         assert_eq!(a.people.len(), 500);
         let json = |p: &PilotFixtures| serde_json::to_string(&p.people).unwrap();
         assert_eq!(json(&a), json(&b));
-        assert_ne!(json(&a), json(&generate(500, 2020)));
+        assert_ne!(json(&a), json(&generate(500, 2020).unwrap()));
         let mut ids = HashSet::new();
         let mut cards = HashSet::new();
         for p in &a.people {

@@ -1,16 +1,10 @@
-//! Reports: JSON summary, JUnit XML, and a self-contained HTML page with SVG charts.
+//! The pilot's report: JSON, JUnit XML, and a self-contained HTML page with SVG charts.
 
-use crate::pilot::{tally, PilotReport};
+use super::{tally, PilotReport};
+use crate::report::svg::{bar_chart, histogram};
+use crate::report::xml::{esc, evidence};
 use std::fmt::Write;
 use std::path::Path;
-
-/// Escapes text for XML/HTML.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// JUnit XML: one testsuite per site, one testcase per case.
 pub fn junit(r: &PilotReport) -> String {
@@ -38,27 +32,23 @@ pub fn junit(r: &PilotReport) -> String {
                 esc(&c.id),
                 ms / 1000.0
             );
-            match c.steps.iter().find(|x| !x.pass) {
-                None => s.push_str("/>\n"),
-                Some(st) => {
-                    let msg = format!(
-                        "step \"{}\": {} expected {} got {}",
-                        st.name,
-                        st.request,
-                        st.expected,
-                        st.got.as_deref().unwrap_or("no answer")
+            let failed = c.steps.iter().find(|x| !x.pass);
+            match (&c.error, failed) {
+                (None, None) => s.push_str("/>\n"),
+                (Some(e), _) => {
+                    let _ = write!(
+                        s,
+                        ">\n      <error message=\"set-up: {}\"/>\n    </testcase>\n",
+                        esc(e)
                     );
-                    let ev = st
-                        .evidence
-                        .as_ref()
-                        .map(|e| serde_json::to_string_pretty(e).unwrap_or_default())
-                        .unwrap_or_default();
+                }
+                (None, Some(st)) => {
                     let _ = write!(
                         s,
                         ">\n      <failure message=\"{}\">{}\n{}</failure>\n    </testcase>\n",
-                        esc(&msg),
+                        esc(&st.to_string()),
                         esc(st.note.as_deref().unwrap_or("")),
-                        esc(&ev)
+                        esc(&evidence(st.evidence.as_ref()))
                     );
                 }
             }
@@ -66,30 +56,6 @@ pub fn junit(r: &PilotReport) -> String {
         s.push_str("  </testsuite>\n");
     }
     s.push_str("</testsuites>\n");
-    s
-}
-
-/// An SVG bar chart of (label, passed, total) rows.
-pub fn bar_chart(title: &str, rows: &[(String, usize, usize)]) -> String {
-    let max = rows.iter().map(|r| r.2).max().unwrap_or(1).max(1) as f64;
-    let h = 22 * rows.len() + 30;
-    let mut s = format!("<figure><figcaption>{}</figcaption><svg viewBox=\"0 0 600 {h}\" width=\"600\" height=\"{h}\" role=\"img\">", esc(title));
-    for (i, (label, pass, total)) in rows.iter().enumerate() {
-        let y = 20 + i * 22;
-        let wt = 280.0 * *total as f64 / max;
-        let wp = 280.0 * *pass as f64 / max;
-        let _ = write!(
-            s,
-            "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text><rect x=\"220\" y=\"{}\" width=\"{wt:.1}\" height=\"16\" fill=\"#f3c4c4\"/><rect x=\"220\" y=\"{}\" width=\"{wp:.1}\" height=\"16\" fill=\"#4c9a62\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{pass}/{total}</text>",
-            y + 12,
-            esc(label),
-            y,
-            y,
-            225.0 + wt,
-            y + 12
-        );
-    }
-    s.push_str("</svg></figure>");
     s
 }
 
@@ -128,35 +94,6 @@ fn pyramid(r: &PilotReport) -> String {
     s
 }
 
-fn histogram(r: &PilotReport) -> String {
-    histogram_svg(&r.latency.histogram)
-}
-
-/// An SVG histogram of latency buckets (upper bounds in ms, counts).
-pub fn histogram_svg(h: &[(f64, usize)]) -> String {
-    let max = h.iter().map(|x| x.1).max().unwrap_or(1).max(1) as f64;
-    let mut s = String::from("<figure><figcaption>SUT call latency histogram (ms, upper bounds)</figcaption><svg viewBox=\"0 0 520 170\" width=\"520\" height=\"170\" role=\"img\">");
-    for (i, (b, n)) in h.iter().enumerate() {
-        let x = 10 + i * 42;
-        let hh = 120.0 * *n as f64 / max;
-        let label = if b.is_infinite() {
-            "&gt;5s".to_string()
-        } else {
-            format!("≤{b}")
-        };
-        let _ = write!(
-            s,
-            "<rect x=\"{x}\" y=\"{:.1}\" width=\"34\" height=\"{hh:.1}\" fill=\"#7a6fd0\"/><text x=\"{}\" y=\"160\" font-size=\"10\" text-anchor=\"middle\">{label}</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{n}</text>",
-            140.0 - hh,
-            x + 17,
-            x + 17,
-            136.0 - hh
-        );
-    }
-    s.push_str("</svg></figure>");
-    s
-}
-
 /// A self-contained HTML report (no network fetches).
 pub fn html(r: &PilotReport) -> String {
     let rows = |m: std::collections::BTreeMap<String, (usize, usize)>| {
@@ -167,16 +104,7 @@ pub fn html(r: &PilotReport) -> String {
     let sites = rows(tally(r.cases.iter(), |c| c.site.clone()));
     let classes = rows(tally(r.cases.iter(), |c| {
         c.failure
-            .map(|f| {
-                format!(
-                    "{} ({})",
-                    serde_json::to_value(f)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    f.expected().code()
-                )
-            })
+            .map(|f| format!("{} ({})", f.name(), f.expected().code()))
             .unwrap_or_else(|| "valid flow (0000)".into())
     }));
     let verdict = if r.passed() == r.cases.len() {
@@ -186,8 +114,15 @@ pub fn html(r: &PilotReport) -> String {
     };
     let mut failed = String::new();
     for c in r.cases.iter().filter(|c| !c.pass).take(200) {
-        if let Some(st) = c.steps.iter().find(|s| !s.pass) {
-            let _ = write!(failed, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&c.id), esc(&st.name), esc(&st.request), st.expected, st.got.as_deref().unwrap_or("—"), esc(st.note.as_deref().unwrap_or("")));
+        if let Some(e) = &c.error {
+            let _ = write!(
+                failed,
+                "<tr><td>{}</td><td>set-up</td><td></td><td></td><td></td><td>{}</td></tr>",
+                esc(&c.id),
+                esc(e)
+            );
+        } else if let Some(st) = c.steps.iter().find(|s| !s.pass) {
+            let _ = write!(failed, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&c.id), esc(&st.at.name), esc(&st.request), st.expected, st.got.as_deref().unwrap_or("—"), esc(st.note.as_deref().unwrap_or("")));
         }
     }
     let failed = if failed.is_empty() {
@@ -226,7 +161,7 @@ figcaption{{font-weight:600;margin-bottom:4px}}.kpi span{{display:inline-block;m
         c1 = bar_chart("Cases by site (green = passed)", &sites),
         c2 = pyramid(r),
         c3 = bar_chart("Failure taxonomy (expected code)", &classes),
-        c4 = histogram(r),
+        c4 = histogram(&r.latency.histogram),
     )
 }
 
