@@ -163,3 +163,16 @@ pub(crate) fn select_aid(c: &nhi_protocol::apdu::Command<'_>, aid: &[u8]) -> Opt
 pub(crate) fn is_pin(data: &[u8], range: std::ops::RangeInclusive<usize>) -> bool {
     range.contains(&data.len()) && data.iter().all(u8::is_ascii_digit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CardRng;
+    use rand::RngCore;
+
+    #[test]
+    fn deterministic_streams_repeat_live_ones_do_not() {
+        let draw = |src: CardRng| src.stream(b"hc rng", b"same person").next_u64();
+        assert_eq!(draw(CardRng::Deterministic), draw(CardRng::Deterministic));
+        assert_ne!(draw(CardRng::Live), draw(CardRng::Live));
+    }
+}
