@@ -98,39 +98,49 @@ fn twnhi_answers_differ_between_cards() {
 }
 
 #[test]
-fn windperson_taiwan_health_card_demo_over_t1_and_t0() {
+fn windperson_taiwan_health_card_demo() {
     let mut c = hc("A123456789");
     assert_eq!(
-        windperson_main(&mut |a: &[u8]| c.handle(a), false).unwrap(),
+        windperson_main(&mut |a: &[u8]| c.handle(a)).unwrap(),
         fixture_basic()
     );
-    // Over T=0 the card announces the 57 bytes with 61 39; pcsc-sharp fetches them.
+}
+
+#[test]
+fn icope_tool_read_step_over_t1_and_t0() {
+    // T=1 (the HC's ATR): the data comes in the reply, no GET RESPONSE.
+    let mut c = hc("A123456789");
+    c.handle(TWNHI_SELECT);
+    assert_eq!(
+        icope_read(&mut |a: &[u8]| c.handle(a)).unwrap(),
+        fixture_basic()
+    );
+    // T=0: 61 39, then the program's GET RESPONSE with Le = 39.
     let mut c = hc("A123456789").over_t0();
+    c.handle(TWNHI_SELECT);
     let mut log = Vec::new();
-    let got = windperson_main(
-        &mut |a: &[u8]| {
-            let r = c.handle(a);
-            log.push((a.to_vec(), r.clone()));
-            r
-        },
-        true,
-    )
+    let got = icope_read(&mut |a: &[u8]| {
+        let r = c.handle(a);
+        log.push((a.to_vec(), r.clone()));
+        r
+    })
     .unwrap();
     assert_eq!(got, fixture_basic());
-    assert_eq!(log[1].1, [0x61, 0x39]);
-    assert_eq!(log[2].0, [0x00, 0xC0, 0x00, 0x00, 0x39]);
-    assert_eq!(log.len(), 3);
+    assert_eq!(log[0].1, [0x61, 0x39]);
+    assert_eq!(log[1].0, [0x00, 0xC0, 0x00, 0x00, 0x39]);
+    assert_eq!(log.len(), 2);
 }
 
 #[test]
 fn get_response_hands_out_in_pieces_and_only_what_was_announced() {
     let mut c = hc("A123456789").over_t0();
-    assert_eq!(c.handle(WINDPERSON_SELECT_T0), [0x90, 0x00]);
-    assert_eq!(c.handle(WINDPERSON_READ_PROFILE_T0), [0x61, 0x39]);
+    assert_eq!(c.handle(TWNHI_SELECT), [0x90, 0x00]);
+    assert_eq!(c.handle(ICOPE_READ_BASIC), [0x61, 0x39]);
     let first = c.handle(&[0x00, 0xC0, 0x00, 0x00, 0x20]);
     assert_eq!((first.len(), &first[0x20..]), (0x22, &[0x61, 0x19][..]));
-    let rest = c.handle(&[0x00, 0xC0, 0x00, 0x00, 0x19]);
-    assert_eq!(sw(&rest), 0x9000);
+    // Le 00 (256) asks for more than remains: the rest, then 90 00.
+    let rest = c.handle(&[0x00, 0xC0, 0x00, 0x00, 0x00]);
+    assert_eq!((rest.len(), sw(&rest)), (0x19 + 2, 0x9000));
     let whole = [&first[..0x20], &rest[..0x19]].concat();
     assert_eq!(decode_basic(&whole).unwrap(), fixture_basic());
     // Nothing left, and T=1 cards announce nothing.

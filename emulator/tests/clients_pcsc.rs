@@ -110,7 +110,7 @@ fn windperson_taiwan_health_card_demo_through_pcscd() {
     if !enabled() {
         return;
     }
-    let b = through_pcscd("A123456789", |send| windperson_main(send, false).unwrap());
+    let b = through_pcscd("A123456789", |send| windperson_main(send).unwrap());
     assert_eq!(
         (
             b.card_no.as_str(),
@@ -149,4 +149,17 @@ fn every_public_hc_command_is_answered_through_pcscd() {
         let r = send(&twnhi_muauth(&DC_CHALLENGE));
         assert_eq!((r.len(), &r[16..]), (18, &[0x90, 0x00][..]));
     });
+}
+
+#[test]
+fn icope_tool_read_step_through_pcscd() {
+    if !enabled() {
+        return;
+    }
+    // Over T=1 (the HC's ATR) the data comes in the reply; no GET RESPONSE is needed.
+    let b = through_pcscd("A123456789", |send| {
+        assert_eq!(send(TWNHI_SELECT), [0x90, 0x00]);
+        icope_read(send).unwrap()
+    });
+    assert_eq!((b.name.as_str(), b.sex.as_str()), ("王小明", "M"));
 }

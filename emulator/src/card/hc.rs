@@ -32,7 +32,7 @@ pub const CARD_DATA: &[u8] = b"1";
 pub const GET_RESPONSE: u8 = 0xC0;
 /// P1 P2 of the HC–DC mutual authentication (`00 82 11 12 20 challenge(32) 10`).
 pub const MUTUAL_AUTH_P1P2: (u8, u8) = (0x11, 0x12);
-/// Length of the mutual-authentication challenge and of its answer.
+/// Length of the DC's mutual-authentication challenge.
 pub const MUTUAL_AUTH_IN: usize = 32;
 /// Length of the mutual-authentication answer.
 pub const MUTUAL_AUTH_OUT: usize = 16;
@@ -280,10 +280,8 @@ impl Hc {
         if self.pending.is_empty() {
             return status(sw::CONDITIONS_NOT_SATISFIED);
         }
-        let n = le.min(self.pending.len());
-        let rest = self.pending.split_off(n);
-        let data = std::mem::replace(&mut self.pending, rest);
-        let mut r = data;
+        let rest = self.pending.split_off(le.min(self.pending.len()));
+        let mut r = std::mem::replace(&mut self.pending, rest);
         r.extend_from_slice(&self.announce_pending());
         r
     }

@@ -141,41 +141,20 @@ pub fn twnhi_sam_hc_auth(
 // ---------------------------------------------------------------------------------------
 
 /// Program.cs `selectApdu` as pcsc-sharp serialises Case4Short over T=1 (CLA INS P1 P2 Lc
-/// data Le); the HC's ATR offers T=1 only, so this is what reaches the card.
+/// data Le, `CommandApdu.ToArray`); the HC's ATR offers T=1 only.
 pub const WINDPERSON_SELECT: &[u8] = &[
     0x00, 0xA4, 0x04, 0x00, 0x0F, 0xD1, 0x58, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x11, 0x00,
 ];
 /// Program.cs `readProfileApdu` (data `00 00`, Le `00`) over T=1.
 pub const WINDPERSON_READ_PROFILE: &[u8] = &[0x00, 0xCA, 0x11, 0x00, 0x02, 0x00, 0x00, 0x00];
-/// The same two commands over T=0, where pcsc-sharp drops Le from a case-4 command.
-pub const WINDPERSON_SELECT_T0: &[u8] = &[
-    0x00, 0xA4, 0x04, 0x00, 0x0F, 0xD1, 0x58, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x11,
-];
-/// Program.cs `readProfileApdu` over T=0 (no Le).
-pub const WINDPERSON_READ_PROFILE_T0: &[u8] = &[0x00, 0xCA, 0x11, 0x00, 0x02, 0x00, 0x00];
 
-/// Main(): SELECT, then read the profile; pcsc-sharp's IsoReader fetches a `61 xx` with
-/// GET RESPONSE `00 C0 00 00 xx` before handing the reply to the program.
-pub fn windperson_main(send: &mut dyn FnMut(&[u8]) -> Vec<u8>, t0: bool) -> Result<Basic, String> {
-    let mut iso_reader = |apdu: &[u8]| -> Vec<u8> {
-        let mut r = send(apdu);
-        let mut data = Vec::new();
-        while let [.., 0x61, left] = r[..] {
-            data.extend_from_slice(&r[..r.len() - 2]);
-            r = send(&[0x00, 0xC0, 0x00, 0x00, left]);
-        }
-        data.extend_from_slice(&r);
-        data
-    };
-    let (select, read) = if t0 {
-        (WINDPERSON_SELECT_T0, WINDPERSON_READ_PROFILE_T0)
-    } else {
-        (WINDPERSON_SELECT, WINDPERSON_READ_PROFILE)
-    };
-    fire(&mut iso_reader, select)?;
-    decode_basic(&fire(&mut iso_reader, read)?)
+/// Main(): SELECT, then read the profile. (pcsc-sharp refuses `Le = 0x00` on a case-4
+/// command over T=0, `CommandApdu.Le`, so the program only runs over T=1, which is what
+/// the HC's ATR offers.)
+pub fn windperson_main(send: &mut dyn FnMut(&[u8]) -> Vec<u8>) -> Result<Basic, String> {
+    fire(send, WINDPERSON_SELECT)?;
+    decode_basic(&fire(send, WINDPERSON_READ_PROFILE)?)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -203,7 +182,33 @@ pub fn magiclen_update(send: &mut dyn FnMut(&[u8]) -> Vec<u8>) -> Result<Basic, 
     decode_basic(&r)
 }
 
-/// Every distinct command the programs above send to the HC (the tally of CLIENTS.md).
+// ---------------------------------------------------------------------------------------
+// 4. The `icope_tool` card module (pyscard; the code index does not name its repository):
+//    `READ_BASIC`, then `GET_RESPONSE + [sw2]` when `sw1 == 0x61` (`_read_from_reader`).
+//    Its `SELECT_NHI_AID` is malformed (see protocol/docs/CLIENTS.md), so only its read
+//    step is replayed, on a card already selected.
+// ---------------------------------------------------------------------------------------
+
+/// `READ_BASIC = [0x00, 0xCA, 0x11, 0x00, 0x02, 0x00, 0x00]`.
+pub const ICOPE_READ_BASIC: &[u8] = &[0x00, 0xCA, 0x11, 0x00, 0x02, 0x00, 0x00];
+/// `GET_RESPONSE = [0x00, 0xC0, 0x00, 0x00]  # + Le`.
+pub const ICOPE_GET_RESPONSE: &[u8] = &[0x00, 0xC0, 0x00, 0x00];
+
+/// The read step: `61 xx` is followed by GET RESPONSE with Le = xx; then `90 00` expected.
+pub fn icope_read(send: &mut dyn FnMut(&[u8]) -> Vec<u8>) -> Result<Basic, String> {
+    let mut r = send(ICOPE_READ_BASIC);
+    if let [0x61, left] = r[..] {
+        r = send(&[ICOPE_GET_RESPONSE, &[left]].concat());
+    }
+    match split_response(&r) {
+        Some((data, 0x9000)) => decode_basic(data),
+        other => Err(format!("READ basic data failed: {other:?}")),
+    }
+}
+
+/// Every distinct command the programs above send to the HC and expect `90 00` from
+/// (the tally of CLIENTS.md; the mutual authentication and GET RESPONSE need a preceding
+/// command and are counted by the tests themselves).
 pub const HC_COMMANDS: &[Sent] = &[
     Sent {
         by: "twnhi select_applet / magiclen APDU_SELECT",
@@ -230,19 +235,15 @@ pub const HC_COMMANDS: &[Sent] = &[
         apdu: TWNHI_GET_RANDOM,
     },
     Sent {
-        by: "windperson selectApdu (T=1)",
+        by: "windperson selectApdu",
         apdu: WINDPERSON_SELECT,
     },
     Sent {
-        by: "windperson readProfileApdu (T=1)",
+        by: "windperson readProfileApdu",
         apdu: WINDPERSON_READ_PROFILE,
     },
     Sent {
-        by: "windperson selectApdu (T=0)",
-        apdu: WINDPERSON_SELECT_T0,
-    },
-    Sent {
-        by: "magiclen APDU_READ",
+        by: "magiclen APDU_READ / icope READ_BASIC",
         apdu: MAGICLEN_READ,
     },
 ];
