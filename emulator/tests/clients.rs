@@ -132,6 +132,32 @@ fn icope_tool_read_step_over_t1_and_t0() {
 }
 
 #[test]
+fn icope_tool_whole_read_needs_a_new_generation_card() {
+    // New generation (the card the program was tested on): SELECT 6D 00, data anyway,
+    // over T=1 and over T=0.
+    for t0 in [false, true] {
+        let c = hc("A123456789").new_generation();
+        let mut c = if t0 { c.over_t0() } else { c };
+        assert_eq!(c.handle(ICOPE_SELECT_NHI_AID), [0x6D, 0x00]);
+        assert_eq!(c.handle(TWNHI_SELECT), [0x6D, 0x00]);
+        assert_eq!(
+            icope_read_from_reader(&mut |a: &[u8]| c.handle(a)).unwrap(),
+            fixture_basic()
+        );
+        c.reset();
+        assert_eq!(
+            icope_read(&mut |a: &[u8]| c.handle(a)).unwrap(),
+            fixture_basic()
+        );
+    }
+    // First generation: the malformed AID is not found and nothing was selected.
+    let mut c = hc("A123456789");
+    assert_eq!(c.handle(ICOPE_SELECT_NHI_AID), [0x6A, 0x82]);
+    let e = icope_read_from_reader(&mut |a: &[u8]| c.handle(a)).unwrap_err();
+    assert!(e.contains("NOT_NHI_CARD"), "{e}");
+}
+
+#[test]
 fn get_response_hands_out_in_pieces_and_only_what_was_announced() {
     let mut c = hc("A123456789").over_t0();
     assert_eq!(c.handle(TWNHI_SELECT), [0x90, 0x00]);

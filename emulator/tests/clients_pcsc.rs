@@ -9,6 +9,7 @@
 #[path = "clients/programs.rs"]
 mod programs;
 
+use nhi_emulator::card::Hc;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::vpcd::VpcdEndpoint;
 use nhi_emulator::reader::Slot;
@@ -60,15 +61,24 @@ fn through_pcscd<T>(
     person: &str,
     program: impl FnOnce(&mut dyn FnMut(&[u8]) -> Vec<u8>) -> T,
 ) -> T {
+    card_through_pcscd(person, |hc| hc, program)
+}
+
+/// As [`through_pcscd`], with the HC changed by `build` first.
+fn card_through_pcscd<T>(
+    person: &str,
+    build: impl FnOnce(Hc) -> Hc,
+    program: impl FnOnce(&mut dyn FnMut(&[u8]) -> Vec<u8>) -> T,
+) -> T {
     let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
     let f = Fixtures::demo().unwrap();
     let slot = Slot::empty();
-    slot.insert(Box::new(
+    slot.insert(Box::new(build(
         CardFactory::test()
             .unwrap()
             .hc(f.person(person).unwrap())
             .unwrap(),
-    ));
+    )));
     let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("pcscd reachable");
     wait_present(&ctx, false);
     let ep = VpcdEndpoint::start(([127, 0, 0, 1], CARD_PORT).into(), slot);
@@ -152,14 +162,19 @@ fn every_public_hc_command_is_answered_through_pcscd() {
 }
 
 #[test]
-fn icope_tool_read_step_through_pcscd() {
+fn icope_tool_through_pcscd() {
     if !enabled() {
         return;
     }
-    // Over T=1 (the HC's ATR) the data comes in the reply; no GET RESPONSE is needed.
+    // The program's whole read on a new-generation card, as it was tested on a real one.
+    let b = card_through_pcscd("A123456789", Hc::new_generation, |send| {
+        icope_read_from_reader(send).unwrap()
+    });
+    assert_eq!((b.name.as_str(), b.sex.as_str()), ("王小明", "M"));
+    // Its read step on the first generation, once selected.
     let b = through_pcscd("A123456789", |send| {
         assert_eq!(send(TWNHI_SELECT), [0x90, 0x00]);
         icope_read(send).unwrap()
     });
-    assert_eq!((b.name.as_str(), b.sex.as_str()), ("王小明", "M"));
+    assert_eq!(b.id_no, "A123456789");
 }

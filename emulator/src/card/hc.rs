@@ -48,6 +48,17 @@ pub enum Transport {
     T0,
 }
 
+/// Which generation of card: the first needs a SELECT before anything else; the new one
+/// (issued from ROC 114/12, reported by a public client on a real card) answers every
+/// SELECT with `6D 00` and has its application selected from reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// SELECT by AID first (the emulator's default; its ATR is this generation's).
+    First,
+    /// No SELECT: `6D 00`; GET DATA answers right after reset (same ATR here, ours).
+    New,
+}
+
 /// An HC: basic data, optional PIN, marker record, a diversified key for authentication.
 #[derive(Debug, Clone)]
 pub struct Hc {
@@ -64,6 +75,7 @@ pub struct Hc {
     /// Data a T=0 `61 xx` announced, waiting for GET RESPONSE.
     pending: Vec<u8>,
     transport: Transport,
+    generation: Generation,
 }
 
 impl Hc {
@@ -87,7 +99,14 @@ impl Hc {
             challenge: None,
             pending: Vec::new(),
             transport: Transport::T1,
+            generation: Generation::First,
         })
+    }
+    /// The same card as a new-generation HC: no SELECT, application selected from reset.
+    pub fn new_generation(mut self) -> Hc {
+        self.generation = Generation::New;
+        self.selected = true;
+        self
     }
     /// The same card speaking T=0: `61 xx` + GET RESPONSE for case-4 replies.
     pub fn over_t0(mut self) -> Hc {
@@ -127,6 +146,9 @@ impl Hc {
     fn exec(&mut self, c: &Command<'_>) -> Vec<u8> {
         if c.cla != 0x00 {
             return status(sw::CLA_NOT_SUPPORTED);
+        }
+        if self.generation == Generation::New && c.ins == ins::SELECT {
+            return status(sw::INS_NOT_SUPPORTED);
         }
         // Real clients send the AID with Lc=0x10, some with Lc=0x0F (the last byte cut).
         if let Some(r) = select_aid(c, AID_HC) {
@@ -302,7 +324,7 @@ impl Card for Hc {
         ATR_HC
     }
     fn reset(&mut self) {
-        self.selected = false;
+        self.selected = self.generation == Generation::New;
         self.pin.verified = false;
         self.challenge = None;
         self.pending.clear();

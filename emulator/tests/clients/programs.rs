@@ -185,9 +185,16 @@ pub fn magiclen_update(send: &mut dyn FnMut(&[u8]) -> Vec<u8>) -> Result<Basic, 
 // ---------------------------------------------------------------------------------------
 // 4. The `icope_tool` card module (pyscard; the code index does not name its repository):
 //    `READ_BASIC`, then `GET_RESPONSE + [sw2]` when `sw1 == 0x61` (`_read_from_reader`).
-//    Its `SELECT_NHI_AID` is malformed (see protocol/docs/CLIENTS.md), so only its read
-//    step is replayed, on a card already selected.
+//    Its `SELECT_NHI_AID` is malformed (see protocol/docs/CLIENTS.md) and its answer is
+//    ignored: the program was tested on a new-generation card, which needs no SELECT.
 // ---------------------------------------------------------------------------------------
+
+/// `SELECT_NHI_AID` as written in the source: 16 AID bytes `D1 58 00 00 01 00 00 00` +
+/// `00 00 00 00 00 00 00 11` (not the NHI AID, whose last two bytes are `11 00`).
+pub const ICOPE_SELECT_NHI_AID: &[u8] = &[
+    0x00, 0xA4, 0x04, 0x00, 0x10, 0xD1, 0x58, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x11,
+];
 
 /// `READ_BASIC = [0x00, 0xCA, 0x11, 0x00, 0x02, 0x00, 0x00]`.
 pub const ICOPE_READ_BASIC: &[u8] = &[0x00, 0xCA, 0x11, 0x00, 0x02, 0x00, 0x00];
@@ -204,6 +211,19 @@ pub fn icope_read(send: &mut dyn FnMut(&[u8]) -> Vec<u8>) -> Result<Basic, Strin
         Some((data, 0x9000)) => decode_basic(data),
         other => Err(format!("READ basic data failed: {other:?}")),
     }
+}
+
+/// `_read_from_reader`: two attempts of best-effort SELECT (reply not looked at) + read.
+pub fn icope_read_from_reader(send: &mut dyn FnMut(&[u8]) -> Vec<u8>) -> Result<Basic, String> {
+    let mut last = String::new();
+    for _attempt in 1..=2 {
+        send(ICOPE_SELECT_NHI_AID);
+        match icope_read(send) {
+            Ok(b) => return Ok(b),
+            Err(e) => last = e,
+        }
+    }
+    Err(format!("NOT_NHI_CARD ({last})"))
 }
 
 /// Every distinct command the programs above send to the HC and expect `90 00` from
