@@ -3,7 +3,8 @@
 //! Besides the commands of protocol/docs/APDU.md, the HC answers what public client code
 //! sends it (protocol/docs/CLIENTS.md): the second application `…31 00`, GET DATA `00 00`
 //! (card id, 12 ASCII) and `24 00` (card data), the HC–DC mutual authentication
-//! `00 82 11 12`, and GET RESPONSE after a T=0 `61 xx`.
+//! `00 82 11 12`, and GET RESPONSE after a T=0 `61 xx` ([`Hc::over_t0`]). A
+//! [`Hc::new_generation`] card needs no SELECT, as public clients report of new cards.
 
 use super::{
     card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, CardRng, PinState, PIN_TRIES,
