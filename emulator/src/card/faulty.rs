@@ -3,7 +3,7 @@
 //! command (a signature that does not come out, a PIN that will not clear, a missing
 //! certificate). The forged HC (right format, wrong keys) is in `fixtures.rs`.
 
-use super::{status, Card, CardKind};
+use super::{status, Card, CardKind, CardRng};
 use nhi_protocol::apdu::{sw, Command, ATR_HC, ATR_HPC};
 
 /// How the card misbehaves.
@@ -122,6 +122,9 @@ impl Card for Tampered {
     }
     fn label(&self) -> String {
         format!("{} ({})", self.inner.label(), self.what)
+    }
+    fn reseed(&mut self, source: CardRng) {
+        self.inner.reseed(source);
     }
 }
 

@@ -1,16 +1,64 @@
 //! The NHI IC card (HC).
+//!
+//! Besides the commands of protocol/docs/APDU.md, the HC answers what public client code
+//! sends it (protocol/docs/CLIENTS.md): the second application `…31 00`, GET DATA `00 00`
+//! (card id, 12 ASCII) and `24 00` (card data), the HC–DC mutual authentication
+//! `00 82 11 12`, and GET RESPONSE after a T=0 `61 xx` ([`Hc::over_t0`]). A
+//! [`Hc::new_generation`] card needs no SELECT, as public clients report of new cards.
 
 use super::{
-    card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, PinState, PIN_TRIES,
+    card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, CardRng, PinState, PIN_TRIES,
 };
 use crate::crypto::hmac256;
-use nhi_protocol::apdu::{ins, sw, tag, Command, AID_HC, ATR_HC};
+use nhi_protocol::apdu::{ins, split_response, sw, tag, Command, AID_HC, ATR_HC};
 use nhi_protocol::basic::BasicData;
-use rand::{RngCore, SeedableRng};
+use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
 
 /// Longest marker record (UPDATE BINARY data).
 pub const MARKER_MAX: usize = 32;
+
+/// The HC's second application, selected by twnhi-smartcard-agent (`select_sam_applet`);
+/// ours: it answers the same commands as [`AID_HC`].
+pub const AID_HC_AUTH: &[u8] = &[
+    0xD1, 0x58, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x31, 0x00,
+];
+/// GET DATA P1 of the card id as public clients read it (`00 CA 00 00`): 12 ASCII digits.
+pub const TAG_CARD_ID_ASCII: u8 = 0x00;
+/// GET DATA P1 of the card data record (`00 CA 24 00`), one ASCII status byte (ours).
+pub const TAG_CARD_DATA: u8 = 0x24;
+/// Card data record: `1` = card valid (ours; clients read its first character).
+pub const CARD_DATA: &[u8] = b"1";
+/// INS of GET RESPONSE (ISO 7816-4), fetching data a T=0 `61 xx` announced.
+pub const GET_RESPONSE: u8 = 0xC0;
+/// P1 P2 of the HC–DC mutual authentication (`00 82 11 12 20 challenge(32) 10`).
+pub const MUTUAL_AUTH_P1P2: (u8, u8) = (0x11, 0x12);
+/// Length of the DC's mutual-authentication challenge.
+pub const MUTUAL_AUTH_IN: usize = 32;
+/// Length of the mutual-authentication answer.
+pub const MUTUAL_AUTH_OUT: usize = 16;
+
+/// How replies with data travel: T=1 (as the real HC's ATR says) puts the data in the
+/// reply; T=0 answers `61 xx` to a command with command data and hands the data out by
+/// GET RESPONSE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Data in the reply (the HC's ATR offers T=1 only).
+    T1,
+    /// Case-4 replies announced by `61 xx`, fetched with GET RESPONSE (ours).
+    T0,
+}
+
+/// Which generation of card: the first needs a SELECT before anything else; the new one
+/// (issued from ROC 114/12, reported by a public client on a real card) answers every
+/// SELECT with `6D 00` and has its application selected from reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// SELECT by AID first (the emulator's default; its ATR is this generation's).
+    First,
+    /// No SELECT: `6D 00`; GET DATA answers right after reset (same ATR here, ours).
+    New,
+}
 
 /// An HC: basic data, optional PIN, marker record, a diversified key for authentication.
 #[derive(Debug, Clone)]
@@ -23,6 +71,12 @@ pub struct Hc {
     marker: Vec<u8>,
     selected: bool,
     rng: ChaCha20Rng,
+    /// The last GET CHALLENGE answer, used once by the mutual authentication.
+    challenge: Option<Vec<u8>>,
+    /// Data a T=0 `61 xx` announced, waiting for GET RESPONSE.
+    pending: Vec<u8>,
+    transport: Transport,
+    generation: Generation,
 }
 
 impl Hc {
@@ -36,14 +90,29 @@ impl Hc {
         let chip = chip_id(basic.card_no.as_str());
         Ok(Hc {
             key: card_key(master, &chip),
-            rng: ChaCha20Rng::from_seed(hmac256(b"hc rng", &[&chip])),
+            rng: CardRng::Deterministic.stream(b"hc rng", &chip),
             basic,
             encoded,
             chip,
             pin: PinState::new(pin),
             marker: Vec::new(),
             selected: false,
+            challenge: None,
+            pending: Vec::new(),
+            transport: Transport::T1,
+            generation: Generation::First,
         })
+    }
+    /// The same card as a new-generation HC: no SELECT, application selected from reset.
+    pub fn new_generation(mut self) -> Hc {
+        self.generation = Generation::New;
+        self.selected = true;
+        self
+    }
+    /// The same card speaking T=0: `61 xx` + GET RESPONSE for case-4 replies.
+    pub fn over_t0(mut self) -> Hc {
+        self.transport = Transport::T0;
+        self
     }
     /// The basic data this card holds.
     pub fn basic(&self) -> &BasicData {
@@ -79,8 +148,15 @@ impl Hc {
         if c.cla != 0x00 {
             return status(sw::CLA_NOT_SUPPORTED);
         }
+        if self.generation == Generation::New && c.ins == ins::SELECT {
+            return status(sw::INS_NOT_SUPPORTED);
+        }
         // Real clients send the AID with Lc=0x10, some with Lc=0x0F (the last byte cut).
         if let Some(r) = select_aid(c, AID_HC) {
+            let r = match select_aid(c, AID_HC_AUTH) {
+                Some(second) if second == [0x90, 0x00] => second,
+                _ => r,
+            };
             if r == [0x90, 0x00] {
                 self.selected = true;
             }
@@ -94,6 +170,7 @@ impl Hc {
                 | ins::CHANGE_REFERENCE_DATA
                 | ins::DISABLE_VERIFICATION
                 | ins::INTERNAL_AUTHENTICATE
+                | ins::EXTERNAL_AUTHENTICATE
                 | ins::UPDATE_BINARY => status(sw::CONDITIONS_NOT_SATISFIED),
                 _ => status(sw::INS_NOT_SUPPORTED),
             };
@@ -104,6 +181,8 @@ impl Hc {
                 (tag::CARD_ID, 0) => ok(&self.chip),
                 (tag::MARKER, 0) => ok(&self.marker),
                 (tag::PIN_STATUS, 0) => ok(&[self.pin_status_byte(), self.pin.tries_left]),
+                (TAG_CARD_ID_ASCII, 0) => ok(self.basic.card_no.as_str().as_bytes()),
+                (TAG_CARD_DATA, 0) => ok(CARD_DATA),
                 _ => status(sw::WRONG_P1P2),
             },
             ins::GET_CHALLENGE => {
@@ -114,7 +193,9 @@ impl Hc {
                     Some(n @ 1..=32) if c.data.is_empty() => {
                         let mut r = vec![0u8; n];
                         self.rng.fill_bytes(&mut r);
-                        ok(&r)
+                        let reply = ok(&r);
+                        self.challenge = Some(r);
+                        reply
                     }
                     _ => status(sw::WRONG_LENGTH),
                 }
@@ -176,6 +257,7 @@ impl Hc {
                     _ => status(sw::WRONG_P1P2),
                 }
             }
+            ins::EXTERNAL_AUTHENTICATE => self.mutual_auth(c),
             ins::UPDATE_BINARY => {
                 if c.p1 != 0 || c.p2 != 0 {
                     return status(sw::WRONG_P1P2);
@@ -191,20 +273,84 @@ impl Hc {
     }
 }
 
+impl Hc {
+    /// HC–DC mutual authentication (ours): the DC's 32-byte challenge over the card's
+    /// last GET CHALLENGE answer → `HMAC(Kcard, "muauth" ‖ cardRandom ‖ challenge)[..16]`.
+    /// The card random is used once; without one the command answers `69 85`.
+    fn mutual_auth(&mut self, c: &Command<'_>) -> Vec<u8> {
+        if (c.p1, c.p2) != MUTUAL_AUTH_P1P2 {
+            return status(sw::WRONG_P1P2);
+        }
+        if c.data.len() != MUTUAL_AUTH_IN {
+            return status(sw::WRONG_LENGTH);
+        }
+        let Some(card_random) = self.challenge.take() else {
+            return status(sw::CONDITIONS_NOT_SATISFIED);
+        };
+        let mac = hmac256(&self.key, &[b"muauth", &card_random, c.data]);
+        ok(&mac[..MUTUAL_AUTH_OUT])
+    }
+
+    /// GET RESPONSE `00 C0 00 00 Le`: the next Le bytes of what `61 xx` announced, then
+    /// `61 xx` again while more remain; nothing announced → `69 85` (ours).
+    fn get_response(&mut self, c: &Command<'_>) -> Vec<u8> {
+        if (c.p1, c.p2) != (0, 0) || !c.data.is_empty() {
+            return status(sw::WRONG_P1P2);
+        }
+        let Some(le) = c.le else {
+            return status(sw::WRONG_LENGTH);
+        };
+        if self.pending.is_empty() {
+            return status(sw::CONDITIONS_NOT_SATISFIED);
+        }
+        let rest = self.pending.split_off(le.min(self.pending.len()));
+        let mut r = std::mem::replace(&mut self.pending, rest);
+        r.extend_from_slice(&self.announce_pending());
+        r
+    }
+
+    /// `61 xx` for the pending bytes (xx = 00 for 256 or more), `90 00` when none remain.
+    fn announce_pending(&self) -> [u8; 2] {
+        match u8::try_from(self.pending.len()) {
+            Ok(0) => [0x90, 0x00],
+            Ok(n) => [0x61, n],
+            // ISO 7816-4: `61 00` announces 256 bytes or more.
+            Err(_) => [0x61, 0x00],
+        }
+    }
+}
+
 impl Card for Hc {
     fn atr(&self) -> &'static [u8] {
         ATR_HC
     }
     fn reset(&mut self) {
-        self.selected = false;
+        self.selected = self.generation == Generation::New;
         self.pin.verified = false;
+        self.challenge = None;
+        self.pending.clear();
     }
     fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
-        match Command::parse(apdu) {
-            Ok(c) => self.exec(&c),
-            Err(nhi_protocol::apdu::ApduError::TooShort(_)) => status(sw::WRONG_LENGTH),
-            Err(_) => status(sw::WRONG_LENGTH),
+        let c = match Command::parse(apdu) {
+            Ok(c) => c,
+            Err(_) => return status(sw::WRONG_LENGTH),
+        };
+        if c.cla == 0x00 && c.ins == GET_RESPONSE {
+            return self.get_response(&c);
         }
+        self.pending.clear();
+        let reply = self.exec(&c);
+        // T=0 cannot carry data in a case-4 reply: announce it, hand it out on GET RESPONSE.
+        match (self.transport, split_response(&reply)) {
+            (Transport::T0, Some((data, sw::OK))) if !c.data.is_empty() && !data.is_empty() => {
+                self.pending = data.to_vec();
+                self.announce_pending().to_vec()
+            }
+            _ => reply,
+        }
+    }
+    fn reseed(&mut self, source: CardRng) {
+        self.rng = source.stream(b"hc rng", &self.chip);
     }
     fn kind(&self) -> CardKind {
         CardKind::Hc

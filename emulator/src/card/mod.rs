@@ -13,6 +13,8 @@ pub use sam::Sam;
 
 use crate::crypto::hmac256;
 use nhi_protocol::apdu::sw;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 
 /// Anything that sits in a reader slot and answers APDUs.
 pub trait Card: Send {
@@ -26,6 +28,31 @@ pub trait Card: Send {
     fn kind(&self) -> CardKind;
     /// A stable label for logs and the control API (card number, HPC id or SAM id).
     fn label(&self) -> String;
+    /// Re-seeds the card's random source (GET CHALLENGE, SAM randoms). Cards are built
+    /// [`CardRng::Deterministic`]; a live world calls this with [`CardRng::Live`]. The
+    /// default does nothing because a card without a random source has nothing to seed.
+    fn reseed(&mut self, _source: CardRng) {}
+}
+
+/// Where a card's random numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardRng {
+    /// Seeded from the card's identity: two cards of the same person give the same
+    /// challenges on every run. Only for frozen-clock conformance runs.
+    Deterministic,
+    /// Seeded from the operating system: fresh challenges per call and per run
+    /// (`nhi-emu up`, live mode).
+    Live,
+}
+
+impl CardRng {
+    /// A ChaCha20 stream: from `HMAC(label, identity)` when deterministic, else from the OS.
+    pub fn stream(self, label: &[u8], identity: &[u8]) -> ChaCha20Rng {
+        match self {
+            CardRng::Deterministic => ChaCha20Rng::from_seed(hmac256(label, &[identity])),
+            CardRng::Live => ChaCha20Rng::from_entropy(),
+        }
+    }
 }
 
 /// The kinds of card the emulator models.
@@ -135,4 +162,17 @@ pub(crate) fn select_aid(c: &nhi_protocol::apdu::Command<'_>, aid: &[u8]) -> Opt
 /// True when `data` is an ASCII-digit PIN of a length in `range`.
 pub(crate) fn is_pin(data: &[u8], range: std::ops::RangeInclusive<usize>) -> bool {
     range.contains(&data.len()) && data.iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CardRng;
+    use rand::RngCore;
+
+    #[test]
+    fn deterministic_streams_repeat_live_ones_do_not() {
+        let draw = |src: CardRng| src.stream(b"hc rng", b"same person").next_u64();
+        assert_eq!(draw(CardRng::Deterministic), draw(CardRng::Deterministic));
+        assert_ne!(draw(CardRng::Live), draw(CardRng::Live));
+    }
 }

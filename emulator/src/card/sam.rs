@@ -6,10 +6,10 @@
 //! 2. the DC answers `HMAC(Ksam, "DC" ‖ samRandom ‖ dcRandom)`; `80 82 00 00 20 proof`
 //!    → `90 00` and the SAM is authenticated, or `63 Cx`; three failures lock it (`69 83`).
 
-use super::{card_key, ok, status, Card, CardKind};
+use super::{card_key, ok, status, Card, CardKind, CardRng};
 use crate::crypto::{aes128_cbc_decrypt, ct_eq, hmac256, RsaSigner};
 use nhi_protocol::apdu::{ins, sw, tag, Command, AID_SAM, ATR_SAM};
-use rand::{RngCore, SeedableRng};
+use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ impl Sam {
     /// A SAM for `sam_id` (12 digits) of `hospital_id` (10 chars).
     pub fn new(sam_id: &str, hospital_id: &str, keys: SamKeys, signer: Arc<RsaSigner>) -> Sam {
         Sam {
-            rng: ChaCha20Rng::from_seed(hmac256(b"sam rng", &[sam_id.as_bytes()])),
+            rng: CardRng::Deterministic.stream(b"sam rng", sam_id.as_bytes()),
             sam_id: sam_id.to_string(),
             hospital_id: hospital_id.to_string(),
             keys,
@@ -250,5 +250,8 @@ impl Card for Sam {
     }
     fn label(&self) -> String {
         self.sam_id.clone()
+    }
+    fn reseed(&mut self, source: CardRng) {
+        self.rng = source.stream(b"sam rng", self.sam_id.as_bytes());
     }
 }
