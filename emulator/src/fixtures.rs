@@ -4,7 +4,7 @@ use crate::card::hpc::HpcProfile;
 use crate::card::sam::SamKeys;
 use crate::card::{Hc, Hpc, Sam};
 use crate::crypto::{RsaPool, RsaSigner};
-use crate::material::Secrets;
+use crate::keys::Secrets;
 use crate::pki::TestCa;
 use nhi_protocol::basic::BasicData;
 use nhi_protocol::ident::{HcCardNo, HospitalId, IdNo, IdentityStatus, RocDate, SamId, Sex};

@@ -1,25 +1,12 @@
 //! `nhi-emu`: the NHI card-world emulator on the command line.
 
-/// Writes a line to stdout; a closed stdout (a pipe whose reader left) is not a panic.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
-/// Writes to stdout without a newline; a closed stdout is not a panic.
-#[allow(unused_macros)]
-macro_rules! say_raw {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($t)*);
-    }};
-}
+mod print;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use nhi_emulator::card::Card;
+use nhi_cli::say;
+use nhi_emulator::control::{CardSpec, ClockChange, Command, ControlClient};
 use nhi_emulator::fixtures::{rfc3339, CardFactory, Fixtures};
+use nhi_emulator::world::{World, WorldConfig};
 use nhi_emulator::token::TokenIssuer;
 use nhi_protocol::token::{Payload, TokenAlg};
 use std::process::ExitCode;
@@ -103,80 +90,6 @@ enum Cmd {
     },
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UpConfig {
-    #[serde(default = "default_control")]
-    control: std::net::SocketAddr,
-    #[serde(default = "default_dc")]
-    dc: std::net::SocketAddr,
-    #[serde(default = "default_db")]
-    db: std::path::PathBuf,
-    #[serde(default = "default_slots")]
-    slot: Vec<SlotConfig>,
-    /// The COM-port reader's slots (label = the reader name hosts see); empty = no COM reader.
-    #[serde(default = "default_com")]
-    com: Vec<ComSlotConfig>,
-    /// Freeze virtual time at this instant (RFC 3339); default: follow the wall clock.
-    frozen_at: Option<String>,
-}
-
-#[derive(serde::Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-struct ComSlotConfig {
-    label: String,
-    card: Option<String>,
-    person: Option<String>,
-}
-
-fn default_com() -> Vec<ComSlotConfig> {
-    vec![
-        ComSlotConfig {
-            label: "NHI COM reader card".into(),
-            card: None,
-            person: None,
-        },
-        ComSlotConfig {
-            label: "NHI COM reader SAM".into(),
-            card: Some("sam".into()),
-            person: None,
-        },
-    ]
-}
-
-#[derive(serde::Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-struct SlotConfig {
-    reader: String,
-    port: u16,
-    card: Option<String>,
-    person: Option<String>,
-}
-
-fn default_control() -> std::net::SocketAddr {
-    ([127, 0, 0, 1], 7070).into()
-}
-fn default_dc() -> std::net::SocketAddr {
-    ([127, 0, 0, 1], 4443).into()
-}
-fn default_db() -> std::path::PathBuf {
-    "nhi-emu-dc.db".into()
-}
-fn default_slots() -> Vec<SlotConfig> {
-    let s = |reader: &str, port, card: Option<&str>| SlotConfig {
-        reader: reader.into(),
-        port,
-        card: card.map(str::to_string),
-        person: None,
-    };
-    vec![
-        s("Virtual PCD 00 00", 35963, Some("hc")),
-        s("Virtual PCD 00 01", 35964, Some("sam")),
-        s("NHI Virtual PCD 00 00", 35965, Some("hpc")),
-        s("NHI Virtual PCD 00 01", 35966, None),
-    ]
-}
-
 /// How `nhi-emu dc` runs.
 struct DcArgs {
     listen: std::net::SocketAddr,
@@ -199,11 +112,11 @@ async fn run_dc(fixtures: Fixtures, a: DcArgs) -> Result<ExitCode, Usage> {
         production,
     } = a;
     let secrets = match &secrets {
-        Some(p) => nhi_emulator::material::Secrets::load(p).map_err(Usage)?,
-        None => nhi_emulator::material::Secrets::test(),
+        Some(p) => nhi_emulator::keys::Secrets::load(p).map_err(Usage)?,
+        None => nhi_emulator::keys::Secrets::test(),
     };
     if production {
-        let why = nhi_emulator::material::production_refusals(&secrets);
+        let why = nhi_emulator::keys::production_refusals(&secrets);
         if !why.is_empty() {
             return Err(Usage(format!(
                 "refusing to start in production mode with test key material:\n  - {}\n(nhi-emu is a test tool: its CA and token keys are test keys by design)",
@@ -251,140 +164,17 @@ async fn run_up(
     config: Option<std::path::PathBuf>,
     frozen_at: Option<String>,
 ) -> Result<ExitCode, Usage> {
-    let cfg: UpConfig = match config {
-        Some(p) => {
-            let t =
-                std::fs::read_to_string(&p).map_err(|e| Usage(format!("{}: {e}", p.display())))?;
-            toml::from_str(&t).map_err(|e| Usage(format!("{}: {e}", p.display())))?
-        }
-        None => toml::from_str("").map_err(|e| Usage(e.to_string()))?,
-    };
+    let mut cfg = WorldConfig::load(config.as_deref()).map_err(Usage)?;
+    if let Some(t) = frozen_at {
+        cfg.frozen_at = Some(rfc3339(&t).map_err(|e| Usage(format!("frozen_at: {e}")))?);
+    }
     let factory = std::sync::Arc::new(CardFactory::test()?);
-    let fixtures = std::sync::Arc::new(fixtures);
-    let clock = match frozen_at.or(cfg.frozen_at.clone()) {
-        Some(t) => nhi_emulator::clock::VirtualClock::at(
-            rfc3339(&t).map_err(|e| Usage(format!("frozen_at: {e}")))?,
-        ),
-        None => nhi_emulator::clock::VirtualClock::live(),
-    };
-    let l = nhi_emulator::dc::Launch {
-        listen: cfg.dc,
-        db: cfg.db.clone(),
-        tls: true,
-        seed: 2019,
-    };
-    let dc = nhi_emulator::dc::launch(
-        &l,
-        &fixtures,
-        clock.clone(),
-        nhi_emulator::dc::DcConfig::default(),
-    )
-    .await?;
-    let ca = cfg.db.with_extension("ca.pem");
-    std::fs::write(&ca, &dc.ca_pem).map_err(|e| Usage(format!("{}: {e}", ca.display())))?;
-    let mut slots = Vec::new();
-    let mut endpoints = Vec::new();
-    for s in &cfg.slot {
-        let slot = nhi_emulator::reader::Slot::empty();
-        if let Some(kind) = &s.card {
-            slot.insert(
-                nhi_emulator::control::make_card(&factory, &fixtures, kind, s.person.as_deref())
-                    .map_err(|e| Usage(format!("slot {:?}: {e}", s.reader)))?,
-            );
-        }
-        endpoints.push(nhi_emulator::reader::vpcd::VpcdEndpoint::start(
-            ([127, 0, 0, 1], s.port).into(),
-            slot.clone(),
-        ));
-        slots.push(nhi_emulator::reader::NamedSlot {
-            name: s.reader.clone(),
-            slot,
-        });
-    }
-    let mut com_slots = Vec::new();
-    for c in &cfg.com {
-        let slot = nhi_emulator::reader::Slot::empty();
-        if let Some(kind) = &c.card {
-            slot.insert(
-                nhi_emulator::control::make_card(&factory, &fixtures, kind, c.person.as_deref())
-                    .map_err(|e| Usage(format!("COM slot {:?}: {e}", c.label)))?,
-            );
-        }
-        com_slots.push(nhi_emulator::reader::NamedSlot {
-            name: c.label.clone(),
-            slot,
-        });
-    }
-    let com = if com_slots.is_empty() {
-        None
-    } else {
-        let reader = nhi_emulator::reader::serial::SerialReader::new(
-            com_slots
-                .iter()
-                .map(|n| (n.name.clone(), n.slot.clone()))
-                .collect(),
-            clock.clone(),
-        );
-        Some(
-            nhi_emulator::reader::serial::SerialEndpoint::start(reader)
-                .map_err(|e| Usage(format!("COM-port reader (pty): {e}")))?,
-        )
-    };
-    let control = nhi_emulator::control::Control {
-        slots: slots.iter().chain(&com_slots).cloned().collect(),
-        factory,
-        fixtures,
-        clock,
-        dc: Some(dc.dc.clone()),
-        dc_endpoint: Some((dc.server.url(), dc.ca_pem.clone())),
-        announce_wait: slots.iter().map(|s| s.name.clone()).collect(),
-    };
-    let server = nhi_emulator::http::serve(
-        cfg.control,
-        nhi_emulator::control::router(control),
-        None,
-        tokio::sync::watch::channel(false).1,
-    )
-    .await
-    .map_err(|e| Usage(format!("control API on {}: {e}", cfg.control)))?;
-    say!("nhi-emu up");
-    for s in &slots {
-        let card = s
-            .slot
-            .describe()
-            .map(|(k, l)| format!("{k:?} {l}"))
-            .unwrap_or_else(|| "empty".into());
-        say!(
-            "  PC/SC reader {:24} (vpcd) {card}",
-            format!("{:?}", s.name)
-        );
-    }
-    if let Some(c) = &com {
-        for s in &com_slots {
-            let card = s
-                .slot
-                .describe()
-                .map(|(k, l)| format!("{k:?} {l}"))
-                .unwrap_or_else(|| "empty".into());
-            say!(
-                "  COM reader  {:24} {} {card}",
-                format!("{:?}", s.name),
-                c.path().display()
-            );
-        }
-        say!(
-            "  COM port    {} (protocol/docs/SERIAL.md)",
-            c.path().display()
-        );
-    }
-    say!("  DC          {} (CA: {})", dc.server.url(), ca.display());
-    say!("  control API {}", server.url());
-    say!("Ctrl-C to stop");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let world = World::start(&cfg, std::sync::Arc::new(fixtures), factory)
+        .await
+        .map_err(Usage)?;
+    print::up_banner(&world);
     let _ = tokio::signal::ctrl_c().await;
-    drop(endpoints);
-    drop(com);
+    drop(world);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -399,7 +189,7 @@ enum CtlCmd {
         reader: String,
         /// Card kind.
         #[arg(long)]
-        card: String,
+        card: CardSpec,
         /// Fixture key (ID number, card number, hospital id …).
         #[arg(long)]
         person: Option<String>,
@@ -435,74 +225,42 @@ enum CtlCmd {
     ClearFaults,
 }
 
-async fn run_ctl(url: &str, cmd: CtlCmd) -> Result<ExitCode, Usage> {
-    use serde_json::json;
-    let base = url.trim_end_matches('/');
-    let (method, path, body) = match cmd {
-        CtlCmd::Readers => ("GET", "/readers", None),
-        CtlCmd::Insert {
-            reader,
-            card,
-            person,
-        } => (
-            "POST",
-            "/readers/insert",
-            Some(json!({ "reader": reader, "card": card, "person": person })),
-        ),
-        CtlCmd::Remove { reader } => ("POST", "/readers/remove", Some(json!({ "reader": reader }))),
-        CtlCmd::Clock { set, advance } => {
-            let set = set.as_deref().map(|s| instant(Some(s))).transpose()?;
-            if set.is_none() && advance.is_none() {
-                ("GET", "/clock", None)
-            } else {
-                (
-                    "POST",
-                    "/clock",
-                    Some(json!({ "set": set, "advance": advance })),
-                )
+impl CtlCmd {
+    fn command(self) -> Result<Command, Usage> {
+        use nhi_emulator::control::{Insert, Remove};
+        Ok(match self {
+            CtlCmd::Readers => Command::Readers,
+            CtlCmd::Insert {
+                reader,
+                card,
+                person,
+            } => Command::Insert(Insert {
+                reader,
+                card,
+                person,
+            }),
+            CtlCmd::Remove { reader } => Command::Remove(Remove { reader }),
+            CtlCmd::Clock { set, advance } => Command::Clock(ClockChange {
+                set: set.as_deref().map(|s| instant(Some(s))).transpose()?,
+                advance,
+            }),
+            CtlCmd::Fault { path, kind, ms } => {
+                Command::ArmFault(nhi_emulator::dc::Fault { path, kind, ms })
             }
-        }
-        CtlCmd::Fault { path, kind, ms } => (
-            "POST",
-            "/faults",
-            Some(json!({ "path": path, "kind": kind, "ms": ms })),
-        ),
-        CtlCmd::ClearFaults => ("DELETE", "/faults", None),
-    };
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()?;
-    let mut req = match method {
-        "GET" => client.get(format!("{base}{path}")),
-        "DELETE" => client.delete(format!("{base}{path}")),
-        _ => client.post(format!("{base}{path}")),
-    };
-    if let Some(b) = body {
-        req = req.json(&b);
+            CtlCmd::ClearFaults => Command::ClearFaults,
+        })
     }
-    let resp = req.send().await.map_err(|e| {
-        Usage(format!(
-            "control API at {base} unreachable (is `nhi-emu up` running?): {e}"
-        ))
-    })?;
-    let status = resp.status();
-    let v: serde_json::Value = resp
-        .json()
-        .await
-        .map_err(|e| Usage(format!("control API reply is not JSON: {e}")))?;
-    say!("{}", serde_json::to_string_pretty(&v)?);
-    if status.is_success() {
-        Ok(ExitCode::SUCCESS)
+}
+
+async fn run_ctl(url: &str, cmd: CtlCmd) -> Result<ExitCode, Usage> {
+    let client = ControlClient::new(url, std::time::Duration::from_secs(10))?;
+    let (status, reply) = client.exchange(&cmd.command()?).await?;
+    print::ctl_reply(status, &reply)?;
+    Ok(if (200..300).contains(&status) {
+        ExitCode::SUCCESS
     } else {
-        eprintln!(
-            "nhi-emu ctl: {} {}: {}",
-            status.as_u16(),
-            v["error"].as_str().unwrap_or("error"),
-            v["reason"].as_str().unwrap_or("")
-        );
-        Ok(ExitCode::from(1))
-    }
+        ExitCode::from(1)
+    })
 }
 
 #[derive(Subcommand)]
@@ -534,6 +292,16 @@ enum CardArg {
     Hc,
     Hpc,
     Sam,
+}
+
+impl From<CardArg> for CardSpec {
+    fn from(c: CardArg) -> CardSpec {
+        match c {
+            CardArg::Hc => CardSpec::Hc,
+            CardArg::Hpc => CardSpec::Hpc,
+            CardArg::Sam => CardSpec::Sam,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -582,32 +350,7 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
                 .map(|h| parse_hex(h))
                 .collect::<Result<Vec<_>, _>>()?;
             let factory = CardFactory::test()?;
-            let mut card: Box<dyn Card> = match card {
-                CardArg::Hc => {
-                    let p = match &person {
-                        Some(k) => fixtures.person(k)?,
-                        None => fixtures.people.first().ok_or("no person in fixtures")?,
-                    };
-                    Box::new(factory.hc(p)?)
-                }
-                CardArg::Hpc => {
-                    let h = match &person {
-                        Some(k) => fixtures.hpc(k)?,
-                        None => fixtures.hpcs.first().ok_or("no HPC holder in fixtures")?,
-                    };
-                    Box::new(factory.hpc(h, 1)?)
-                }
-                CardArg::Sam => {
-                    let h = match &person {
-                        Some(k) => fixtures.hospital(k)?,
-                        None => fixtures
-                            .hospitals
-                            .first()
-                            .ok_or("no hospital in fixtures")?,
-                    };
-                    Box::new(factory.sam(h)?)
-                }
-            };
+            let mut card = CardSpec::from(card).make(&factory, &fixtures, person.as_deref())?;
             for a in apdus {
                 say!("{}", hex::encode_upper(card.handle(&a)));
             }
