@@ -86,11 +86,9 @@ pub enum EventError {
 impl std::fmt::Display for EventError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EventError::Unknown(name) => write!(
-                f,
-                "no scripted event {name:?}: {}",
-                Event::NAMES.join(", ")
-            ),
+            EventError::Unknown(name) => {
+                write!(f, "no scripted event {name:?}: {}", Event::NAMES.join(", "))
+            }
             EventError::BadBody(e) | EventError::Refused(e) => f.write_str(e),
         }
     }
@@ -288,8 +286,11 @@ mod tests {
             e.body().unwrap(),
             json!({ "person": "A123456789", "phone": null, "tokenOnly": true })
         );
-        let s = Event::from_parts("standing", json!({ "hospital": "1", "contractExpired": false }))
-            .unwrap();
+        let s = Event::from_parts(
+            "standing",
+            json!({ "hospital": "1", "contractExpired": false }),
+        )
+        .unwrap();
         assert_eq!(Event::from_parts(s.name(), s.body().unwrap()).unwrap(), s);
     }
 

@@ -297,7 +297,11 @@ impl World {
         } else {
             let mut own = Vec::new();
             for c in &cfg.com {
-                let slot = loaded(c.card, c.person.as_deref(), format!("COM slot {:?}", c.label))?;
+                let slot = loaded(
+                    c.card,
+                    c.person.as_deref(),
+                    format!("COM slot {:?}", c.label),
+                )?;
                 own.push(NamedSlot {
                     name: c.label.clone(),
                     slot,

@@ -180,11 +180,8 @@ pub fn hpc_cert_serial(card: &mut dyn Card) -> Option<String> {
     use nhi_protocol::apdu::{build, AID_HPC};
     card.handle(&build(0, ins::SELECT, 4, 0, AID_HPC, None));
     let mut cert = Vec::new();
-    loop {
-        // The offset is P1‖P2; a certificate past 64 KiB cannot be addressed.
-        let Ok(offset) = u16::try_from(cert.len()) else {
-            break;
-        };
+    // The offset is P1‖P2: a certificate past 64 KiB cannot be addressed.
+    while let Ok(offset) = u16::try_from(cert.len()) {
         let [p1, p2] = offset.to_be_bytes();
         let r = card.handle(&[0, ins::READ_BINARY, p1, p2, 0]);
         match r.split_last_chunk::<2>() {

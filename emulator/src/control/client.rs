@@ -100,10 +100,9 @@ impl ControlClient {
             cause: e.to_string(),
         })?;
         let status = resp.status().as_u16();
-        let reply: Value = resp
-            .json()
-            .await
-            .map_err(|e| ControlError::Malformed(format!("control API {path}: reply is not JSON: {e}")))?;
+        let reply: Value = resp.json().await.map_err(|e| {
+            ControlError::Malformed(format!("control API {path}: reply is not JSON: {e}"))
+        })?;
         Ok((status, reply))
     }
 
@@ -113,7 +112,10 @@ impl ControlClient {
         if (200..300).contains(&status) {
             Ok(reply)
         } else {
-            let path = cmd.request().map(|r| r.1).map_err(ControlError::Malformed)?;
+            let path = cmd
+                .request()
+                .map(|r| r.1)
+                .map_err(ControlError::Malformed)?;
             Err(ControlError::Refused {
                 path,
                 status,
@@ -125,8 +127,7 @@ impl ControlClient {
     /// Where the emulator's DC is.
     pub async fn dc_info(&self) -> Result<DcInfo, ControlError> {
         let v = self.send(&Command::DcInfo).await?;
-        serde_json::from_value(v.clone()).map_err(|e| {
-            ControlError::Malformed(format!("control API /dc: {e} in {v}"))
-        })
+        serde_json::from_value(v.clone())
+            .map_err(|e| ControlError::Malformed(format!("control API /dc: {e} in {v}")))
     }
 }

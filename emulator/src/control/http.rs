@@ -2,7 +2,7 @@
 //! [`Command`] and [`Control::apply`]s it. Errors are JSON `{ "error": …, "reason": … }`
 //! with a 4xx status.
 
-use super::{path, StatusCode, ClockChange, Command, Control, Insert, Refusal, Remove};
+use super::{path, ClockChange, Command, Control, Insert, Refusal, Remove, StatusCode};
 use crate::dc::Fault;
 use crate::events::Event;
 use axum::extract::rejection::JsonRejection;
@@ -46,7 +46,10 @@ struct InsertBody {
     person: Option<String>,
 }
 
-async fn insert(State(c): State<Control>, body: Result<Json<InsertBody>, JsonRejection>) -> Response {
+async fn insert(
+    State(c): State<Control>,
+    body: Result<Json<InsertBody>, JsonRejection>,
+) -> Response {
     let Ok(Json(b)) = body else {
         return bad_request("body: {reader, card: hc|hpc|sam, person?}");
     };

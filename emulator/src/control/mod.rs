@@ -199,7 +199,11 @@ impl Refusal {
         }
     }
     fn no_dc() -> Refusal {
-        Refusal::new(StatusCode::NOT_FOUND, "no-dc", "no DC runs in this emulator")
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            "no-dc",
+            "no DC runs in this emulator",
+        )
     }
 }
 
@@ -216,10 +220,13 @@ impl From<EventError> for Refusal {
 impl Control {
     /// The slot of a reader.
     pub fn slot(&self, reader: &str) -> Result<&NamedSlot, Refusal> {
-        self.slots
-            .iter()
-            .find(|s| s.name == reader)
-            .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, "no-reader", format!("no reader {reader:?}")))
+        self.slots.iter().find(|s| s.name == reader).ok_or_else(|| {
+            Refusal::new(
+                StatusCode::NOT_FOUND,
+                "no-reader",
+                format!("no reader {reader:?}"),
+            )
+        })
     }
 
     /// The DC, or `no-dc`.
@@ -239,7 +246,8 @@ impl Control {
             Command::Clock(change) => Ok(self.clock(change)),
             Command::ArmFault(f) => {
                 let dc = self.dc()?;
-                f.check().map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad-fault", e))?;
+                f.check()
+                    .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad-fault", e))?;
                 dc.arm_fault(f);
                 Ok(json!({ "faults": dc.faults() }))
             }
@@ -323,8 +331,9 @@ impl Control {
             })
             .collect();
         if let Some(dc) = &self.dc {
-            dc.reset(&self.fixtures)
-                .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "dc-reset", e.reason))?;
+            dc.reset(&self.fixtures).map_err(|e| {
+                Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "dc-reset", e.reason)
+            })?;
         }
         Ok(json!({ "removed": removed }))
     }

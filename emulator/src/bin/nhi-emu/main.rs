@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use nhi_cli::say;
 use nhi_emulator::control::{CardSpec, ClockChange, Command, ControlClient};
 use nhi_emulator::fixtures::{rfc3339, CardFactory, Fixtures};
-use nhi_emulator::world::{World, WorldConfig};
 use nhi_emulator::token::TokenIssuer;
+use nhi_emulator::world::{World, WorldConfig};
 use nhi_protocol::token::{Payload, TokenAlg};
 use std::process::ExitCode;
 
