@@ -193,6 +193,27 @@ impl Person {
     pub fn status(&self) -> IdentityStatus {
         IdentityStatus::parse(&self.identity_status).unwrap_or(IdentityStatus::General)
     }
+
+    /// The virtual-card token payload of this person (its HC's basic data and status).
+    pub fn payload(
+        &self,
+        issued_at: u32,
+        serial: u32,
+        valid_until: u32,
+    ) -> Result<nhi_protocol::token::Payload, String> {
+        let b = self.basic()?;
+        Ok(nhi_protocol::token::Payload {
+            card_no: b.card_no,
+            id_no: b.id_no,
+            name: b.name,
+            birthday: b.birthday,
+            sex: b.sex,
+            identity_status: self.status(),
+            issued_at,
+            serial,
+            valid_until,
+        })
+    }
 }
 
 /// Builds cards from fixtures with the test key material.

@@ -144,6 +144,7 @@ impl Slots {
     }
 
     /// The reader name of a slot of these four.
+    #[cfg(feature = "pcsc")]
     fn name_of(&self, slot: &Slot) -> Result<String, String> {
         self.named()
             .into_iter()

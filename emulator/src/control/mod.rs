@@ -13,7 +13,6 @@ pub use cards::{hpc_cert_serial, CardSpec};
 pub use client::{ControlClient, ControlError};
 pub use http::router;
 
-use crate::card::Card;
 use crate::clock::{Clock, VirtualClock};
 use crate::dc::{Dc, Fault};
 use crate::events::{Event, EventError};
@@ -42,16 +41,6 @@ pub struct Control {
     /// Readers whose inserts wait (up to 3 s) until the reader subsystem has the card's
     /// ATR (vpcd readers: pcscd must see the card before a client can use it).
     pub announce_wait: Vec<String>,
-}
-
-/// Builds a card of a kind (its control-API name, e.g. `hc-bad-sign`) for a fixture key.
-pub fn make_card(
-    factory: &CardFactory,
-    fixtures: &Fixtures,
-    kind: &str,
-    person: Option<&str>,
-) -> Result<Box<dyn Card>, String> {
-    kind.parse::<CardSpec>()?.make(factory, fixtures, person)
 }
 
 /// The control API's paths.

@@ -1,5 +1,6 @@
 //! `nhi-emu`: the NHI card-world emulator on the command line.
 
+mod dc;
 mod print;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -8,7 +9,7 @@ use nhi_emulator::control::{CardSpec, ClockChange, Command, ControlClient};
 use nhi_emulator::fixtures::{rfc3339, CardFactory, Fixtures};
 use nhi_emulator::token::TokenIssuer;
 use nhi_emulator::world::{World, WorldConfig};
-use nhi_protocol::token::{Payload, TokenAlg};
+use nhi_protocol::token::TokenAlg;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -88,75 +89,6 @@ enum Cmd {
         #[arg(long)]
         frozen_at: Option<String>,
     },
-}
-
-/// How `nhi-emu dc` runs.
-struct DcArgs {
-    listen: std::net::SocketAddr,
-    db: std::path::PathBuf,
-    http: bool,
-    allow_remote: bool,
-    frozen: Option<i64>,
-    secrets: Option<std::path::PathBuf>,
-    production: bool,
-}
-
-async fn run_dc(fixtures: Fixtures, a: DcArgs) -> Result<ExitCode, Usage> {
-    let DcArgs {
-        listen,
-        db,
-        http,
-        allow_remote,
-        frozen,
-        secrets,
-        production,
-    } = a;
-    let secrets = match &secrets {
-        Some(p) => nhi_emulator::keys::Secrets::load(p).map_err(Usage)?,
-        None => nhi_emulator::keys::Secrets::test(),
-    };
-    if production {
-        let why = nhi_emulator::keys::production_refusals(&secrets);
-        if !why.is_empty() {
-            return Err(Usage(format!(
-                "refusing to start in production mode with test key material:\n  - {}\n(nhi-emu is a test tool: its CA and token keys are test keys by design)",
-                why.join("\n  - ")
-            )));
-        }
-    }
-    if secrets.is_test() {
-        eprintln!("nhi-emu: using the TEST secrets (fixtures/keys/test-secrets.toml; not for production data)");
-    }
-    if !listen.ip().is_loopback() && !allow_remote {
-        return Err(Usage(format!(
-            "refusing to listen on {listen}: not loopback (pass --allow-remote)"
-        )));
-    }
-    let clock = match frozen {
-        Some(t) => nhi_emulator::clock::VirtualClock::at(t),
-        None => nhi_emulator::clock::VirtualClock::live(),
-    };
-    let l = nhi_emulator::dc::Launch {
-        listen,
-        db: db.clone(),
-        tls: !http,
-        seed: 2019,
-    };
-    let cfg = nhi_emulator::dc::DcConfig {
-        secrets: Some(secrets),
-        ..Default::default()
-    };
-    let r = nhi_emulator::dc::launch(&l, &fixtures, clock, cfg).await?;
-    let ca = db.with_extension("ca.pem");
-    std::fs::write(&ca, &r.ca_pem).map_err(|e| Usage(format!("{}: {e}", ca.display())))?;
-    say!("DC listening on {}", r.server.url());
-    say!(
-        "database {} (WAL, synchronous=FULL); trust {} for HTTPS",
-        db.display(),
-        ca.display()
-    );
-    let _ = tokio::signal::ctrl_c().await;
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn run_up(
@@ -360,21 +292,10 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             cmd: TokenCmd::Issue { person, at, alg },
         } => {
             let p = fixtures.person(&person)?;
-            let b = p.basic()?;
             let now = instant(at.as_deref())?;
             let issued = u32::try_from(now)
                 .map_err(|_| Usage("--at must be between 1970 and 2106".into()))?;
-            let payload = Payload {
-                card_no: b.card_no,
-                id_no: b.id_no,
-                name: b.name,
-                birthday: b.birthday,
-                sex: b.sex,
-                identity_status: p.status(),
-                issued_at: issued,
-                serial: issued,
-                valid_until: issued.saturating_add(2 * 365 * 86_400),
-            };
+            let payload = p.payload(issued, issued, issued.saturating_add(2 * 365 * 86_400))?;
             let alg = match alg {
                 AlgArg::Es256 => TokenAlg::Es256,
                 AlgArg::Rs256 => TokenAlg::Rs256,
@@ -393,9 +314,9 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
         } => {
             let frozen = frozen_at.as_deref().map(|s| instant(Some(s))).transpose()?;
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(run_dc(
+            rt.block_on(dc::run(
                 fixtures,
-                DcArgs {
+                dc::DcArgs {
                     listen,
                     db,
                     http,
