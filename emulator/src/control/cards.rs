@@ -192,3 +192,32 @@ pub fn hpc_cert_serial(card: &mut dyn Card) -> Option<String> {
     card.reset();
     crate::dc::Dc::cert_serial(&cert)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_name_in_text_and_json() {
+        for k in CardSpec::ALL {
+            assert_eq!(k.name().parse::<CardSpec>().unwrap(), k);
+            assert_eq!(serde_json::to_value(k).unwrap(), k.name());
+        }
+        assert!("hc-"
+            .parse::<CardSpec>()
+            .unwrap_err()
+            .contains("hc-no-clear"));
+    }
+
+    #[test]
+    fn tampered_cards_keep_the_base_cards_person() {
+        let f = Fixtures::demo().unwrap();
+        let k = CardFactory::test().unwrap();
+        let person = f.people[1].id_no.clone();
+        let plain = CardSpec::Hc.make(&k, &f, Some(&person)).unwrap();
+        let tampered = CardSpec::HcBadSign.make(&k, &f, Some(&person)).unwrap();
+        assert_eq!(tampered.atr(), plain.atr());
+        assert!(CardSpec::Hc.make(&k, &f, Some("nobody")).is_err());
+    }
+}

@@ -327,3 +327,41 @@ impl Control {
         Ok(json!({ "removed": removed }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn commands_go_to_the_documented_routes() {
+        let route = |c: Command| {
+            let (m, p, body) = c.request().unwrap();
+            (m, p, body)
+        };
+        assert_eq!(
+            route(Command::Readers),
+            (Method::Get, "/readers".into(), None)
+        );
+        assert_eq!(route(Command::Clock(ClockChange::default())).0, Method::Get);
+        let (m, p, body) = route(Command::Clock(ClockChange {
+            set: None,
+            advance: Some(5),
+        }));
+        assert_eq!((m, p.as_str()), (Method::Post, "/clock"));
+        assert_eq!(body.unwrap(), json!({ "advance": 5 }));
+        let (_, p, body) = route(Command::Insert(Insert {
+            reader: "R".into(),
+            card: CardSpec::HcNoClear,
+            person: None,
+        }));
+        assert_eq!(p, "/readers/insert");
+        assert_eq!(body.unwrap()["card"], "hc-no-clear");
+        let (_, p, body) = route(Command::Event(Event::LostPhone { phone: "p".into() }));
+        assert_eq!(
+            (p.as_str(), body.unwrap()),
+            ("/scripted/lost-phone", json!({ "phone": "p" }))
+        );
+        assert_eq!(route(Command::ClearFaults).0, Method::Delete);
+    }
+}
