@@ -1,11 +1,14 @@
 //! Shared fixtures of the benches.
 
+use nhi_emulator::clock::PILOT_EPOCH;
 use nhi_emulator::token::TokenIssuer;
 use nhi_protocol::ident::{HcCardNo, IdNo, IdentityStatus, RocDate, Sex};
 use nhi_protocol::token::{Payload, TokenAlg};
 
-/// Issue instant used by the benches.
-pub const AT: u32 = 1_571_587_200;
+/// Issue instant used by the benches: the pilot epoch.
+pub const AT: u32 = PILOT_EPOCH as u32;
+// The pilot epoch fits a token's u32 timestamp (checked when this compiles).
+const _: () = assert!(AT as i64 == PILOT_EPOCH);
 
 /// The demo person's payload, issued at [`AT`].
 pub fn payload() -> Result<Payload, String> {

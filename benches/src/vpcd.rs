@@ -5,6 +5,7 @@
 use nhi_emulator::card::{Card, CardKind};
 use nhi_emulator::reader::vpcd::VpcdEndpoint;
 use nhi_emulator::reader::Slot;
+use nhi_emulator::world::STANDARD_READERS;
 use std::ffi::CString;
 use std::time::{Duration, Instant};
 
@@ -31,8 +32,8 @@ impl Card for EchoCard {
 }
 
 /// The reader the bench uses (first vpcd reader of ci/setup-pcsc) and its port.
-pub const READER: &str = "Virtual PCD 00 00";
-const PORT: u16 = 35963;
+pub const READER: &str = STANDARD_READERS[0].name;
+const PORT: u16 = STANDARD_READERS[0].port;
 
 fn connect(ctx: &pcsc::Context, name: &CString) -> Result<pcsc::Card, String> {
     let deadline = Instant::now() + Duration::from_secs(15);

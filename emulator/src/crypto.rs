@@ -7,7 +7,7 @@ use aws_lc_rs::{hmac, rand::SystemRandom, signature};
 use signature::KeyPair;
 use std::sync::Arc;
 
-use crate::material;
+use crate::keys;
 
 /// HMAC-SHA256 of the concatenation of `parts`.
 pub fn hmac256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
@@ -59,19 +59,19 @@ impl RsaSigner {
 }
 
 /// The RSA card-key pool, parsed once. Identities pick a key by index
-/// ([`material::rsa_index_for`]), never by comparing addresses.
+/// ([`keys::rsa_index_for`]), never by comparing addresses.
 pub struct RsaPool {
-    keys: [(Arc<RsaSigner>, &'static [u8]); material::RSA_POOL_SIZE],
+    keys: [(Arc<RsaSigner>, &'static [u8]); keys::RSA_POOL_SIZE],
 }
 
 impl RsaPool {
     /// Parses every pool key.
     pub fn load() -> Result<RsaPool, String> {
-        let mut keys = Vec::with_capacity(material::RSA_POOL_SIZE);
-        for der in material::RSA_POOL {
-            keys.push((Arc::new(RsaSigner::from_pkcs8(der)?), der));
+        let mut parsed = Vec::with_capacity(keys::RSA_POOL_SIZE);
+        for der in keys::RSA_POOL {
+            parsed.push((Arc::new(RsaSigner::from_pkcs8(der)?), der));
         }
-        let keys = keys
+        let keys = parsed
             .try_into()
             .map_err(|_| "RSA pool: wrong number of keys".to_string())?;
         Ok(RsaPool { keys })
@@ -79,7 +79,7 @@ impl RsaPool {
 
     /// The signer and PKCS#8 DER of an identity's key.
     pub fn for_identity(&self, id: &str) -> (&Arc<RsaSigner>, &'static [u8]) {
-        let (signer, der) = &self.keys[material::rsa_index_for(id)];
+        let (signer, der) = &self.keys[keys::rsa_index_for(id)];
         (signer, der)
     }
 }
@@ -150,25 +150,25 @@ mod tests {
     fn every_identity_gets_the_pool_key_its_index_names() {
         let pool = RsaPool::load().unwrap();
         for id in ["901000000047", "001000000103", "100000291508", "x", ""] {
-            let i = material::rsa_index_for(id);
+            let i = keys::rsa_index_for(id);
             let (signer, der) = pool.for_identity(id);
-            assert_eq!(der, material::RSA_POOL[i]);
-            let want = RsaSigner::from_pkcs8(material::RSA_POOL[i]).unwrap();
+            assert_eq!(der, keys::RSA_POOL[i]);
+            let want = RsaSigner::from_pkcs8(keys::RSA_POOL[i]).unwrap();
             assert_eq!(signer.public_key_der(), want.public_key_der(), "{id}");
         }
         // The pool is not degenerate: identities spread over several keys.
         let used: std::collections::BTreeSet<usize> = (0..64)
-            .map(|n| material::rsa_index_for(&format!("90100000{n:04}")))
+            .map(|n| keys::rsa_index_for(&format!("90100000{n:04}")))
             .collect();
         assert!(used.len() > 4, "{used:?}");
     }
 
     use super::*;
-    use crate::material;
+    use crate::keys;
 
     #[test]
     fn rsa_sign_verify_and_aes_round_trip() {
-        let s = RsaSigner::from_pkcs8(material::RSA_POOL[0]).unwrap();
+        let s = RsaSigner::from_pkcs8(keys::RSA_POOL[0]).unwrap();
         let sig = s.sign(b"hello");
         assert_eq!(sig.len(), 256);
         assert!(rsa_verify(&s.public_key_der(), b"hello", &sig));
@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn ec_signer_signs() {
-        let e = EcSigner::from_pkcs8(material::DC_TOKEN_P256).unwrap();
+        let e = EcSigner::from_pkcs8(keys::DC_TOKEN_P256).unwrap();
         assert_eq!(e.sign(b"x").len(), 64);
         assert_eq!(e.public_key().len(), 65);
     }

@@ -4,7 +4,7 @@ use crate::card::hpc::HpcProfile;
 use crate::card::sam::SamKeys;
 use crate::card::{Hc, Hpc, Sam};
 use crate::crypto::{RsaPool, RsaSigner};
-use crate::material::Secrets;
+use crate::keys::Secrets;
 use crate::pki::TestCa;
 use nhi_protocol::basic::BasicData;
 use nhi_protocol::ident::{HcCardNo, HospitalId, IdNo, IdentityStatus, RocDate, SamId, Sex};
@@ -192,6 +192,27 @@ impl Person {
     /// Identity status.
     pub fn status(&self) -> IdentityStatus {
         IdentityStatus::parse(&self.identity_status).unwrap_or(IdentityStatus::General)
+    }
+
+    /// The virtual-card token payload of this person (its HC's basic data and status).
+    pub fn payload(
+        &self,
+        issued_at: u32,
+        serial: u32,
+        valid_until: u32,
+    ) -> Result<nhi_protocol::token::Payload, String> {
+        let b = self.basic()?;
+        Ok(nhi_protocol::token::Payload {
+            card_no: b.card_no,
+            id_no: b.id_no,
+            name: b.name,
+            birthday: b.birthday,
+            sex: b.sex,
+            identity_status: self.status(),
+            issued_at,
+            serial,
+            valid_until,
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! Test PKI: the test NHI root CA (rcgen) and the HPC certificates it issues.
 
-use crate::material;
+use crate::keys;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SerialNumber};
 
 /// The test root CA, built from the embedded test key.
@@ -22,7 +22,7 @@ fn at(unix: i64) -> Result<time::OffsetDateTime, String> {
 impl TestCa {
     /// Loads the CA key and self-signs the CA certificate (valid 2000–2099).
     pub fn load() -> Result<TestCa, String> {
-        let key = KeyPair::try_from(material::ROOT_CA_P256).map_err(|e| e.to_string())?;
+        let key = KeyPair::try_from(keys::ROOT_CA_P256).map_err(|e| e.to_string())?;
         let mut p = CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
         p.distinguished_name.push(
             DnType::CommonName,
@@ -99,7 +99,7 @@ mod tests {
             .issue_hpc(
                 "100000291508",
                 "測試人員",
-                material::RSA_POOL[1],
+                keys::RSA_POOL[1],
                 1_500_000_000,
                 1_900_000_000,
                 7,

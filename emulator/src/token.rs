@@ -1,7 +1,7 @@
 //! Virtual-card token issue, SAM-side decryption and verification (DESIGN §3).
 
 use crate::crypto::{aes128_cbc_decrypt, aes128_cbc_encrypt, hmac256, EcSigner, RsaSigner};
-use crate::material::{self, Secrets};
+use crate::keys::{self, Secrets};
 use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256};
 use nhi_protocol::token::{self, Payload, TokenAlg, PAYLOAD_LEN, TOKEN_LIFETIME_SECS};
 use nhi_protocol::StatusCode;
@@ -24,8 +24,8 @@ impl TokenIssuer {
     pub fn test() -> Result<TokenIssuer, String> {
         Ok(TokenIssuer {
             payload_key: Secrets::test().token_payload_key,
-            es: EcSigner::from_pkcs8(material::DC_TOKEN_P256)?,
-            rs: RsaSigner::from_pkcs8(material::DC_TOKEN_RSA)?,
+            es: EcSigner::from_pkcs8(keys::DC_TOKEN_P256)?,
+            rs: RsaSigner::from_pkcs8(keys::DC_TOKEN_RSA)?,
         })
     }
 

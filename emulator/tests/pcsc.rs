@@ -8,6 +8,7 @@
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::vpcd::VpcdEndpoint;
 use nhi_emulator::reader::Slot;
+use nhi_emulator::world::STANDARD_READERS;
 use std::ffi::CString;
 use std::process::Command;
 use std::sync::Mutex;
@@ -15,8 +16,8 @@ use std::time::{Duration, Instant};
 
 /// The readers are shared by every test in this binary: one at a time.
 static READERS: Mutex<()> = Mutex::new(());
-const CARD_PORT: u16 = 35963;
-const READER: &str = "Virtual PCD 00 00";
+const CARD_PORT: u16 = STANDARD_READERS[0].port;
+const READER: &str = STANDARD_READERS[0].name;
 
 fn enabled() -> bool {
     if std::env::var("NHI_PCSC_TESTS").as_deref() == Ok("1") {
@@ -113,11 +114,11 @@ fn pcsc_scan_and_opensc_tool_see_the_card() {
     let text =
         String::from_utf8_lossy(&scan.stdout).to_string() + &String::from_utf8_lossy(&scan.stderr);
     assert!(
-        text.contains("Virtual PCD 00 00"),
+        text.contains(STANDARD_READERS[0].name),
         "pcsc_scan output:\n{text}"
     );
     assert!(
-        text.contains("NHI Virtual PCD 00 00"),
+        text.contains(STANDARD_READERS[2].name),
         "four readers expected:\n{text}"
     );
     assert!(

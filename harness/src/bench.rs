@@ -1,28 +1,24 @@
 //! Where a scenario's devices live: an in-process [`World`], or a running `nhi-emu up`
 //! driven through its control API (`--emulator URL`). Scenario steps go through [`Bench`]
-//! and do not care which.
+//! and do not care which; both speak the emulator's control vocabulary
+//! ([`nhi_emulator::control::Command`], [`nhi_emulator::events::Event`]).
 
-use crate::world::{World, READER_HC, READER_HPC, READER_SAM, READER_SPARE};
+use crate::world::World;
+use nhi_emulator::control::{CardSpec, ClockChange, Command, ControlClient, Insert, Remove};
 use nhi_emulator::dc::Fault;
+use nhi_emulator::events::Event;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The reader name of a scenario role.
 pub fn reader_of(role: &str) -> Result<&'static str, String> {
-    match role {
-        "hc" => Ok(READER_HC),
-        "sam" => Ok(READER_SAM),
-        "hpc" => Ok(READER_HPC),
-        "spare" => Ok(READER_SPARE),
-        o => Err(format!("reader {o:?}: hc, sam, hpc or spare")),
-    }
+    Ok(nhi_emulator::world::standard_reader(role)?.name)
 }
 
 /// A running `nhi-emu up`, reached through its control API.
 #[derive(Debug, Clone)]
 pub struct RemoteEmulator {
-    control: String,
-    http: reqwest::Client,
+    control: ControlClient,
     /// The emulator's DC base URL.
     pub dc_url: String,
     /// PEM of the CA the DC's certificate chains to.
@@ -32,74 +28,28 @@ pub struct RemoteEmulator {
 impl RemoteEmulator {
     /// Connects to a control API and asks it where its DC is.
     pub async fn connect(control: &str) -> Result<RemoteEmulator, String> {
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
+        let control = ControlClient::new(control, std::time::Duration::from_secs(30))
             .map_err(|e| e.to_string())?;
-        let control = control.trim_end_matches('/').to_string();
-        let v: Value = http
-            .get(format!("{control}/dc"))
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "emulator control API unreachable at {control} (is `nhi-emu up` running?): {e}"
-                )
-            })?
-            .json()
-            .await
-            .map_err(|e| format!("{control}/dc: {e}"))?;
-        let (Some(url), Some(ca)) = (v["url"].as_str(), v["caPem"].as_str()) else {
-            return Err(format!("{control}/dc: the emulator runs no DC ({v})"));
-        };
+        let dc = control.dc_info().await.map_err(|e| e.to_string())?;
         Ok(RemoteEmulator {
-            dc_url: url.to_string(),
-            dc_ca: ca.to_string(),
+            dc_url: dc.url,
+            dc_ca: dc.ca_pem,
             control,
-            http,
         })
     }
 
-    async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.control))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| format!("control API {path}: {e}"))?;
-        let ok = resp.status().is_success();
-        let v: Value = resp
-            .json()
-            .await
-            .map_err(|e| format!("control API {path}: {e}"))?;
-        if ok {
-            Ok(v)
-        } else {
-            Err(format!(
-                "control API {path}: {} ({})",
-                v["error"].as_str().unwrap_or("error"),
-                v["reason"].as_str().unwrap_or("")
-            ))
-        }
+    async fn send(&self, cmd: Command) -> Result<Value, String> {
+        self.control.send(&cmd).await.map_err(|e| e.to_string())
     }
 
     /// Every card out, the DC as new, the clock at `start`.
     pub async fn reset(&self, start: i64) -> Result<(), String> {
-        self.post("/reset", json!({})).await?;
-        self.post("/clock", json!({ "set": start }))
-            .await
-            .map(|_| ())
-    }
-
-    async fn delete(&self, path: &str) -> Result<(), String> {
-        self.http
-            .delete(format!("{}{path}", self.control))
-            .send()
-            .await
-            .map_err(|e| format!("control API {path}: {e}"))?;
-        Ok(())
+        self.send(Command::Reset).await?;
+        let at = ClockChange {
+            set: Some(start),
+            advance: None,
+        };
+        self.send(Command::Clock(at)).await.map(|_| ())
     }
 }
 
@@ -121,7 +71,7 @@ impl Bench<'_> {
         }
     }
 
-    /// Puts a card into a role's reader.
+    /// Puts a card (a control-API kind: `hc`, `hpc-bad-sign`, …) into a role's reader.
     pub async fn insert(
         &self,
         factory: &CardFactory,
@@ -130,19 +80,21 @@ impl Bench<'_> {
         kind: &str,
         person: Option<&str>,
     ) -> Result<(), String> {
+        let card: CardSpec = kind.parse()?;
         match self {
             Bench::Local(w) => {
-                let card = nhi_emulator::control::make_card(factory, fixtures, kind, person)?;
+                let made = card.make(factory, fixtures, person)?;
                 let slot = w.slot(role)?.clone();
-                w.insert(&slot, card).await
+                w.insert(&slot, made).await
             }
-            Bench::Remote(r) => r
-                .post(
-                    "/readers/insert",
-                    json!({ "reader": reader_of(role)?, "card": kind, "person": person }),
-                )
-                .await
-                .map(|_| ()),
+            Bench::Remote(r) => {
+                let insert = Insert {
+                    reader: reader_of(role)?.into(),
+                    card,
+                    person: person.map(str::to_string),
+                };
+                r.send(Command::Insert(insert)).await.map(|_| ())
+            }
         }
     }
 
@@ -153,10 +105,10 @@ impl Bench<'_> {
                 w.slot(role)?.remove();
                 Ok(())
             }
-            Bench::Remote(r) => r
-                .post("/readers/remove", json!({ "reader": reader_of(role)? }))
-                .await
-                .map(|_| ()),
+            Bench::Remote(r) => {
+                let reader = reader_of(role)?.into();
+                r.send(Command::Remove(Remove { reader })).await.map(|_| ())
+            }
         }
     }
 
@@ -167,10 +119,13 @@ impl Bench<'_> {
                 w.clock.advance(secs);
                 Ok(())
             }
-            Bench::Remote(r) => r
-                .post("/clock", json!({ "advance": secs }))
-                .await
-                .map(|_| ()),
+            Bench::Remote(r) => {
+                let by = ClockChange {
+                    set: None,
+                    advance: Some(secs),
+                };
+                r.send(Command::Clock(by)).await.map(|_| ())
+            }
         }
     }
 
@@ -181,13 +136,7 @@ impl Bench<'_> {
                 w.dc.dc.arm_fault(f.clone());
                 Ok(())
             }
-            Bench::Remote(r) => r
-                .post(
-                    "/faults",
-                    serde_json::to_value(f).map_err(|e| e.to_string())?,
-                )
-                .await
-                .map(|_| ()),
+            Bench::Remote(r) => r.send(Command::ArmFault(f.clone())).await.map(|_| ()),
         }
     }
 
@@ -198,12 +147,27 @@ impl Bench<'_> {
                 w.dc.dc.clear_faults(None);
                 Ok(())
             }
-            Bench::Remote(r) => r.delete("/faults").await,
+            Bench::Remote(r) => r.send(Command::ClearFaults).await.map(|_| ()),
         }
     }
 
-    /// A scripted world event (see `nhi_emulator::scripted` and the control API's
-    /// `/scripted/...`); the reply's fields.
+    /// A scripted world event; the reply's fields.
+    pub async fn event(
+        &self,
+        factory: &CardFactory,
+        fixtures: &Fixtures,
+        event: Event,
+    ) -> Result<Value, String> {
+        match self {
+            Bench::Local(w) => event
+                .apply(&w.dc.dc, &w.clock, factory, fixtures)
+                .map_err(|e| e.to_string()),
+            Bench::Remote(r) => r.send(Command::Event(event)).await,
+        }
+    }
+
+    /// A scripted world event by name and JSON body (as the control API's
+    /// `/scripted/{name}` takes it); the reply's fields.
     pub async fn scripted(
         &self,
         factory: &CardFactory,
@@ -211,54 +175,7 @@ impl Bench<'_> {
         what: &str,
         body: Value,
     ) -> Result<Value, String> {
-        let w = match self {
-            Bench::Remote(r) => return r.post(&format!("/scripted/{what}"), body).await,
-            Bench::Local(w) => w,
-        };
-        let s = |k: &str| {
-            body.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let b = |k: &str| body.get(k).and_then(Value::as_bool);
-        use nhi_emulator::scripted as sc;
-        let dc = &w.dc.dc;
-        match what {
-            "virtual-card" => sc::virtual_card(
-                dc,
-                &w.clock,
-                fixtures,
-                &s("person"),
-                body.get("phone")
-                    .and_then(Value::as_str)
-                    .unwrap_or("phone-1"),
-                b("tokenOnly").unwrap_or(false),
-            )
-            .map(|t| json!({ "token": t })),
-            "standing" => {
-                use nhi_emulator::clock::Clock;
-                sc::standing(
-                    dc,
-                    w.clock.now(),
-                    &s("hospital"),
-                    b("suspended"),
-                    b("revoked"),
-                    b("contractExpired"),
-                )
-                .map(|()| json!({}))
-            }
-            "cloud-sam" => dc
-                .issue_cloud_sam(&s("hospital"))
-                .map(|(n, c)| json!({ "fileName": n, "content": c }))
-                .map_err(|e| e.reason),
-            "hca-credential" => sc::hca_credential(dc, fixtures, &s("hpc"), &s("hospital"))
-                .map(|c| json!({ "credential": c })),
-            "revoke-cert" => {
-                sc::revoke_hpc_cert(dc, factory, fixtures, &s("hpc")).map(|()| json!({}))
-            }
-            "lost-phone" => dc.lost_phone(&s("phone")).map_err(|e| e.reason),
-            o => Err(format!("no scripted event {o:?}")),
-        }
+        let event = Event::from_parts(what, body).map_err(|e| e.to_string())?;
+        self.event(factory, fixtures, event).await
     }
 }

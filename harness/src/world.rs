@@ -1,6 +1,7 @@
-//! An emulated world for a SUT: virtual clock, DC (HTTPS + SQLite), four reader slots
-//! (two NHI readers, each a card slot and a SAM slot), and — embedded — the reference
-//! middleware wired to them in-process or over real pcscd/vpcd.
+//! An emulated world for a SUT: the emulator's world (virtual clock, DC over HTTPS +
+//! SQLite, the four standard reader slots — two NHI readers, each a card slot and a SAM
+//! slot) and — embedded — the reference middleware wired to them in-process, over real
+//! pcscd/vpcd or over the COM-port reader.
 
 use crate::client::{DcApi, SutClient};
 use nhi_emulator::card::Card;
@@ -8,18 +9,27 @@ use nhi_emulator::clock::VirtualClock;
 use nhi_emulator::dc::{self, DcConfig};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::{NamedSlot, Slot};
+use nhi_emulator::world::{WorldConfig, STANDARD_READERS};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Reader names, the same in-process and over vpcd (see ci/setup-pcsc).
-pub const READER_HC: &str = "Virtual PCD 00 00";
+mod pcscd;
+use pcscd::pcsc_transport;
+#[cfg(feature = "pcsc")]
+pub use pcscd::ReaderMonitor;
+
+/// Reader names, the same in-process and over vpcd (the emulator's
+/// [`STANDARD_READERS`]): card slot of NHI reader 1 (the HC).
+pub const READER_HC: &str = STANDARD_READERS[0].name;
 /// SAM slot of NHI reader 1.
-pub const READER_SAM: &str = "Virtual PCD 00 01";
+pub const READER_SAM: &str = STANDARD_READERS[1].name;
 /// Card slot of NHI reader 2 (the HPC).
-pub const READER_HPC: &str = "NHI Virtual PCD 00 00";
+pub const READER_HPC: &str = STANDARD_READERS[2].name;
 /// SAM slot of NHI reader 2 (spare).
-pub const READER_SPARE: &str = "NHI Virtual PCD 00 01";
+pub const READER_SPARE: &str = STANDARD_READERS[3].name;
+/// The four, in the order of [`Slots`].
+const READERS: [&str; 4] = [READER_HC, READER_SAM, READER_HPC, READER_SPARE];
 
 /// How the embedded middleware reaches the emulated cards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -105,25 +115,47 @@ pub struct Slots {
 }
 
 impl Slots {
+    /// The four, in the order of [`STANDARD_READERS`].
+    fn in_order(&self) -> [&Slot; 4] {
+        [&self.hc, &self.sam, &self.hpc, &self.spare]
+    }
+
     fn named(&self) -> Vec<NamedSlot> {
-        vec![
-            NamedSlot {
-                name: READER_HC.into(),
-                slot: self.hc.clone(),
-            },
-            NamedSlot {
-                name: READER_SAM.into(),
-                slot: self.sam.clone(),
-            },
-            NamedSlot {
-                name: READER_HPC.into(),
-                slot: self.hpc.clone(),
-            },
-            NamedSlot {
-                name: READER_SPARE.into(),
-                slot: self.spare.clone(),
-            },
-        ]
+        self.in_order()
+            .into_iter()
+            .zip(READERS)
+            .map(|(slot, name)| NamedSlot {
+                name: name.into(),
+                slot: slot.clone(),
+            })
+            .collect()
+    }
+
+    /// The slots of a world's readers, found by their standard names.
+    fn of(readers: &[NamedSlot]) -> Result<Slots, String> {
+        let slot = |name: &str| {
+            readers
+                .iter()
+                .find(|r| r.name == name)
+                .map(|r| r.slot.clone())
+                .ok_or_else(|| format!("the emulated world has no reader {name:?}"))
+        };
+        Ok(Slots {
+            hc: slot(READER_HC)?,
+            sam: slot(READER_SAM)?,
+            hpc: slot(READER_HPC)?,
+            spare: slot(READER_SPARE)?,
+        })
+    }
+
+    /// The reader name of a slot of these four.
+    #[cfg(feature = "pcsc")]
+    fn name_of(&self, slot: &Slot) -> Result<String, String> {
+        self.named()
+            .into_iter()
+            .find(|n| n.slot.same(slot))
+            .map(|n| n.name)
+            .ok_or_else(|| "the slot is none of the world's four readers".to_string())
     }
 }
 
@@ -143,8 +175,8 @@ pub struct World {
     pub sut: SutClient,
     embedded: Option<nhi_middleware::Running>,
     partners: std::sync::Mutex<Vec<nhi_middleware::Running>>,
-    _vpcd: Vec<nhi_emulator::reader::vpcd::VpcdEndpoint>,
-    serial: Option<nhi_emulator::reader::serial::SerialEndpoint>,
+    /// The emulator's vpcd and COM-port servers (no control API in-process).
+    endpoints: nhi_emulator::world::Endpoints,
     /// pcsc-lite polls its readers only while some client holds a context: the world holds
     /// one, as a desktop's smart-card service would.
     #[cfg(feature = "pcsc")]
@@ -186,31 +218,30 @@ impl World {
         o: &WorldOptions,
     ) -> Result<World, String> {
         let dir = scratch_dir("world")?;
-        let clock = VirtualClock::at(o.start);
-        let launch = dc::Launch {
-            listen: o.dc_listen,
+        let cfg = WorldConfig {
+            control: None,
+            dc: o.dc_listen,
             db: dir.join("dc.db"),
-            tls: true,
+            slot: WorldConfig::standard_slots(false),
+            com: Vec::new(),
+            frozen_at: Some(o.start),
             seed: o.seed,
+            dc_rules: o.dc_config.clone(),
+            serve_vpcd: o.transport == TransportKind::Vpcd,
+            com_over_slots: o.sut.is_none() && o.transport == TransportKind::Serial,
         };
-        let dc = dc::launch(&launch, fixtures, clock.clone(), o.dc_config.clone()).await?;
+        let emu =
+            nhi_emulator::world::World::start(&cfg, Arc::new(fixtures.clone()), factory.clone())
+                .await?;
+        let nhi_emulator::world::World {
+            clock,
+            dc,
+            readers,
+            endpoints,
+            ..
+        } = emu;
         let dc_api = DcApi::new(&dc.server.url(), &dc.ca_pem)?;
-        let slots = Slots::default();
-        let mut vpcd = Vec::new();
-        if o.transport == TransportKind::Vpcd {
-            for (port, slot) in [
-                (35963u16, &slots.hc),
-                (35964, &slots.sam),
-                (35965, &slots.hpc),
-                (35966, &slots.spare),
-            ] {
-                vpcd.push(nhi_emulator::reader::vpcd::VpcdEndpoint::start(
-                    ([127, 0, 0, 1], port).into(),
-                    slot.clone(),
-                ));
-            }
-        }
-        let mut serial = None;
+        let slots = Slots::of(&readers)?;
         let (sut_url, embedded) = match &o.sut {
             Some(u) => (u.clone(), None),
             None => {
@@ -227,19 +258,10 @@ impl World {
                     }
                     TransportKind::Vpcd => pcsc_transport()?,
                     TransportKind::Serial => {
-                        let reader = nhi_emulator::reader::serial::SerialReader::new(
-                            slots
-                                .named()
-                                .into_iter()
-                                .map(|n| (n.name, n.slot))
-                                .collect(),
-                            clock.clone(),
-                        );
-                        let ep = nhi_emulator::reader::serial::SerialEndpoint::start(reader)
-                            .map_err(|e| format!("COM-port reader on a pty: {e}"))?;
-                        let t = Arc::new(nhi_middleware::serial::SerialTransport::new(ep.path()));
-                        serial = Some(ep);
-                        t
+                        let pty = endpoints
+                            .com_path()
+                            .ok_or("the emulated world started no COM-port reader")?;
+                        Arc::new(nhi_middleware::serial::SerialTransport::new(pty))
                     }
                 };
                 let transport = match &o.wrap_transport {
@@ -251,7 +273,7 @@ impl World {
             }
         };
         #[cfg(feature = "pcsc")]
-        let _pcsc = if vpcd.is_empty() {
+        let _pcsc = if endpoints.vpcd.is_empty() {
             None
         } else {
             Some(ReaderMonitor::start()?)
@@ -260,10 +282,7 @@ impl World {
         if let Some(m) = &_pcsc {
             // A previous world's cards must be gone from pcscd's view before this one starts.
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while [READER_HC, READER_SAM, READER_HPC, READER_SPARE]
-                .iter()
-                .any(|r| !m.known(r) || m.present(r))
-            {
+            while READERS.iter().any(|r| !m.known(r) || m.present(r)) {
                 if std::time::Instant::now() > deadline {
                     return Err("pcscd still shows cards in the vpcd readers after 10 s".into());
                 }
@@ -279,8 +298,7 @@ impl World {
             sut: SutClient::new(&sut_url)?,
             embedded,
             partners: Default::default(),
-            _vpcd: vpcd,
-            serial,
+            endpoints,
             #[cfg(feature = "pcsc")]
             _pcsc,
             dir,
@@ -289,18 +307,17 @@ impl World {
 
     /// The pty path of the COM-port reader (serial transport).
     pub fn serial_path(&self) -> Option<&std::path::Path> {
-        self.serial.as_ref().map(|s| s.path())
+        self.endpoints.com_path()
     }
 
     /// The slot of a scenario role (`hc`, `sam`, `hpc`, `spare`).
     pub fn slot(&self, role: &str) -> Result<&Slot, String> {
-        match role {
-            "hc" => Ok(&self.slots.hc),
-            "sam" => Ok(&self.slots.sam),
-            "hpc" => Ok(&self.slots.hpc),
-            "spare" => Ok(&self.slots.spare),
-            o => Err(format!("reader {o:?}: hc, sam, hpc or spare")),
-        }
+        STANDARD_READERS
+            .iter()
+            .zip(self.slots.in_order())
+            .find(|(r, _)| r.role == role)
+            .map(|(_, slot)| slot)
+            .ok_or_else(|| format!("reader {role:?}: hc, sam, hpc or spare"))
     }
 
     /// True when the SUT is the embedded reference middleware.
@@ -313,13 +330,7 @@ impl World {
     pub async fn insert(&self, slot: &Slot, card: Box<dyn Card>) -> Result<(), String> {
         #[cfg(feature = "pcsc")]
         if let Some(m) = &self._pcsc {
-            let name = self
-                .slots
-                .named()
-                .into_iter()
-                .find(|n| n.slot.same(slot))
-                .map(|n| n.name)
-                .unwrap_or_default();
+            let name = self.slots.name_of(slot)?;
             let before = m.changes(&name);
             slot.insert(card);
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -397,122 +408,4 @@ pub async fn start_partner(
         return Err(format!("partner Initial failed: {:?}", init.reply));
     }
     Ok((client, r))
-}
-
-/// Watches the readers with SCardGetStatusChange, as a desktop's smart-card service does:
-/// pcsc-lite polls card presence for clients that wait on status changes.
-#[cfg(feature = "pcsc")]
-pub struct ReaderMonitor {
-    seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64)>>>,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-#[cfg(feature = "pcsc")]
-impl ReaderMonitor {
-    fn start() -> Result<ReaderMonitor, String> {
-        let ctx = pcsc::Context::establish(pcsc::Scope::User)
-            .map_err(|e| format!("pcscd: {e} (start it with `bash ci/setup-pcsc`)"))?;
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let s2 = stop.clone();
-        let seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64)>>> =
-            Default::default();
-        let seen2 = seen.clone();
-        let thread = std::thread::spawn(move || {
-            let names = [READER_HC, READER_SAM, READER_HPC, READER_SPARE];
-            let fresh = || -> Vec<pcsc::ReaderState> {
-                names
-                    .iter()
-                    .filter_map(|n| std::ffi::CString::new(*n).ok())
-                    .map(|n| pcsc::ReaderState::new(n, pcsc::State::UNAWARE))
-                    .collect()
-            };
-            let mut states = fresh();
-            let mut ctx = ctx;
-            while !s2.load(std::sync::atomic::Ordering::Relaxed) {
-                match ctx.get_status_change(std::time::Duration::from_millis(100), &mut states) {
-                    Ok(()) | Err(pcsc::Error::Timeout) => {}
-                    Err(_) => {
-                        // pcscd restarted (or went away): a new context, states from scratch.
-                        std::thread::sleep(std::time::Duration::from_millis(100));
-                        if let Ok(c) = pcsc::Context::establish(pcsc::Scope::User) {
-                            ctx = c;
-                            states = fresh();
-                        }
-                        continue;
-                    }
-                }
-                let mut seen = seen2.lock().unwrap_or_else(|p| p.into_inner());
-                for st in &mut states {
-                    let present = st.event_state().contains(pcsc::State::PRESENT);
-                    let e = seen
-                        .entry(st.name().to_string_lossy().into_owned())
-                        .or_insert((false, 0));
-                    if e.0 != present {
-                        *e = (present, e.1 + 1);
-                    }
-                    st.sync_current_state();
-                }
-            }
-        });
-        Ok(ReaderMonitor {
-            seen,
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    fn get(&self, reader: &str) -> (bool, u64) {
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(reader)
-            .copied()
-            .unwrap_or((false, 0))
-    }
-    /// The monitor has seen `reader`'s state at least once.
-    pub fn known(&self, reader: &str) -> bool {
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(reader)
-    }
-    /// pcscd reports a card in `reader`.
-    pub fn present(&self, reader: &str) -> bool {
-        self.get(reader).0
-    }
-    /// How many presence changes pcscd reported for `reader`.
-    pub fn changes(&self, reader: &str) -> u64 {
-        self.get(reader).1
-    }
-}
-
-#[cfg(feature = "pcsc")]
-impl Drop for ReaderMonitor {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-#[cfg(feature = "pcsc")]
-fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
-    if !std::path::Path::new("/run/pcscd/pcscd.comm").exists() {
-        return Err("pcscd is not running (start it with `bash ci/setup-pcsc`)".into());
-    }
-    Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(
-        Some(vec![
-            READER_HC.into(),
-            READER_SAM.into(),
-            READER_HPC.into(),
-            READER_SPARE.into(),
-        ]),
-    )))
-}
-
-#[cfg(not(feature = "pcsc"))]
-fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
-    Err("--transport vpcd needs a build with the `pcsc` feature (cargo run -p nhi-harness --features pcsc …) and libpcsclite-dev".into())
 }

@@ -50,23 +50,31 @@ struct Row {
     pass: Option<bool>,
 }
 
-fn rss_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+/// Peak RSS (KiB) of this process, from /proc/self/status.
+fn rss_hwm_kib() -> Result<u64, String> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| format!("/proc/self/status: {e}"))?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .ok_or_else(|| "/proc/self/status has no VmHWM line in kB".to_string())
+}
+
+/// A string field of a DC reply; its absence is an error.
+fn str_field<'a>(v: &'a serde_json::Value, key: &str) -> Result<&'a str, String> {
+    v[key]
+        .as_str()
+        .ok_or_else(|| format!("DC reply without string {key:?}: {v}"))
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), String> {
-    let secs: f64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3.0);
+    // Seconds per measurement: BENCH_SECS, 3 when unset.
+    let secs: f64 = match std::env::var("BENCH_SECS") {
+        Ok(v) => v.parse().map_err(|e| format!("BENCH_SECS={v:?}: {e}"))?,
+        Err(_) => 3.0,
+    };
     let mut rows = Vec::new();
     let now = i64::from(AT) + 5;
     for (alg, name, ossl, goal) in [
@@ -97,6 +105,7 @@ async fn main() -> Result<(), String> {
             });
         }
         if alg == TokenAlg::Es256 {
+            // Unknown parallelism: this project's 2-core machine.
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
             let start = Instant::now();
             let total: u64 = std::thread::scope(|s| {
@@ -113,8 +122,10 @@ async fn main() -> Result<(), String> {
                         })
                     })
                     .collect();
-                hs.into_iter().map(|h| h.join().unwrap_or(0)).sum()
-            });
+                hs.into_iter()
+                    .map(|h| h.join().map_err(|_| "a verify thread panicked".to_string()))
+                    .sum::<Result<u64, String>>()
+            })?;
             let multi = total as f64 / start.elapsed().as_secs_f64();
             rows.push(Row {
                 metric: format!("ES256 token verify, {threads} threads"),
@@ -166,13 +177,11 @@ async fn main() -> Result<(), String> {
     dc.dc
         .admin_activate("bench", "900000000001")
         .map_err(|e| e.reason)?;
-    let t = dc
+    let reply = dc
         .dc
         .token("bench", TokenAlg::Es256)
-        .map_err(|e| e.reason)?["token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+        .map_err(|e| e.reason)?;
+    let t = str_field(&reply, "token")?.to_string();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::builder()
         .use_rustls_tls()
@@ -204,19 +213,19 @@ async fn main() -> Result<(), String> {
             0x88,
             0,
             0,
-            &b.decode(ch["dcRandom"].as_str().unwrap_or_default())
+            &b.decode(str_field(&ch, "dcRandom")?)
                 .map_err(|e| e.to_string())?,
             Some(0),
         ));
         let v = dc
             .dc
             .sam_verify(
-                ch["challengeId"].as_str().unwrap_or_default(),
+                str_field(&ch, "challengeId")?,
                 &b.encode(&r[..8]),
                 &b.encode(&r[8..40]),
             )
             .map_err(|e| e.reason)?;
-        v["samSession"].as_str().unwrap_or_default().to_string()
+        str_field(&v, "samSession")?.to_string()
     };
     let body = serde_json::json!({ "samSession": sid, "token": t });
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
@@ -237,7 +246,7 @@ async fn main() -> Result<(), String> {
     }
     let mut n = 0;
     for t in tasks {
-        n += t.await.unwrap_or(0);
+        n += t.await.map_err(|e| format!("a DC client task: {e}"))?;
     }
     let dc_rate = n as f64 / secs;
     let (issuer, tok) = token(TokenAlg::Es256)?;
@@ -253,7 +262,7 @@ async fn main() -> Result<(), String> {
     });
     std::fs::remove_dir_all(&dir).ok();
     // The pilot in-process.
-    let before = rss_hwm_kib();
+    let before = rss_hwm_kib()?;
     let o = nhi_harness::pilot::PilotOptions {
         cases: 500,
         seed: 2019,
@@ -303,7 +312,7 @@ async fn main() -> Result<(), String> {
         goal: "≤ 30 s (real transports)".into(),
         pass: Some(wall <= 30.0 && r.passed() == 500),
     });
-    let hwm = rss_hwm_kib();
+    let hwm = rss_hwm_kib()?;
     rows.push(Row {
         metric: format!(
             "peak RSS of this process after the pilot (before: {} MiB)",
@@ -374,12 +383,12 @@ async fn main() -> Result<(), String> {
     print!("{table}");
     if std::env::args().any(|a| a == "--write") {
         let p = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let head = std::fs::read_to_string(p).unwrap_or_default();
-        let keep = head
-            .split("<!-- table -->")
-            .next()
-            .unwrap_or("")
-            .to_string();
+        let head = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
+        // Everything before the table marker stays; no marker yet: all of it.
+        let keep = match head.split_once("<!-- table -->") {
+            Some((before, _)) => before,
+            None => &head,
+        };
         let date = chrono::Utc::now().format("%Y-%m-%d");
         let body = format!("{keep}<!-- table -->\nMeasured {date} on this project's 2-core machine with `bash ci/bench` (release build, {secs} s per measurement):\n\n{table}");
         std::fs::write(p, body).map_err(|e| e.to_string())?;
@@ -462,7 +471,11 @@ async fn endpoint_latency() -> Result<(String, (String, f64)), String> {
                     .take(2)
                     .collect::<Vec<_>>()
                     .join(" ");
-                let key = key.split('?').next().unwrap_or_default().to_string();
+                // The path without its query.
+                let key = match key.split_once('?') {
+                    Some((path, _)) => path.to_string(),
+                    None => key,
+                };
                 per.entry(key).or_default().push(c.ms);
             }
         }
@@ -480,7 +493,7 @@ async fn endpoint_latency() -> Result<(String, (String, f64)), String> {
             v.len(),
             nhi_harness::pilot::percentile(&v, 0.5),
             p99,
-            v.last().copied().unwrap_or(0.0)
+            v.last().copied().ok_or("an endpoint without calls")?
         ));
     }
     Ok((t, worst))

@@ -1,21 +1,6 @@
 //! `nhi-conform`: conformance runs and the pilot replay against any 6.0 Web API.
 
-/// Writes a line to stdout; a closed stdout (a pipe whose reader left) is not a panic.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
-/// Writes to stdout without a newline; a closed stdout is not a panic.
-#[allow(unused_macros)]
-macro_rules! say_raw {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($t)*);
-    }};
-}
+use nhi_cli::{say, say_raw};
 
 use clap::{Parser, Subcommand};
 use nhi_harness::pilot::{run_pilot, summary, PilotOptions};

@@ -1,0 +1,366 @@
+//! `nhi-emu`: the NHI card-world emulator on the command line.
+
+mod dc;
+mod print;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use nhi_cli::say;
+use nhi_emulator::control::{CardSpec, ClockChange, Command, ControlClient};
+use nhi_emulator::fixtures::{rfc3339, CardFactory, Fixtures};
+use nhi_emulator::token::TokenIssuer;
+use nhi_emulator::world::{World, WorldConfig};
+use nhi_protocol::token::TokenAlg;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "nhi-emu",
+    version,
+    about = "NHI card-world emulator: cards, tokens, readers, data center"
+)]
+struct Cli {
+    /// Fixture file (default: the embedded demo world).
+    #[arg(long, global = true)]
+    fixtures: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Send APDUs to one in-process card; prints each R-APDU as upper-case hex.
+    Apdu {
+        /// Which card.
+        #[arg(long, value_enum)]
+        card: CardArg,
+        /// Person (HC: ID or card no; HPC: card id or ID; SAM: hospital or SAM id).
+        #[arg(long)]
+        person: Option<String>,
+        /// C-APDU in hex (spaces allowed); repeat for a sequence.
+        #[arg(long = "hex", required = true)]
+        hex: Vec<String>,
+    },
+    /// Virtual-card tokens.
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCmd,
+    },
+    /// Run the mock NHI data center alone (HTTPS with the test CA, SQLite on disk).
+    Dc {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:4443")]
+        listen: std::net::SocketAddr,
+        /// SQLite database file (created and migrated if needed).
+        #[arg(long, default_value = "nhi-dc.db")]
+        db: std::path::PathBuf,
+        /// Plain HTTP instead of HTTPS (tests).
+        #[arg(long)]
+        http: bool,
+        /// Allow a non-loopback listen address.
+        #[arg(long)]
+        allow_remote: bool,
+        /// Freeze virtual time at this instant (RFC 3339) instead of following the wall clock.
+        #[arg(long)]
+        frozen_at: Option<String>,
+        /// Secrets file (format of fixtures/keys/test-secrets.toml, mode 0600); default: the
+        /// embedded TEST secrets.
+        #[arg(long)]
+        secrets: Option<std::path::PathBuf>,
+        /// Production mode: refuse to start with any test key material.
+        #[arg(long)]
+        production: bool,
+    },
+    /// Drive a running `nhi-emu up` through its control API.
+    Ctl {
+        /// Control API base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7070")]
+        url: String,
+        #[command(subcommand)]
+        cmd: CtlCmd,
+    },
+    /// Start the configured world: DC, vpcd readers with cards, control API; until Ctrl-C.
+    Up {
+        /// World file (TOML): control, dc, db, frozen_at, [[slot]] reader/port/card/person,
+        /// [[com]] label/card/person.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// Freeze virtual time at this instant (RFC 3339); the control API moves it. For
+        /// conformance runs: `nhi-conform run --emulator` sets it per scenario.
+        #[arg(long)]
+        frozen_at: Option<String>,
+    },
+}
+
+async fn run_up(
+    fixtures: Fixtures,
+    config: Option<std::path::PathBuf>,
+    frozen_at: Option<String>,
+) -> Result<ExitCode, Usage> {
+    let mut cfg = WorldConfig::load(config.as_deref()).map_err(Usage)?;
+    if let Some(t) = frozen_at {
+        cfg.frozen_at = Some(rfc3339(&t).map_err(|e| Usage(format!("frozen_at: {e}")))?);
+    }
+    let factory = std::sync::Arc::new(CardFactory::test()?);
+    let world = World::start(&cfg, std::sync::Arc::new(fixtures), factory)
+        .await
+        .map_err(Usage)?;
+    print::up_banner(&world);
+    let _ = tokio::signal::ctrl_c().await;
+    drop(world);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+enum CtlCmd {
+    /// List readers and what is in them.
+    Readers,
+    /// Insert a card (hc, hpc, sam, hc-forged, hpc-forged, hc-no-applet, hc-broken, hpc-broken).
+    Insert {
+        /// Reader name.
+        #[arg(long)]
+        reader: String,
+        /// Card kind.
+        #[arg(long)]
+        card: CardSpec,
+        /// Fixture key (ID number, card number, hospital id …).
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// Remove the card from a reader.
+    Remove {
+        /// Reader name.
+        #[arg(long)]
+        reader: String,
+    },
+    /// Show, set or advance the virtual clock.
+    Clock {
+        /// Set the clock to this instant (RFC 3339).
+        #[arg(long)]
+        set: Option<String>,
+        /// Advance the clock by this many seconds.
+        #[arg(long, allow_hyphen_values = true)]
+        advance: Option<i64>,
+    },
+    /// Arm a DC fault.
+    Fault {
+        /// Path prefix (`/api/v1/` for every call).
+        #[arg(long, default_value = "/api/v1/")]
+        path: String,
+        /// latency, http5xx, refuse, dropSession, unknownCommand, undefined, slowBody.
+        #[arg(long)]
+        kind: String,
+        /// Milliseconds (latency, slowBody).
+        #[arg(long, default_value_t = 0)]
+        ms: u64,
+    },
+    /// Disarm every DC fault.
+    ClearFaults,
+}
+
+impl CtlCmd {
+    fn command(self) -> Result<Command, Usage> {
+        use nhi_emulator::control::{Insert, Remove};
+        Ok(match self {
+            CtlCmd::Readers => Command::Readers,
+            CtlCmd::Insert {
+                reader,
+                card,
+                person,
+            } => Command::Insert(Insert {
+                reader,
+                card,
+                person,
+            }),
+            CtlCmd::Remove { reader } => Command::Remove(Remove { reader }),
+            CtlCmd::Clock { set, advance } => Command::Clock(ClockChange {
+                set: set.as_deref().map(|s| instant(Some(s))).transpose()?,
+                advance,
+            }),
+            CtlCmd::Fault { path, kind, ms } => {
+                Command::ArmFault(nhi_emulator::dc::Fault { path, kind, ms })
+            }
+            CtlCmd::ClearFaults => Command::ClearFaults,
+        })
+    }
+}
+
+async fn run_ctl(url: &str, cmd: CtlCmd) -> Result<ExitCode, Usage> {
+    let client = ControlClient::new(url, std::time::Duration::from_secs(10))?;
+    let (status, reply) = client.exchange(&cmd.command()?).await?;
+    print::ctl_reply(status, &reply)?;
+    Ok(if (200..300).contains(&status) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Issue a token for a person.
+    Issue {
+        /// ID number or card number.
+        #[arg(long)]
+        person: String,
+        /// Issue instant (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Signature algorithm.
+        #[arg(long, value_enum, default_value = "es256")]
+        alg: AlgArg,
+    },
+    /// Verify a token; prints the 4-digit status code, exit 0 only on 0000.
+    Verify {
+        /// The token.
+        token: String,
+        /// Verification instant (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CardArg {
+    Hc,
+    Hpc,
+    Sam,
+}
+
+impl From<CardArg> for CardSpec {
+    fn from(c: CardArg) -> CardSpec {
+        match c {
+            CardArg::Hc => CardSpec::Hc,
+            CardArg::Hpc => CardSpec::Hpc,
+            CardArg::Sam => CardSpec::Sam,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AlgArg {
+    Es256,
+    Rs256,
+}
+
+/// A usage or environment error: message on stderr, exit 2.
+struct Usage(String);
+
+impl<E: std::fmt::Display> From<E> for Usage {
+    fn from(e: E) -> Usage {
+        Usage(e.to_string())
+    }
+}
+
+fn parse_hex(s: &str) -> Result<Vec<u8>, Usage> {
+    let clean: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
+    hex::decode(&clean).map_err(|e| Usage(format!("--hex {s:?}: {e}")))
+}
+
+fn instant(at: Option<&str>) -> Result<i64, Usage> {
+    match at {
+        Some(s) => rfc3339(s).map_err(|e| Usage(format!("--at {e}"))),
+        None => Ok(chrono::Utc::now().timestamp()),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Usage> {
+    let fixtures = match &cli.fixtures {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| Usage(format!("{}: {e}", p.display())))?;
+            Fixtures::parse(&text).map_err(|e| Usage(format!("{}: {e}", p.display())))?
+        }
+        None => Fixtures::demo()?,
+    };
+    match cli.cmd {
+        Cmd::Apdu { card, person, hex } => {
+            let apdus = hex
+                .iter()
+                .map(|h| parse_hex(h))
+                .collect::<Result<Vec<_>, _>>()?;
+            let factory = CardFactory::test()?;
+            let mut card = CardSpec::from(card).make(&factory, &fixtures, person.as_deref())?;
+            for a in apdus {
+                say!("{}", hex::encode_upper(card.handle(&a)));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Token {
+            cmd: TokenCmd::Issue { person, at, alg },
+        } => {
+            let p = fixtures.person(&person)?;
+            let now = instant(at.as_deref())?;
+            let issued = u32::try_from(now)
+                .map_err(|_| Usage("--at must be between 1970 and 2106".into()))?;
+            let payload = p.payload(issued, issued, issued.saturating_add(2 * 365 * 86_400))?;
+            let alg = match alg {
+                AlgArg::Es256 => TokenAlg::Es256,
+                AlgArg::Rs256 => TokenAlg::Rs256,
+            };
+            say!("{}", TokenIssuer::test()?.issue(&payload, alg)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Dc {
+            listen,
+            db,
+            http,
+            allow_remote,
+            frozen_at,
+            secrets,
+            production,
+        } => {
+            let frozen = frozen_at.as_deref().map(|s| instant(Some(s))).transpose()?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(dc::run(
+                fixtures,
+                dc::DcArgs {
+                    listen,
+                    db,
+                    http,
+                    allow_remote,
+                    frozen,
+                    secrets,
+                    production,
+                },
+            ))
+        }
+        Cmd::Ctl { url, cmd } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(run_ctl(&url, cmd))
+        }
+        Cmd::Up { config, frozen_at } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(run_up(fixtures, config, frozen_at))
+        }
+        Cmd::Token {
+            cmd: TokenCmd::Verify { token, at },
+        } => {
+            let now = instant(at.as_deref())?;
+            let v = TokenIssuer::test()?.verifier()?;
+            match v.verify(&token, now) {
+                Ok(_) => {
+                    say!("0000");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(code) => {
+                    say!("{}", code.code());
+                    eprintln!("{}: {}", code.code(), code.en());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(c) => c,
+        Err(Usage(msg)) => {
+            eprintln!("nhi-emu: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

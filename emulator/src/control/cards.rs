@@ -1,0 +1,223 @@
+//! "A card of kind K for fixture key P": the one card factory behind `nhi-emu up`'s
+//! `[[slot]] card = …`, the control API's `POST /readers/insert`, `nhi-emu apdu --card`
+//! and the harness's scenario `insert` steps.
+
+use crate::card::faulty::{self, Faulty, Tampered};
+use crate::card::{Card, CardKind};
+use crate::fixtures::{CardFactory, Fixtures, Hospital, HpcHolder, Person};
+use nhi_protocol::apdu::{ins, sw};
+
+/// A kind of card a reader can be given, named as the control API and world files name it
+/// (`hc`, `hpc-bad-sign`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CardSpec {
+    /// A health card (HC).
+    Hc,
+    /// A health professional card (HPC), with the serial the DC knows for its holder.
+    Hpc,
+    /// A SAM of an institution.
+    Sam,
+    /// An HC in the right format signed with the wrong keys.
+    HcForged,
+    /// An HPC in the right format signed with the wrong keys.
+    HpcForged,
+    /// A real HC without the NHI application.
+    HcNoApplet,
+    /// An HC whose application answers `6F 00` to everything after SELECT.
+    HcBroken,
+    /// An HPC whose application answers `6F 00` to everything after SELECT.
+    HpcBroken,
+    /// A real HPC whose signature fails.
+    HpcBadSign,
+    /// A real HPC without its certificate file.
+    HpcNoCert,
+    /// A real HC whose challenge signature fails.
+    HcBadSign,
+    /// A real HC whose PIN cannot be cleared.
+    HcNoClear,
+}
+
+impl CardSpec {
+    /// Every kind, in the order the control API lists them.
+    pub const ALL: [CardSpec; 12] = [
+        CardSpec::Hc,
+        CardSpec::Hpc,
+        CardSpec::Sam,
+        CardSpec::HcForged,
+        CardSpec::HpcForged,
+        CardSpec::HcNoApplet,
+        CardSpec::HcBroken,
+        CardSpec::HpcBroken,
+        CardSpec::HpcBadSign,
+        CardSpec::HpcNoCert,
+        CardSpec::HcBadSign,
+        CardSpec::HcNoClear,
+    ];
+
+    /// The kind's name on the wire (`hc-bad-sign`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CardSpec::Hc => "hc",
+            CardSpec::Hpc => "hpc",
+            CardSpec::Sam => "sam",
+            CardSpec::HcForged => "hc-forged",
+            CardSpec::HpcForged => "hpc-forged",
+            CardSpec::HcNoApplet => "hc-no-applet",
+            CardSpec::HcBroken => "hc-broken",
+            CardSpec::HpcBroken => "hpc-broken",
+            CardSpec::HpcBadSign => "hpc-bad-sign",
+            CardSpec::HpcNoCert => "hpc-no-cert",
+            CardSpec::HcBadSign => "hc-bad-sign",
+            CardSpec::HcNoClear => "hc-no-clear",
+        }
+    }
+
+    /// Builds the card for a fixture key (ID or card number, HPC id, hospital or SAM id);
+    /// no key: the fixtures' first person, HPC holder or institution.
+    pub fn make(
+        self,
+        factory: &CardFactory,
+        fixtures: &Fixtures,
+        person: Option<&str>,
+    ) -> Result<Box<dyn Card>, String> {
+        let tampered = |base: CardSpec, ins: u8, p2: Option<u8>, sw: u16, what| {
+            let inner = base.make(factory, fixtures, person)?;
+            Ok::<Box<dyn Card>, String>(Box::new(Tampered::new(inner, ins, p2, sw, what)))
+        };
+        Ok(match self {
+            CardSpec::Hc => Box::new(factory.hc(person_of(fixtures, person)?)?),
+            CardSpec::Hpc => {
+                let h = holder_of(fixtures, person)?;
+                Box::new(factory.hpc(h, CardFactory::hpc_serial(h))?)
+            }
+            CardSpec::Sam => Box::new(factory.sam(hospital_of(fixtures, person)?)?),
+            CardSpec::HcForged => Box::new(factory.hc_forged(person_of(fixtures, person)?)?),
+            CardSpec::HpcForged => Box::new(factory.hpc_forged(holder_of(fixtures, person)?)?),
+            CardSpec::HcNoApplet => Box::new(Faulty::new(CardKind::Hc, faulty::Fault::NoApplet)),
+            CardSpec::HcBroken => Box::new(Faulty::new(CardKind::Hc, faulty::Fault::Broken)),
+            CardSpec::HpcBroken => Box::new(Faulty::new(CardKind::Hpc, faulty::Fault::Broken)),
+            CardSpec::HpcBadSign => {
+                tampered(CardSpec::Hpc, ins::PSO, None, 0x6F00, "signature fails")?
+            }
+            CardSpec::HpcNoCert => tampered(
+                CardSpec::Hpc,
+                ins::READ_BINARY,
+                None,
+                sw::NOT_FOUND,
+                "no certificate file",
+            )?,
+            CardSpec::HcBadSign => tampered(
+                CardSpec::Hc,
+                ins::INTERNAL_AUTHENTICATE,
+                Some(1),
+                0x6F00,
+                "signature fails",
+            )?,
+            CardSpec::HcNoClear => tampered(
+                CardSpec::Hc,
+                ins::DISABLE_VERIFICATION,
+                None,
+                0x6581,
+                "PIN cannot be cleared",
+            )?,
+        })
+    }
+}
+
+impl std::str::FromStr for CardSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<CardSpec, String> {
+        CardSpec::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = CardSpec::ALL.iter().map(|k| k.name()).collect();
+                format!("card {s:?}: {}", names.join(", "))
+            })
+    }
+}
+
+impl std::fmt::Display for CardSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn person_of<'a>(fixtures: &'a Fixtures, key: Option<&str>) -> Result<&'a Person, String> {
+    match key {
+        Some(k) => fixtures.person(k).map_err(|e| e.to_string()),
+        None => fixtures
+            .people
+            .first()
+            .ok_or_else(|| "no person in fixtures".into()),
+    }
+}
+
+fn holder_of<'a>(fixtures: &'a Fixtures, key: Option<&str>) -> Result<&'a HpcHolder, String> {
+    match key {
+        Some(k) => fixtures.hpc(k).map_err(|e| e.to_string()),
+        None => fixtures
+            .hpcs
+            .first()
+            .ok_or_else(|| "no HPC holder in fixtures".into()),
+    }
+}
+
+fn hospital_of<'a>(fixtures: &'a Fixtures, key: Option<&str>) -> Result<&'a Hospital, String> {
+    match key {
+        Some(k) => fixtures.hospital(k).map_err(|e| e.to_string()),
+        None => fixtures
+            .hospitals
+            .first()
+            .ok_or_else(|| "no hospital in fixtures".into()),
+    }
+}
+
+/// The serial (as the DC prints it) of the certificate on an HPC card, read with APDUs:
+/// SELECT the HPC application, READ BINARY until the file ends. The card is reset after.
+pub fn hpc_cert_serial(card: &mut dyn Card) -> Option<String> {
+    use nhi_protocol::apdu::{build, AID_HPC};
+    card.handle(&build(0, ins::SELECT, 4, 0, AID_HPC, None));
+    let mut cert = Vec::new();
+    // The offset is P1‖P2: a certificate past 64 KiB cannot be addressed.
+    while let Ok(offset) = u16::try_from(cert.len()) {
+        let [p1, p2] = offset.to_be_bytes();
+        let r = card.handle(&[0, ins::READ_BINARY, p1, p2, 0]);
+        match r.split_last_chunk::<2>() {
+            Some((data, &[0x90, _])) if !data.is_empty() => cert.extend_from_slice(data),
+            _ => break,
+        }
+    }
+    card.reset();
+    crate::dc::Dc::cert_serial(&cert)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_name_in_text_and_json() {
+        for k in CardSpec::ALL {
+            assert_eq!(k.name().parse::<CardSpec>().unwrap(), k);
+            assert_eq!(serde_json::to_value(k).unwrap(), k.name());
+        }
+        assert!("hc-"
+            .parse::<CardSpec>()
+            .unwrap_err()
+            .contains("hc-no-clear"));
+    }
+
+    #[test]
+    fn tampered_cards_keep_the_base_cards_person() {
+        let f = Fixtures::demo().unwrap();
+        let k = CardFactory::test().unwrap();
+        let person = f.people[1].id_no.clone();
+        let plain = CardSpec::Hc.make(&k, &f, Some(&person)).unwrap();
+        let tampered = CardSpec::HcBadSign.make(&k, &f, Some(&person)).unwrap();
+        assert_eq!(tampered.atr(), plain.atr());
+        assert!(CardSpec::Hc.make(&k, &f, Some("nobody")).is_err());
+    }
+}

@@ -1,0 +1,154 @@
+//! The control API over HTTP (emulator/docs/CONTROL.md): each route reads its body into a
+//! [`Command`] and [`Control::apply`]s it. Errors are JSON `{ "error": …, "reason": … }`
+//! with a 4xx status.
+
+use super::{path, ClockChange, Command, Control, Insert, Refusal, Remove, StatusCode};
+use crate::dc::Fault;
+use crate::events::Event;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": self.error, "reason": self.reason })),
+        )
+            .into_response()
+    }
+}
+
+async fn reply(c: &Control, cmd: Command) -> Response {
+    match c.apply(cmd).await {
+        Ok(v) => Json(v).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+fn bad_request(what: &str) -> Response {
+    Refusal::new(StatusCode::BAD_REQUEST, "bad-request", what).into_response()
+}
+
+async fn readers(State(c): State<Control>) -> Response {
+    reply(&c, Command::Readers).await
+}
+
+/// The insert body as sent: the card kind is checked after the reader, as `bad-card`.
+#[derive(Deserialize)]
+struct InsertBody {
+    reader: String,
+    card: String,
+    person: Option<String>,
+}
+
+async fn insert(
+    State(c): State<Control>,
+    body: Result<Json<InsertBody>, JsonRejection>,
+) -> Response {
+    let Ok(Json(b)) = body else {
+        return bad_request("body: {reader, card: hc|hpc|sam, person?}");
+    };
+    if let Err(r) = c.slot(&b.reader) {
+        return r.into_response();
+    }
+    let card = match b.card.parse() {
+        Ok(card) => card,
+        Err(e) => return Refusal::new(StatusCode::BAD_REQUEST, "bad-card", e).into_response(),
+    };
+    let cmd = Command::Insert(Insert {
+        reader: b.reader,
+        card,
+        person: b.person,
+    });
+    reply(&c, cmd).await
+}
+
+async fn remove(State(c): State<Control>, body: Result<Json<Remove>, JsonRejection>) -> Response {
+    match body {
+        Ok(Json(r)) => reply(&c, Command::Remove(r)).await,
+        Err(_) => bad_request("body: {reader}"),
+    }
+}
+
+/// A GET, or a POST without a JSON body, reads the clock.
+async fn clock(State(c): State<Control>, body: Option<Json<ClockChange>>) -> Response {
+    let change = match body {
+        Some(Json(change)) => change,
+        None => ClockChange::default(),
+    };
+    reply(&c, Command::Clock(change)).await
+}
+
+async fn faults(State(c): State<Control>, body: Result<Json<Fault>, JsonRejection>) -> Response {
+    if let Err(r) = c.dc() {
+        return r.into_response();
+    }
+    match body {
+        Ok(Json(f)) => reply(&c, Command::ArmFault(f)).await,
+        Err(_) => bad_request("body: {path, kind, ms?}"),
+    }
+}
+
+async fn clear_faults(State(c): State<Control>) -> Response {
+    reply(&c, Command::ClearFaults).await
+}
+
+async fn dc_info(State(c): State<Control>) -> Response {
+    reply(&c, Command::DcInfo).await
+}
+
+async fn reset(State(c): State<Control>) -> Response {
+    reply(&c, Command::Reset).await
+}
+
+async fn scripted(
+    State(c): State<Control>,
+    Path(name): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Response {
+    let Ok(Json(body)) = body else {
+        return bad_request("a JSON object body is required");
+    };
+    if let Err(r) = c.dc() {
+        return r.into_response();
+    }
+    match Event::from_parts(&name, body) {
+        Ok(e) => reply(&c, Command::Event(e)).await,
+        Err(e) => Refusal::from(e).into_response(),
+    }
+}
+
+/// The control router.
+pub fn router(c: Control) -> Router {
+    let routes = format!(
+        "routes: GET {r}, POST {i}, POST {rm}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}",
+        r = path::READERS,
+        i = path::INSERT,
+        rm = path::REMOVE,
+        cl = path::CLOCK,
+        f = path::FAULTS,
+        dc = path::DC,
+        rs = path::RESET,
+        s = path::SCRIPTED,
+        events = Event::NAMES.join("|"),
+    );
+    Router::new()
+        .route(path::DC, get(dc_info))
+        .route(path::RESET, post(reset))
+        .route(&format!("{}/{{name}}", path::SCRIPTED), post(scripted))
+        .route(path::READERS, get(readers))
+        .route(path::INSERT, post(insert))
+        .route(path::REMOVE, post(remove))
+        .route(path::CLOCK, get(clock).post(clock))
+        .route(path::FAULTS, post(faults).delete(clear_faults))
+        .fallback(move || {
+            let routes = routes.clone();
+            async move { Refusal::new(StatusCode::NOT_FOUND, "no-route", routes).into_response() }
+        })
+        .with_state(c)
+}

@@ -1,0 +1,371 @@
+//! An emulated world: a virtual clock, the DC (HTTPS + SQLite), named reader slots served
+//! over vpcd, a COM-port reader on a pty, and the control API. `nhi-emu up` starts one
+//! from a world file; the conformance harness starts one per scenario and adds the
+//! middleware under test.
+
+use crate::clock::VirtualClock;
+use crate::control::{CardSpec, Control};
+use crate::dc::{self, DcConfig};
+use crate::fixtures::{rfc3339, CardFactory, Fixtures};
+use crate::reader::serial::{SerialEndpoint, SerialReader};
+use crate::reader::vpcd::VpcdEndpoint;
+use crate::reader::{NamedSlot, Slot};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One of the four vpcd readers pcscd is configured with (ci/setup-pcsc): two NHI
+/// readers, each a card slot and a SAM slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StandardReader {
+    /// The role scenarios name it by (`hc`, `sam`, `hpc`, `spare`).
+    pub role: &'static str,
+    /// The PC/SC reader name.
+    pub name: &'static str,
+    /// The vpcd port pcscd connects to.
+    pub port: u16,
+    /// The card `nhi-emu up` puts in it when the world file names no slots.
+    pub card: Option<CardSpec>,
+}
+
+/// The standard vpcd readers, in pcscd's order.
+pub const STANDARD_READERS: [StandardReader; 4] = [
+    StandardReader {
+        role: "hc",
+        name: "Virtual PCD 00 00",
+        port: 35963,
+        card: Some(CardSpec::Hc),
+    },
+    StandardReader {
+        role: "sam",
+        name: "Virtual PCD 00 01",
+        port: 35964,
+        card: Some(CardSpec::Sam),
+    },
+    StandardReader {
+        role: "hpc",
+        name: "NHI Virtual PCD 00 00",
+        port: 35965,
+        card: Some(CardSpec::Hpc),
+    },
+    StandardReader {
+        role: "spare",
+        name: "NHI Virtual PCD 00 01",
+        port: 35966,
+        card: None,
+    },
+];
+
+/// The standard reader of a role (`hc`, `sam`, `hpc`, `spare`).
+pub fn standard_reader(role: &str) -> Result<&'static StandardReader, String> {
+    STANDARD_READERS
+        .iter()
+        .find(|r| r.role == role)
+        .ok_or_else(|| format!("reader {role:?}: hc, sam, hpc or spare"))
+}
+
+/// What a world runs: the world file of `nhi-emu up` (TOML; every key optional), plus
+/// settings only a program sets (marked "not in the file").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldConfig {
+    /// Where the control API listens; `None` (not in the file): no control API.
+    #[serde(default = "default_control")]
+    pub control: Option<SocketAddr>,
+    /// Where the DC listens.
+    #[serde(default = "default_dc")]
+    pub dc: SocketAddr,
+    /// The DC's SQLite file; the CA PEM is written next to it (`.ca.pem`).
+    #[serde(default = "default_db")]
+    pub db: PathBuf,
+    /// PC/SC readers (vpcd), each with the card it starts with.
+    #[serde(default = "default_slots")]
+    pub slot: Vec<SlotConfig>,
+    /// The COM-port reader's slots (label = the reader name hosts see); empty = no COM
+    /// reader (unless `com_over_slots`).
+    #[serde(default = "default_com")]
+    pub com: Vec<ComSlotConfig>,
+    /// Freeze virtual time at this instant (RFC 3339 in the file); none: follow the wall
+    /// clock.
+    #[serde(default, deserialize_with = "frozen_at")]
+    pub frozen_at: Option<i64>,
+    /// Seed of the DC's randomness (not in the file).
+    #[serde(skip_deserializing, default = "default_seed")]
+    pub seed: u64,
+    /// The DC's rules (not in the file).
+    #[serde(skip_deserializing)]
+    pub dc_rules: DcConfig,
+    /// Serve the `slot` readers over vpcd (not in the file; the harness's in-process
+    /// transport reaches the slots by function calls).
+    #[serde(skip_deserializing, default = "serve_vpcd")]
+    pub serve_vpcd: bool,
+    /// The COM reader serves the `slot` readers instead of the `com` slots (not in the
+    /// file; the harness's serial transport).
+    #[serde(skip_deserializing)]
+    pub com_over_slots: bool,
+}
+
+/// A PC/SC reader of the world file (`[[slot]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotConfig {
+    /// Reader name (as pcscd is configured to call it).
+    pub reader: String,
+    /// vpcd port.
+    pub port: u16,
+    /// The card it starts with.
+    pub card: Option<CardSpec>,
+    /// Fixture key of that card.
+    pub person: Option<String>,
+}
+
+/// A slot of the COM-port reader (`[[com]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComSlotConfig {
+    /// The slot's name as hosts see it.
+    pub label: String,
+    /// The card it starts with.
+    pub card: Option<CardSpec>,
+    /// Fixture key of that card.
+    pub person: Option<String>,
+}
+
+fn default_control() -> Option<SocketAddr> {
+    Some(([127, 0, 0, 1], 7070).into())
+}
+fn default_dc() -> SocketAddr {
+    ([127, 0, 0, 1], 4443).into()
+}
+fn default_db() -> PathBuf {
+    "nhi-emu-dc.db".into()
+}
+fn default_seed() -> u64 {
+    2019
+}
+fn serve_vpcd() -> bool {
+    true
+}
+/// The standard readers with a card in each but the spare.
+fn default_slots() -> Vec<SlotConfig> {
+    WorldConfig::standard_slots(true)
+}
+fn default_com() -> Vec<ComSlotConfig> {
+    let slot = |label: &str, card| ComSlotConfig {
+        label: label.into(),
+        card,
+        person: None,
+    };
+    vec![
+        slot("NHI COM reader card", None),
+        slot("NHI COM reader SAM", Some(CardSpec::Sam)),
+    ]
+}
+fn frozen_at<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text = Option::<String>::deserialize(d)?;
+    text.map(|t| rfc3339(&t).map_err(|e| serde::de::Error::custom(format!("frozen_at: {e}"))))
+        .transpose()
+}
+
+impl Default for WorldConfig {
+    /// The world of an empty world file.
+    fn default() -> WorldConfig {
+        WorldConfig {
+            control: default_control(),
+            dc: default_dc(),
+            db: default_db(),
+            slot: default_slots(),
+            com: default_com(),
+            frozen_at: None,
+            seed: default_seed(),
+            dc_rules: DcConfig::default(),
+            serve_vpcd: serve_vpcd(),
+            com_over_slots: false,
+        }
+    }
+}
+
+impl WorldConfig {
+    /// Reads a world file; none: the defaults.
+    pub fn load(file: Option<&Path>) -> Result<WorldConfig, String> {
+        match file {
+            Some(p) => {
+                let text =
+                    std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+            }
+            None => Ok(WorldConfig::default()),
+        }
+    }
+
+    /// The [`STANDARD_READERS`] as slots, with their default cards or empty.
+    pub fn standard_slots(with_cards: bool) -> Vec<SlotConfig> {
+        STANDARD_READERS
+            .iter()
+            .map(|r| SlotConfig {
+                reader: r.name.into(),
+                port: r.port,
+                card: r.card.filter(|_| with_cards),
+                person: None,
+            })
+            .collect()
+    }
+}
+
+/// The OS-facing servers of a world; dropping them stops them.
+pub struct Endpoints {
+    /// One vpcd connection per PC/SC reader (when served over vpcd).
+    pub vpcd: Vec<VpcdEndpoint>,
+    /// The COM-port reader on a pty.
+    pub com: Option<SerialEndpoint>,
+    /// The control API.
+    pub control: Option<crate::http::Server>,
+}
+
+impl Endpoints {
+    /// The pty path of the COM-port reader.
+    pub fn com_path(&self) -> Option<&Path> {
+        self.com.as_ref().map(SerialEndpoint::path)
+    }
+}
+
+/// A running world.
+pub struct World {
+    /// Virtual clock shared by the DC and the cards.
+    pub clock: VirtualClock,
+    /// The DC.
+    pub dc: dc::Running,
+    /// Where the PEM of the CA the DC's certificate chains to was written.
+    pub ca_file: PathBuf,
+    /// PC/SC readers, in the configured order.
+    pub readers: Vec<NamedSlot>,
+    /// The COM-port reader's slots.
+    pub com_slots: Vec<NamedSlot>,
+    /// The servers; keep them alive as long as the world.
+    pub endpoints: Endpoints,
+}
+
+impl World {
+    /// Starts the DC, the readers with their cards, the COM reader and the control API.
+    pub async fn start(
+        cfg: &WorldConfig,
+        fixtures: Arc<Fixtures>,
+        factory: Arc<CardFactory>,
+    ) -> Result<World, String> {
+        let clock = match cfg.frozen_at {
+            Some(t) => VirtualClock::at(t),
+            None => VirtualClock::live(),
+        };
+        let launch = dc::Launch {
+            listen: cfg.dc,
+            db: cfg.db.clone(),
+            tls: true,
+            seed: cfg.seed,
+        };
+        let dc = dc::launch(&launch, &fixtures, clock.clone(), cfg.dc_rules.clone()).await?;
+        let ca_file = cfg.db.with_extension("ca.pem");
+        std::fs::write(&ca_file, &dc.ca_pem).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+
+        let loaded = |card: Option<CardSpec>, person: Option<&str>, what: String| {
+            let slot = Slot::empty();
+            if let Some(kind) = card {
+                slot.insert(
+                    kind.make(&factory, &fixtures, person)
+                        .map_err(|e| format!("{what}: {e}"))?,
+                );
+            }
+            Ok::<Slot, String>(slot)
+        };
+        let mut readers = Vec::new();
+        let mut vpcd = Vec::new();
+        for s in &cfg.slot {
+            let slot = loaded(s.card, s.person.as_deref(), format!("slot {:?}", s.reader))?;
+            if cfg.serve_vpcd {
+                vpcd.push(VpcdEndpoint::start(
+                    ([127, 0, 0, 1], s.port).into(),
+                    slot.clone(),
+                ));
+            }
+            readers.push(NamedSlot {
+                name: s.reader.clone(),
+                slot,
+            });
+        }
+        let com_slots = if cfg.com_over_slots {
+            readers.clone()
+        } else {
+            let mut own = Vec::new();
+            for c in &cfg.com {
+                let slot = loaded(
+                    c.card,
+                    c.person.as_deref(),
+                    format!("COM slot {:?}", c.label),
+                )?;
+                own.push(NamedSlot {
+                    name: c.label.clone(),
+                    slot,
+                });
+            }
+            own
+        };
+        let com = if com_slots.is_empty() {
+            None
+        } else {
+            let reader = SerialReader::new(
+                com_slots
+                    .iter()
+                    .map(|n| (n.name.clone(), n.slot.clone()))
+                    .collect(),
+                clock.clone(),
+            );
+            Some(
+                SerialEndpoint::start(reader)
+                    .map_err(|e| format!("COM-port reader on a pty: {e}"))?,
+            )
+        };
+        let control = match cfg.control {
+            None => None,
+            Some(addr) => {
+                let own_com = com_slots
+                    .iter()
+                    .filter(|c| !readers.iter().any(|r| r.slot.same(&c.slot)));
+                let control = Control {
+                    slots: readers.iter().chain(own_com).cloned().collect(),
+                    factory,
+                    fixtures,
+                    clock: clock.clone(),
+                    dc: Some(dc.dc.clone()),
+                    dc_endpoint: Some((dc.server.url(), dc.ca_pem.clone())),
+                    announce_wait: if cfg.serve_vpcd {
+                        readers.iter().map(|s| s.name.clone()).collect()
+                    } else {
+                        Vec::new()
+                    },
+                };
+                let server = crate::http::serve(
+                    addr,
+                    crate::control::router(control),
+                    None,
+                    tokio::sync::watch::channel(false).1,
+                )
+                .await
+                .map_err(|e| format!("control API on {addr}: {e}"))?;
+                Some(server)
+            }
+        };
+        Ok(World {
+            clock,
+            dc,
+            ca_file,
+            readers,
+            com_slots,
+            endpoints: Endpoints { vpcd, com, control },
+        })
+    }
+
+    /// The control API's base URL, when it runs.
+    pub fn control_url(&self) -> Option<String> {
+        self.endpoints.control.as_ref().map(|s| s.url())
+    }
+}

@@ -1,0 +1,119 @@
+//! The world's side of real pcscd: a reader monitor that keeps pcscd polling (as a
+//! desktop's smart-card service does) and the embedded middleware's PC/SC transport.
+
+#[cfg(feature = "pcsc")]
+use super::READERS;
+use std::sync::Arc;
+
+/// Watches the readers with SCardGetStatusChange, as a desktop's smart-card service does:
+/// pcsc-lite polls card presence for clients that wait on status changes.
+#[cfg(feature = "pcsc")]
+pub struct ReaderMonitor {
+    seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64)>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[cfg(feature = "pcsc")]
+impl ReaderMonitor {
+    pub(super) fn start() -> Result<ReaderMonitor, String> {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User)
+            .map_err(|e| format!("pcscd: {e} (start it with `bash ci/setup-pcsc`)"))?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s2 = stop.clone();
+        let seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64)>>> =
+            Default::default();
+        let seen2 = seen.clone();
+        let thread = std::thread::spawn(move || {
+            let names = READERS;
+            let fresh = || -> Vec<pcsc::ReaderState> {
+                names
+                    .iter()
+                    .filter_map(|n| std::ffi::CString::new(*n).ok())
+                    .map(|n| pcsc::ReaderState::new(n, pcsc::State::UNAWARE))
+                    .collect()
+            };
+            let mut states = fresh();
+            let mut ctx = ctx;
+            while !s2.load(std::sync::atomic::Ordering::Relaxed) {
+                match ctx.get_status_change(std::time::Duration::from_millis(100), &mut states) {
+                    Ok(()) | Err(pcsc::Error::Timeout) => {}
+                    Err(_) => {
+                        // pcscd restarted (or went away): a new context, states from scratch.
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                        if let Ok(c) = pcsc::Context::establish(pcsc::Scope::User) {
+                            ctx = c;
+                            states = fresh();
+                        }
+                        continue;
+                    }
+                }
+                let mut seen = seen2.lock().unwrap_or_else(|p| p.into_inner());
+                for st in &mut states {
+                    let present = st.event_state().contains(pcsc::State::PRESENT);
+                    let e = seen
+                        .entry(st.name().to_string_lossy().into_owned())
+                        .or_insert((false, 0));
+                    if e.0 != present {
+                        *e = (present, e.1 + 1);
+                    }
+                    st.sync_current_state();
+                }
+            }
+        });
+        Ok(ReaderMonitor {
+            seen,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn get(&self, reader: &str) -> (bool, u64) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(reader)
+            .copied()
+            .unwrap_or((false, 0))
+    }
+    /// The monitor has seen `reader`'s state at least once.
+    pub fn known(&self, reader: &str) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(reader)
+    }
+    /// pcscd reports a card in `reader`.
+    pub fn present(&self, reader: &str) -> bool {
+        self.get(reader).0
+    }
+    /// How many presence changes pcscd reported for `reader`.
+    pub fn changes(&self, reader: &str) -> u64 {
+        self.get(reader).1
+    }
+}
+
+#[cfg(feature = "pcsc")]
+impl Drop for ReaderMonitor {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(feature = "pcsc")]
+pub(super) fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    if !std::path::Path::new("/run/pcscd/pcscd.comm").exists() {
+        return Err("pcscd is not running (start it with `bash ci/setup-pcsc`)".into());
+    }
+    Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(
+        Some(READERS.iter().map(|r| r.to_string()).collect()),
+    )))
+}
+
+#[cfg(not(feature = "pcsc"))]
+pub(super) fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    Err("--transport vpcd needs a build with the `pcsc` feature (cargo run -p nhi-harness --features pcsc …) and libpcsclite-dev".into())
+}
