@@ -170,8 +170,9 @@ pub fn answer_bytes(reader: &mut SerialReader, decoder: &mut Decoder, bytes: &[u
     out
 }
 
-/// A running COM-port reader on a pty: the emulator holds the master end; serial programs
-/// open [`SerialEndpoint::path`].
+/// A running COM-port reader: on a pty it creates (Unix), or on an existing serial port the
+/// user names (any platform; on Windows one end of a virtual null-modem pair such as com0com,
+/// whose other end the serial program opens). Serial programs open [`SerialEndpoint::path`].
 #[derive(Debug)]
 pub struct SerialEndpoint {
     path: PathBuf,
@@ -181,19 +182,53 @@ pub struct SerialEndpoint {
 
 impl SerialEndpoint {
     /// Opens a pty pair and serves the reader on it from a background thread.
+    #[cfg(unix)]
     pub fn start(reader: SerialReader) -> io::Result<SerialEndpoint> {
-        let (mut master, slave) = serialport::TTYPort::pair().map_err(io::Error::from)?;
+        let (master, slave) = serialport::TTYPort::pair().map_err(io::Error::from)?;
         let path = serialport::SerialPort::name(&slave)
             .map(PathBuf::from)
             .ok_or_else(|| io::Error::other("pty without a name"))?;
-        serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(50))
+        // The slave end stays open in the serving thread so the master never sees EIO
+        // between clients.
+        Self::serve_on(Box::new(master), Some(Box::new(slave)), path, reader)
+    }
+
+    /// A pty exists only on Unix: on other systems the reader needs a port named by the user.
+    #[cfg(not(unix))]
+    pub fn start(_reader: SerialReader) -> io::Result<SerialEndpoint> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the COM-port reader creates a pty only on Unix; on Windows name an existing port \
+             (one end of a virtual null-modem pair such as com0com) to serve it on",
+        ))
+    }
+
+    /// Serves the reader on an existing serial port (e.g. `COM5`, `/dev/ttyS3`); the serial
+    /// program opens the other end of the line.
+    pub fn open_existing(name: &str, reader: SerialReader) -> io::Result<SerialEndpoint> {
+        let port = serialport::new(name, 115_200)
+            .timeout(Duration::from_millis(50))
+            .open()
+            .map_err(|e| io::Error::other(format!("COM reader port {name}: {e}")))?;
+        Self::serve_on(port, None, PathBuf::from(name), reader)
+    }
+
+    fn serve_on(
+        mut line: Box<dyn serialport::SerialPort>,
+        keep_open: Option<Box<dyn serialport::SerialPort>>,
+        path: PathBuf,
+        reader: SerialReader,
+    ) -> io::Result<SerialEndpoint> {
+        line.set_timeout(Duration::from_millis(50))
             .map_err(io::Error::from)?;
         let stop = Arc::new(AtomicBool::new(false));
         let s2 = stop.clone();
         let thread = std::thread::Builder::new()
             .name("com-reader".into())
-            // The slave end stays open here so the master never sees EIO between clients.
-            .spawn(move || serve(master, slave, reader, &s2))?;
+            .spawn(move || {
+                let _keep_open = keep_open;
+                serve(line, reader, &s2)
+            })?;
         Ok(SerialEndpoint {
             path,
             stop,
@@ -201,7 +236,7 @@ impl SerialEndpoint {
         })
     }
 
-    /// The path a serial program opens (e.g. /dev/pts/3).
+    /// The path a serial program opens (e.g. /dev/pts/3), or the port served on.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -216,26 +251,21 @@ impl Drop for SerialEndpoint {
     }
 }
 
-fn serve(
-    mut master: serialport::TTYPort,
-    _slave: serialport::TTYPort,
-    mut reader: SerialReader,
-    stop: &AtomicBool,
-) {
+fn serve(mut master: Box<dyn serialport::SerialPort>, mut reader: SerialReader, stop: &AtomicBool) {
     let mut decoder = Decoder::new();
     let mut buf = [0u8; 4096];
     let mut last_byte = Instant::now();
     // When nobody reads the line (a host floods without reading replies), a reply that
     // cannot be written within 10 ms is dropped, as bytes sent into a dead line are.
-    let send = |master: &mut serialport::TTYPort, out: &[u8]| {
+    let send = |master: &mut Box<dyn serialport::SerialPort>, out: &[u8]| {
         if out.is_empty() {
             return;
         }
-        let _ = serialport::SerialPort::set_timeout(master, Duration::from_millis(10));
+        let _ = master.set_timeout(Duration::from_millis(10));
         if master.write_all(out).is_err() {
             tracing::debug!("COM reader: line congested, reply dropped");
         }
-        let _ = serialport::SerialPort::set_timeout(master, Duration::from_millis(50));
+        let _ = master.set_timeout(Duration::from_millis(50));
     };
     while !stop.load(Ordering::Relaxed) {
         match master.read(&mut buf) {

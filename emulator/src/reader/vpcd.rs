@@ -62,6 +62,9 @@ const NO_CARD_ATR: &[u8] = &[];
 
 /// Reads one frame; Ok(None) on a clean end of stream, Err(TimedOut/WouldBlock) on idle.
 fn read_frame(s: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<()>> {
+    // Linux only: other systems have no delayed-ACK switch per socket (Windows' vpcd driver
+    // users get the platform's default ACK timing).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     let _ = SockRef::from(&*s).set_quickack(true);
     let mut len = [0u8; 2];
     match s.read(&mut len[..1]) {
