@@ -3,6 +3,7 @@
 //! from a world file; the conformance harness starts one per scenario and adds the
 //! middleware under test.
 
+use crate::card::CardRng;
 use crate::clock::VirtualClock;
 use crate::control::{CardSpec, Control};
 use crate::dc::{self, DcConfig};
@@ -86,6 +87,11 @@ pub struct WorldConfig {
     /// reader (unless `com_over_slots`).
     #[serde(default = "default_com")]
     pub com: Vec<ComSlotConfig>,
+    /// Serve the COM-port reader on this existing serial port (e.g. `COM5`: one end of a
+    /// virtual null-modem pair such as com0com) instead of a new pty. Required on Windows,
+    /// which has no ptys; without it there the world has no COM reader and says so.
+    #[serde(default)]
+    pub com_port: Option<String>,
     /// Freeze virtual time at this instant (RFC 3339 in the file); none: follow the wall
     /// clock.
     #[serde(default, deserialize_with = "frozen_at")]
@@ -177,6 +183,7 @@ impl Default for WorldConfig {
             db: default_db(),
             slot: default_slots(),
             com: default_com(),
+            com_port: None,
             frozen_at: None,
             seed: default_seed(),
             dc_rules: DcConfig::default(),
@@ -267,13 +274,20 @@ impl World {
         let ca_file = cfg.db.with_extension("ca.pem");
         std::fs::write(&ca_file, &dc.ca_pem).map_err(|e| format!("{}: {e}", ca_file.display()))?;
 
+        // Live worlds give fresh card randomness per call and per run; only a frozen clock
+        // (a conformance run) makes cards repeat their challenges.
+        let card_rng = match cfg.frozen_at {
+            Some(_) => CardRng::Deterministic,
+            None => CardRng::Live,
+        };
         let loaded = |card: Option<CardSpec>, person: Option<&str>, what: String| {
             let slot = Slot::empty();
             if let Some(kind) = card {
-                slot.insert(
-                    kind.make(&factory, &fixtures, person)
-                        .map_err(|e| format!("{what}: {e}"))?,
-                );
+                let mut card = kind
+                    .make(&factory, &fixtures, person)
+                    .map_err(|e| format!("{what}: {e}"))?;
+                card.reseed(card_rng);
+                slot.insert(card);
             }
             Ok::<Slot, String>(slot)
         };
@@ -319,10 +333,18 @@ impl World {
                     .collect(),
                 clock.clone(),
             );
-            Some(
-                SerialEndpoint::start(reader)
-                    .map_err(|e| format!("COM-port reader on a pty: {e}"))?,
-            )
+            match (&cfg.com_port, cfg!(unix)) {
+                (Some(port), _) => Some(
+                    SerialEndpoint::open_existing(port, reader)
+                        .map_err(|e| format!("COM-port reader: {e}"))?,
+                ),
+                (None, true) => Some(
+                    SerialEndpoint::start(reader)
+                        .map_err(|e| format!("COM-port reader on a pty: {e}"))?,
+                ),
+                // No pty here and no port named: no COM reader (the banner says so).
+                (None, false) => None,
+            }
         };
         let control = match cfg.control {
             None => None,
@@ -337,6 +359,7 @@ impl World {
                     clock: clock.clone(),
                     dc: Some(dc.dc.clone()),
                     dc_endpoint: Some((dc.server.url(), dc.ca_pem.clone())),
+                    card_rng,
                     announce_wait: if cfg.serve_vpcd {
                         readers.iter().map(|s| s.name.clone()).collect()
                     } else {

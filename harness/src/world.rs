@@ -224,6 +224,7 @@ impl World {
             db: dir.join("dc.db"),
             slot: WorldConfig::standard_slots(false),
             com: Vec::new(),
+            com_port: None,
             frozen_at: Some(o.start),
             seed: o.seed,
             dc_rules: o.dc_config.clone(),

@@ -65,6 +65,7 @@ async fn two_hundred_clients_for_a_minute() {
         clock: w.clock.clone(),
         dc: Some(w.dc.dc.clone()),
         dc_endpoint: None,
+        card_rng: nhi_emulator::card::CardRng::Deterministic,
         announce_wait: Vec::new(),
     };
     let ctl = nhi_emulator::http::serve(

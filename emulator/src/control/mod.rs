@@ -38,6 +38,8 @@ pub struct Control {
     pub dc: Option<Arc<Dc>>,
     /// The DC's base URL and the PEM of the CA its certificate chains to.
     pub dc_endpoint: Option<(String, String)>,
+    /// Where inserted cards take their randomness from (live unless the clock is frozen).
+    pub card_rng: crate::card::CardRng,
     /// Readers whose inserts wait (up to 3 s) until the reader subsystem has the card's
     /// ATR (vpcd readers: pcscd must see the card before a client can use it).
     pub announce_wait: Vec<String>,
@@ -282,6 +284,8 @@ impl Control {
             .card
             .make(&self.factory, &self.fixtures, i.person.as_deref())
             .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad-card", e))?;
+        let mut card = card;
+        card.reseed(self.card_rng);
         let label = card.label();
         slot.slot.insert(card);
         let mut visible = slot.slot.is_announced();

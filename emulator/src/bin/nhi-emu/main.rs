@@ -88,6 +88,10 @@ enum Cmd {
         /// conformance runs: `nhi-conform run --emulator` sets it per scenario.
         #[arg(long)]
         frozen_at: Option<String>,
+        /// Serve the COM-port reader on this existing serial port (e.g. COM5, one end of a
+        /// com0com null-modem pair) instead of a new pty; needed on Windows.
+        #[arg(long)]
+        com_port: Option<String>,
     },
 }
 
@@ -95,8 +99,12 @@ async fn run_up(
     fixtures: Fixtures,
     config: Option<std::path::PathBuf>,
     frozen_at: Option<String>,
+    com_port: Option<String>,
 ) -> Result<ExitCode, Usage> {
     let mut cfg = WorldConfig::load(config.as_deref()).map_err(Usage)?;
+    if com_port.is_some() {
+        cfg.com_port = com_port;
+    }
     if let Some(t) = frozen_at {
         cfg.frozen_at = Some(rfc3339(&t).map_err(|e| Usage(format!("frozen_at: {e}")))?);
     }
@@ -331,9 +339,13 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run_ctl(&url, cmd))
         }
-        Cmd::Up { config, frozen_at } => {
+        Cmd::Up {
+            config,
+            frozen_at,
+            com_port,
+        } => {
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(run_up(fixtures, config, frozen_at))
+            rt.block_on(run_up(fixtures, config, frozen_at, com_port))
         }
         Cmd::Token {
             cmd: TokenCmd::Verify { token, at },

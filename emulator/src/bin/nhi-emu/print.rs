@@ -34,6 +34,8 @@ pub fn up_banner(w: &World) {
             );
         }
         say!("  COM port    {} (protocol/docs/SERIAL.md)", com.display());
+    } else if !w.com_slots.is_empty() {
+        say!("  COM reader  not started: no pty on this system; name a port with --com-port (e.g. one end of a com0com pair)");
     }
     say!(
         "  DC          {} (CA: {})",
