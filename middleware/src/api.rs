@@ -105,7 +105,7 @@ fn origin_allowed(origin: &str, hosts: &[String], any: bool) -> bool {
         host.split(']')
             .next()
             .map(|h| format!("{h}]"))
-            .unwrap_or_default() // unreachable: split always yields a first piece
+            .unwrap_or_default()
     } else {
         host.split(':').next().unwrap_or(host).to_string()
     };

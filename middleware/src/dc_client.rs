@@ -113,6 +113,7 @@ impl DcClient {
             Some(StatusCode::DcSession) if self.mutants.on(Mutant::SessionExpiredAs1799) => {
                 Err(Fail::new(StatusCode::DcUndefined, "session"))
             }
+            // The DC's message is optional: the code's own text stands in for it.
             Some(c) => Err(Fail::new(
                 c,
                 v.get("message")

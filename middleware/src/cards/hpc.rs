@@ -56,13 +56,16 @@ pub fn reset_pin(link: &mut dyn Link, puk: &str, pin: &str) -> Result<(), Fail> 
     }
 }
 
+/// Largest READ BINARY offset (P1 bit 8 would mean a short EF id, ISO 7816-4).
+const MAX_OFFSET: u16 = 0x7FFF;
+
 /// Reads the certificate file, 256 bytes at a time.
 pub fn certificate(link: &mut dyn Link) -> Result<Vec<u8>, Fail> {
     let mut cert = Vec::new();
     loop {
         let offset = u16::try_from(cert.len())
             .ok()
-            .filter(|o| *o <= 0x7FFF)
+            .filter(|o| *o <= MAX_OFFSET)
             .ok_or_else(|| Fail::new(StatusCode::HpcMode3, "certificate too long"))?;
         let r = link.send(&cmd::read_binary(offset))?;
         if !r.is_ok() || r.data.is_empty() {

@@ -27,6 +27,7 @@ impl Device {
         reply(&StatusReply {
             initialized: s.initialized,
             device_name: self.device_name(),
+            // No HC or HPC in any reader: the wire's "none" is the empty name.
             reader_name: self
                 .reader_of(CardKind::Hc)
                 .or_else(|| self.reader_of(CardKind::Hpc))
