@@ -246,4 +246,27 @@ mod tests {
         assert!(Mutants::from_names(&["nope".into()]).is_err() || !cfg!(feature = "mutants"));
         assert!(!Mutants::none().on(Mutant::CorsAnyOrigin));
     }
+
+    /// With no fault on, the seams are the model and the identity.
+    #[test]
+    fn with_no_fault_on_every_seam_is_the_identity() {
+        let none = Mutants::none();
+        let fresh = State::default();
+        let ready = mode::transition(&fresh, Op::Initial, mode::Outcome::Success, None);
+        for s in [fresh, ready] {
+            for row in mode::TABLE {
+                let want = match mode::precheck(&s, row.op) {
+                    Ok(steps) => Gate::Steps(steps),
+                    Err(c) => Gate::Refuse(c),
+                };
+                assert_eq!(none.precheck(&s, row.op), want, "{:?}", row.op);
+                assert_eq!(none.transition(&s, row.op, true), None);
+            }
+        }
+        let wrong_pin = Fail::wrong_pin(StatusCode::HpcPinFailed, "PIN", 2);
+        let r = none.after_exec(Op::HpcVerifyPin, None, Err(wrong_pin.clone()));
+        assert_eq!(r, Err(wrong_pin));
+        let v = json!({ "longVersion": "6000" });
+        assert_eq!(none.after_exec(Op::Version, None, Ok(v.clone())), Ok(v));
+    }
 }
