@@ -136,376 +136,77 @@ pub struct Endpoint {
     pub body: &'static [Field],
 }
 
-const fn ep(
-    method: Method,
-    path: &'static str,
-    action: Action,
-    tag: Tag,
-    summary: &'static str,
-    body: &'static [Field],
-) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        action,
-        tag,
-        summary,
-        body,
-    }
-}
-
-const fn op(o: Op) -> Action {
-    Action::Op(o)
-}
-
 const fn f(name: &'static str, what: &'static str) -> Field {
     Field { name, what }
 }
 
 const SERVICE: &[Field] = &[f("serviceType", "2-character service type, e.g. \"01\"")];
 
+/// One line per endpoint: `METHOD PATH => action, group, summary, body fields;`.
+macro_rules! table {
+    ($( $m:ident $p:ident => $a:ident $(($o:ident))?, $t:ident, $s:literal, $b:expr; )*) => {
+        &[ $( Endpoint {
+            method: table!(@method $m),
+            path: path::$p,
+            action: table!(@action $a $($o)?),
+            tag: Tag::$t,
+            summary: $s,
+            body: $b,
+        }, )* ]
+    };
+    (@method GET) => { Method::Get };
+    (@method POST) => { Method::Post };
+    (@method PUT) => { Method::Put };
+    (@method DELETE) => { Method::Delete };
+    (@action Op $o:ident) => { Action::Op(Op::$o) };
+    (@action $a:ident) => { Action::$a };
+}
+
 /// Every endpoint of the Web API.
-pub const ENDPOINTS: &[Endpoint] = &[
-    ep(
-        Method::Get,
-        path::STATUS,
-        Action::Status,
-        Tag::Common,
-        "Device status and modes",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::INITIAL,
-        op(Op::Initial),
-        Tag::Common,
-        "連接裝置 Initialise the devices (optional deviceName)",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::FINALIZE,
-        op(Op::Finalize),
-        Tag::Common,
-        "中斷裝置 Release the devices",
-        &[],
-    ),
-    ep(
-        Method::Get,
-        path::VERSION,
-        op(Op::Version),
-        Tag::Common,
-        "取得版本編號 Version numbers",
-        &[],
-    ),
-    ep(
-        Method::Get,
-        path::READER_TIME,
-        op(Op::ReaderTime),
-        Tag::Common,
-        "取得讀卡機時間 Reader time (reader clock, or the DC's for a cloud SAM)",
-        &[],
-    ),
-    ep(
-        Method::Get,
-        path::CALL_LOG,
-        Action::CallLog,
-        Tag::Common,
-        "API call log (time, path, status code, duration)",
-        &[],
-    ),
-    ep(
-        Method::Delete,
-        path::CALL_LOG,
-        Action::ClearCallLog,
-        Tag::Common,
-        "Clear the API call log",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::SAM_VERIFY,
-        op(Op::SamVerify),
-        Tag::Sam,
-        "驗證安全模組 Verify the SAM with the DC (mode 1 → 2)",
-        &[],
-    ),
-    ep(
-        Method::Delete,
-        path::SAM_LOGOUT,
-        op(Op::SamLogout),
-        Tag::Sam,
-        "SAM 登出 Logout (cascades to HPC and HC)",
-        &[],
-    ),
-    ep(
-        Method::Get,
-        path::SAM_BASIC,
-        op(Op::SamBasic),
-        Tag::Sam,
-        "SAM 基本資料 Basic data",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::SAM_SIGNATURE,
-        op(Op::SamSignature),
-        Tag::Sam,
-        "安全模組簽章 SAM signature",
-        SERVICE,
-    ),
-    ep(
-        Method::Post,
-        path::HPC_VERIFY,
-        op(Op::HpcVerifyPin),
-        Tag::Hpc,
-        "醫事人員卡驗證 PIN Verify the HPC PIN (mode 2 → 3)",
-        &[f("pin", "6–8 digits")],
-    ),
-    ep(
-        Method::Post,
-        path::HPC_MOBILE,
-        op(Op::MobileHcaVerify),
-        Tag::Hpc,
-        "驗證醫事人員行動憑證 Mobile HCA login",
-        &[f("credential", "mobile HCA credential")],
-    ),
-    ep(
-        Method::Get,
-        path::HPC_BASIC,
-        op(Op::HpcBasic),
-        Tag::Hpc,
-        "醫事人員卡基本資料 HPC basic data",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::HPC_SIGNATURE,
-        op(Op::HpcSignature),
-        Tag::Hpc,
-        "醫事人員簽章 HPC signature",
-        SERVICE,
-    ),
-    ep(
-        Method::Post,
-        path::HPC_PIN,
-        op(Op::HpcSetPin),
-        Tag::Hpc,
-        "設定 PIN 碼 Set the HPC PIN",
-        &[f("newPin", "6–8 digits")],
-    ),
-    ep(
-        Method::Put,
-        path::HPC_PIN,
-        op(Op::HpcResetPin),
-        Tag::Hpc,
-        "重設 PIN 碼 Reset the HPC PIN with the PUK",
-        &[f("puk", "8 digits"), f("newPin", "6–8 digits")],
-    ),
-    ep(
-        Method::Delete,
-        path::HPC_LOGOUT,
-        op(Op::HpcLogout),
-        Tag::Hpc,
-        "HPC / mobile HCA logout",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::HC_VIRTUAL_VERIFY,
-        op(Op::HcVirtualVerify),
-        Tag::Hc,
-        "驗證虛擬健保卡 Verify a virtual HC (QR token)",
-        &[f("token", "QR token text")],
-    ),
-    ep(
-        Method::Post,
-        path::HC_VIRTUAL_READ,
-        op(Op::HcVirtualReadBasic),
-        Tag::Hc,
-        "讀取虛擬健保卡基本資料 Read a virtual HC without consuming the token",
-        &[f("token", "QR token text")],
-    ),
-    ep(
-        Method::Get,
-        path::HC_BASIC,
-        op(Op::HcBasic),
-        Tag::Hc,
-        "健保卡基本資料 HC basic data (physical or verified virtual)",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::HC_SIGNATURE,
-        op(Op::HcSignature),
-        Tag::Hc,
-        "健保卡簽章 HC signature",
-        SERVICE,
-    ),
-    ep(
-        Method::Post,
-        path::HPC_HC_SIGNATURE,
-        op(Op::HpcHcSignature),
-        Tag::Hc,
-        "三卡簽章 Three-card signature",
-        SERVICE,
-    ),
-    ep(
-        Method::Get,
-        path::HC_PIN,
-        op(Op::HcPinStatus),
-        Tag::Hc,
-        "健保卡 PIN 狀態 Is a PIN set (physical HC)",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::HC_PIN,
-        op(Op::HcPinVerify),
-        Tag::Hc,
-        "健保卡驗證 PIN Verify the HC PIN",
-        &[f("pin", "6–8 digits")],
-    ),
-    ep(
-        Method::Put,
-        path::HC_PIN,
-        op(Op::HcPinSet),
-        Tag::Hc,
-        "健保卡設定 PIN Set the HC PIN",
-        &[f("pin", "6–8 digits")],
-    ),
-    ep(
-        Method::Delete,
-        path::HC_PIN,
-        op(Op::HcPinClear),
-        Tag::Hc,
-        "健保卡清除 PIN Clear the HC PIN",
-        &[],
-    ),
-    ep(
-        Method::Delete,
-        path::HC_LOGOUT,
-        op(Op::HcLogout),
-        Tag::Hc,
-        "健保卡登出 HC logout",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::HC_TRANSFER_EXPORT,
-        op(Op::HcTransferExport),
-        Tag::Hc,
-        "轉移虛擬健保卡 匯出 Export the verified virtual HC",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::HC_TRANSFER_IMPORT,
-        op(Op::HcTransferImport),
-        Tag::Hc,
-        "轉移虛擬健保卡 匯入 Import a transfer code",
-        &[f("transferCode", "code from the exporting device")],
-    ),
-    ep(
-        Method::Post,
-        path::HC_MARKER,
-        op(Op::HcMarkerUpdate),
-        Tag::Hc,
-        "實體健保卡更新註記 Marker update (physical HC)",
-        &[],
-    ),
-    ep(
-        Method::Get,
-        path::CLOUD_SAM_GET,
-        Action::CloudSamList,
-        Tag::Settings,
-        "雲端安全模組 List imported cloud SAMs",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::CLOUD_SAM_ADD,
-        Action::CloudSamAdd,
-        Tag::Settings,
-        "匯入雲端安全模組 Import a cloud SAM file",
-        &[
-            f("fileName", "the .SAM file's name"),
-            f("content", "the file's content"),
-        ],
-    ),
-    ep(
-        Method::Post,
-        path::CLOUD_SAM_REMOVE,
-        Action::CloudSamRemove,
-        Tag::Settings,
-        "移除雲端安全模組 Remove a cloud SAM",
-        &[f("samId", "SAM id")],
-    ),
-    ep(
-        Method::Get,
-        path::PCSC_READERS,
-        Action::Readers,
-        Tag::Settings,
-        "PC/SC readers",
-        &[],
-    ),
-    ep(
-        Method::Get,
-        path::PCSC_GET_DEFAULT,
-        Action::GetDefaultReader,
-        Tag::Settings,
-        "Default PC/SC reader",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::PCSC_SET_DEFAULT,
-        Action::SetDefaultReader,
-        Tag::Settings,
-        "Set the default PC/SC reader",
-        &[f("readerName", "reader name")],
-    ),
-    ep(
-        Method::Post,
-        path::PCSC_REMOVE_DEFAULT,
-        Action::RemoveDefaultReader,
-        Tag::Settings,
-        "Remove the default PC/SC reader",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::PCSC_AUTODETECT,
-        Action::AutodetectReader,
-        Tag::Settings,
-        "Detect the reader holding a card",
-        &[],
-    ),
-    ep(
-        Method::Get,
-        path::CORS_GET,
-        Action::CorsList,
-        Tag::Settings,
-        "CORS whitelist (saved, and active since start)",
-        &[],
-    ),
-    ep(
-        Method::Post,
-        path::CORS_ADD,
-        Action::CorsAdd,
-        Tag::Settings,
-        "Add a host to the CORS whitelist (applies after restart)",
-        &[f("hostName", "host name, e.g. www.nhi.gov.tw")],
-    ),
-    ep(
-        Method::Post,
-        path::CORS_REMOVE,
-        Action::CorsRemove,
-        Tag::Settings,
-        "Remove a host from the CORS whitelist",
-        &[f("hostName", "host name")],
-    ),
-];
+pub const ENDPOINTS: &[Endpoint] = table! {
+    GET STATUS => Status, Common, "Device status and modes", &[];
+    POST INITIAL => Op(Initial), Common, "連接裝置 Initialise the devices (optional deviceName)", &[];
+    POST FINALIZE => Op(Finalize), Common, "中斷裝置 Release the devices", &[];
+    GET VERSION => Op(Version), Common, "取得版本編號 Version numbers", &[];
+    GET READER_TIME => Op(ReaderTime), Common, "取得讀卡機時間 Reader time (reader clock, or the DC's for a cloud SAM)", &[];
+    GET CALL_LOG => CallLog, Common, "API call log (time, path, status code, duration)", &[];
+    DELETE CALL_LOG => ClearCallLog, Common, "Clear the API call log", &[];
+    POST SAM_VERIFY => Op(SamVerify), Sam, "驗證安全模組 Verify the SAM with the DC (mode 1 → 2)", &[];
+    DELETE SAM_LOGOUT => Op(SamLogout), Sam, "SAM 登出 Logout (cascades to HPC and HC)", &[];
+    GET SAM_BASIC => Op(SamBasic), Sam, "SAM 基本資料 Basic data", &[];
+    POST SAM_SIGNATURE => Op(SamSignature), Sam, "安全模組簽章 SAM signature", SERVICE;
+    POST HPC_VERIFY => Op(HpcVerifyPin), Hpc, "醫事人員卡驗證 PIN Verify the HPC PIN (mode 2 → 3)", &[f("pin", "6–8 digits")];
+    POST HPC_MOBILE => Op(MobileHcaVerify), Hpc, "驗證醫事人員行動憑證 Mobile HCA login", &[f("credential", "mobile HCA credential")];
+    GET HPC_BASIC => Op(HpcBasic), Hpc, "醫事人員卡基本資料 HPC basic data", &[];
+    POST HPC_SIGNATURE => Op(HpcSignature), Hpc, "醫事人員簽章 HPC signature", SERVICE;
+    POST HPC_PIN => Op(HpcSetPin), Hpc, "設定 PIN 碼 Set the HPC PIN", &[f("newPin", "6–8 digits")];
+    PUT HPC_PIN => Op(HpcResetPin), Hpc, "重設 PIN 碼 Reset the HPC PIN with the PUK", &[f("puk", "8 digits"), f("newPin", "6–8 digits")];
+    DELETE HPC_LOGOUT => Op(HpcLogout), Hpc, "HPC / mobile HCA logout", &[];
+    POST HC_VIRTUAL_VERIFY => Op(HcVirtualVerify), Hc, "驗證虛擬健保卡 Verify a virtual HC (QR token)", &[f("token", "QR token text")];
+    POST HC_VIRTUAL_READ => Op(HcVirtualReadBasic), Hc, "讀取虛擬健保卡基本資料 Read a virtual HC without consuming the token", &[f("token", "QR token text")];
+    GET HC_BASIC => Op(HcBasic), Hc, "健保卡基本資料 HC basic data (physical or verified virtual)", &[];
+    POST HC_SIGNATURE => Op(HcSignature), Hc, "健保卡簽章 HC signature", SERVICE;
+    POST HPC_HC_SIGNATURE => Op(HpcHcSignature), Hc, "三卡簽章 Three-card signature", SERVICE;
+    GET HC_PIN => Op(HcPinStatus), Hc, "健保卡 PIN 狀態 Is a PIN set (physical HC)", &[];
+    POST HC_PIN => Op(HcPinVerify), Hc, "健保卡驗證 PIN Verify the HC PIN", &[f("pin", "6–8 digits")];
+    PUT HC_PIN => Op(HcPinSet), Hc, "健保卡設定 PIN Set the HC PIN", &[f("pin", "6–8 digits")];
+    DELETE HC_PIN => Op(HcPinClear), Hc, "健保卡清除 PIN Clear the HC PIN", &[];
+    DELETE HC_LOGOUT => Op(HcLogout), Hc, "健保卡登出 HC logout", &[];
+    POST HC_TRANSFER_EXPORT => Op(HcTransferExport), Hc, "轉移虛擬健保卡 匯出 Export the verified virtual HC", &[];
+    POST HC_TRANSFER_IMPORT => Op(HcTransferImport), Hc, "轉移虛擬健保卡 匯入 Import a transfer code", &[f("transferCode", "code from the exporting device")];
+    POST HC_MARKER => Op(HcMarkerUpdate), Hc, "實體健保卡更新註記 Marker update (physical HC)", &[];
+    GET CLOUD_SAM_GET => CloudSamList, Settings, "雲端安全模組 List imported cloud SAMs", &[];
+    POST CLOUD_SAM_ADD => CloudSamAdd, Settings, "匯入雲端安全模組 Import a cloud SAM file", &[f("fileName", "the .SAM file's name"), f("content", "the file's content")];
+    POST CLOUD_SAM_REMOVE => CloudSamRemove, Settings, "移除雲端安全模組 Remove a cloud SAM", &[f("samId", "SAM id")];
+    GET PCSC_READERS => Readers, Settings, "PC/SC readers", &[];
+    GET PCSC_GET_DEFAULT => GetDefaultReader, Settings, "Default PC/SC reader", &[];
+    POST PCSC_SET_DEFAULT => SetDefaultReader, Settings, "Set the default PC/SC reader", &[f("readerName", "reader name")];
+    POST PCSC_REMOVE_DEFAULT => RemoveDefaultReader, Settings, "Remove the default PC/SC reader", &[];
+    POST PCSC_AUTODETECT => AutodetectReader, Settings, "Detect the reader holding a card", &[];
+    GET CORS_GET => CorsList, Settings, "CORS whitelist (saved, and active since start)", &[];
+    POST CORS_ADD => CorsAdd, Settings, "Add a host to the CORS whitelist (applies after restart)", &[f("hostName", "host name, e.g. www.nhi.gov.tw")];
+    POST CORS_REMOVE => CorsRemove, Settings, "Remove a host from the CORS whitelist", &[f("hostName", "host name")];
+};
 
 /// The endpoint for a method and path.
 pub fn find(method: Method, path: &str) -> Option<&'static Endpoint> {
