@@ -15,6 +15,7 @@ use nhi_protocol::api::reply::{
 use nhi_protocol::api::request::{
     PinRequest, ServiceTypeRequest, TokenRequest, TransferImportRequest,
 };
+use nhi_protocol::ident::HcCardNo;
 use nhi_protocol::mode::{HcKind, Operation as Op};
 use nhi_protocol::StatusCode;
 use serde_json::{json, Value};
@@ -61,9 +62,9 @@ impl Device {
             _ => {}
         }
         let v = self.decrypt_token(&token).await?;
-        if v.card_id.starts_with('9') != self.is_test_sam()
-            && !self.mutant_on(Mutant::MixTestProduction)
-        {
+        let card_no = HcCardNo::parse(&v.card_id)
+            .map_err(|e| Fail::dc_reply(format!("token card number: {e}")))?;
+        if card_no.is_test() != self.is_test_sam() && !self.mutant_on(Mutant::MixTestProduction) {
             return Err(Fail::code(StatusCode::TestProductionMixed));
         }
         let basic = v.basic();

@@ -20,7 +20,7 @@ use nhi_protocol::mode::{self, Operation as Op, Outcome, SamKind, State};
 use nhi_protocol::StatusCode;
 use rand::RngCore;
 use readers::BoundCard;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -205,7 +205,7 @@ impl Device {
     /// Runs an operation under the mode rules.
     pub async fn run(&mut self, op: Op, body: &Value) -> OpResult {
         if !self.begin(op).await? {
-            return Ok(json!({}));
+            return reply(&Empty {});
         }
         let mut r = self.exec(op, body).await;
         if matches!(&r, Err(f) if f.code == StatusCode::DcSession)
