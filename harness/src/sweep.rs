@@ -8,7 +8,7 @@
 //! checks the committed file is the generator's output.
 
 use crate::cells;
-use nhi_protocol::api::path;
+use nhi_protocol::api::{endpoints, path, Endpoint};
 use nhi_protocol::mode::{self, Operation as Op, Outcome, SamKind, State, TABLE};
 use nhi_protocol::StatusCode;
 use std::collections::BTreeSet;
@@ -26,61 +26,26 @@ pub const GATE_CODES: [StatusCode; 8] = [
     StatusCode::HpcUnsupported,
 ];
 
-/// The call for an operation: method, path, TOML body. Inputs are harmless: PINs that are
+/// The call for an operation: its endpoint in nhi-protocol's table and a TOML body
+/// (None for the card events, which are not calls). Inputs are harmless: PINs that are
 /// right (HPC verify) or malformed (set/reset), tokens and codes that the DC rejects.
-fn request(op: Op) -> (&'static str, &'static str, Option<&'static str>) {
-    let st = Some("{ serviceType = \"01\" }");
-    match op {
-        Op::Initial => ("POST", path::INITIAL, None),
-        Op::Finalize => ("POST", path::FINALIZE, None),
-        Op::Version => ("GET", path::VERSION, None),
-        Op::ReaderTime => ("GET", path::READER_TIME, None),
-        Op::SamVerify => ("POST", path::SAM_VERIFY, None),
-        Op::SamLogout => ("DELETE", path::SAM_LOGOUT, None),
-        Op::SamBasic => ("GET", path::SAM_BASIC, None),
-        Op::SamSignature => ("POST", path::SAM_SIGNATURE, st),
-        Op::HpcVerifyPin => ("POST", path::HPC_VERIFY, Some("{ pin = \"000000\" }")),
-        Op::HpcLogout | Op::MobileHcaLogout => ("DELETE", path::HPC_LOGOUT, None),
-        Op::MobileHcaVerify => (
-            "POST",
-            path::HPC_MOBILE,
-            Some("{ credential = \"${hca}\" }"),
-        ),
-        Op::HpcBasic => ("GET", path::HPC_BASIC, None),
-        Op::HpcSignature => ("POST", path::HPC_SIGNATURE, st),
-        Op::HpcSetPin => ("POST", path::HPC_PIN, Some("{ newPin = \"12\" }")),
-        Op::HpcResetPin => (
-            "PUT",
-            path::HPC_PIN,
-            Some("{ puk = \"1\", newPin = \"12\" }"),
-        ),
-        Op::HcVirtualVerify => (
-            "POST",
-            path::HC_VIRTUAL_VERIFY,
-            Some("{ token = \"AAAA.AAAA.AAAA\" }"),
-        ),
-        Op::HcLogout => ("DELETE", path::HC_LOGOUT, None),
-        Op::HcBasic => ("GET", path::HC_BASIC, None),
-        Op::HcSignature => ("POST", path::HC_SIGNATURE, st),
-        Op::HpcHcSignature => ("POST", path::HPC_HC_SIGNATURE, st),
-        Op::HcPinStatus => ("GET", path::HC_PIN, None),
-        Op::HcPinVerify => ("POST", path::HC_PIN, Some("{ pin = \"123456\" }")),
-        Op::HcPinSet => ("PUT", path::HC_PIN, Some("{ pin = \"12\" }")),
-        Op::HcPinClear => ("DELETE", path::HC_PIN, None),
-        Op::HcVirtualReadBasic => (
-            "POST",
-            path::HC_VIRTUAL_READ,
-            Some("{ token = \"AAAA.AAAA.AAAA\" }"),
-        ),
-        Op::HcTransferExport => ("POST", path::HC_TRANSFER_EXPORT, None),
-        Op::HcTransferImport => (
-            "POST",
-            path::HC_TRANSFER_IMPORT,
-            Some("{ transferCode = \"T00000000XYZ\" }"),
-        ),
-        Op::HcMarkerUpdate => ("POST", path::HC_MARKER, None),
-        Op::InsertHc | Op::RemoveHc | Op::InsertHpc | Op::RemoveHpc => ("", "", None),
-    }
+fn request(op: Op) -> Option<(&'static Endpoint, Option<&'static str>)> {
+    let endpoint = endpoints::of_operation(op)?;
+    let body = match op {
+        Op::SamSignature | Op::HpcSignature | Op::HcSignature | Op::HpcHcSignature => {
+            Some("{ serviceType = \"01\" }")
+        }
+        Op::HpcVerifyPin => Some("{ pin = \"000000\" }"),
+        Op::MobileHcaVerify => Some("{ credential = \"${hca}\" }"),
+        Op::HpcSetPin => Some("{ newPin = \"12\" }"),
+        Op::HpcResetPin => Some("{ puk = \"1\", newPin = \"12\" }"),
+        Op::HcVirtualVerify | Op::HcVirtualReadBasic => Some("{ token = \"AAAA.AAAA.AAAA\" }"),
+        Op::HcPinVerify => Some("{ pin = \"123456\" }"),
+        Op::HcPinSet => Some("{ pin = \"12\" }"),
+        Op::HcTransferImport => Some("{ transferCode = \"T00000000XYZ\" }"),
+        _ => None,
+    };
+    Some((endpoint, body))
 }
 
 struct Recipe {
@@ -175,8 +140,14 @@ impl Gen {
         cells: &[String],
         comment: &str,
     ) {
-        let (m, p, body) = request(op);
-        let _ = writeln!(self.out, "\n[[step]]{comment}\ncall = \"{m} {p}\"");
+        let Some((e, body)) = request(op) else {
+            return;
+        };
+        let _ = writeln!(
+            self.out,
+            "\n[[step]]{comment}\ncall = \"{} {}\"",
+            e.method, e.path
+        );
         if let Some(b) = body {
             let _ = writeln!(self.out, "body = {b}");
         }

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use nhi_harness::world::{World, WorldOptions};
-use nhi_protocol::api::path;
+use nhi_protocol::api::{endpoints, path};
 use nhi_protocol::mode::{self, Operation as Op, Outcome, SamKind, State};
 use nhi_protocol::StatusCode;
 use proptest::prelude::*;
@@ -41,26 +41,19 @@ const OPS: [Op; 17] = [
     Op::RemoveHc,
 ];
 
+/// The call for an operation of [`OPS`]: method and path from nhi-protocol's endpoint
+/// table, and a JSON body (None for the card events).
 fn request(op: Op) -> Option<(&'static str, &'static str, Option<Value>)> {
-    let st = Some(json!({ "serviceType": "01" }));
-    Some(match op {
-        Op::Initial => ("POST", path::INITIAL, Some(json!({}))),
-        Op::Finalize => ("POST", path::FINALIZE, None),
-        Op::SamVerify => ("POST", path::SAM_VERIFY, None),
-        Op::SamLogout => ("DELETE", path::SAM_LOGOUT, None),
-        Op::SamBasic => ("GET", path::SAM_BASIC, None),
-        Op::SamSignature => ("POST", path::SAM_SIGNATURE, st),
-        Op::HcBasic => ("GET", path::HC_BASIC, None),
-        Op::HcSignature => ("POST", path::HC_SIGNATURE, st),
-        Op::HcLogout => ("DELETE", path::HC_LOGOUT, None),
-        Op::HcPinStatus => ("GET", path::HC_PIN, None),
-        Op::HcMarkerUpdate => ("POST", path::HC_MARKER, None),
-        Op::HpcVerifyPin => ("POST", path::HPC_VERIFY, Some(json!({ "pin": "000000" }))),
-        Op::HpcLogout => ("DELETE", path::HPC_LOGOUT, None),
-        Op::HpcSignature => ("POST", path::HPC_SIGNATURE, st),
-        Op::HpcHcSignature => ("POST", path::HPC_HC_SIGNATURE, st),
-        _ => return None,
-    })
+    let e = endpoints::of_operation(op)?;
+    let body = match op {
+        Op::Initial => Some(json!({})),
+        Op::SamSignature | Op::HcSignature | Op::HpcSignature | Op::HpcHcSignature => {
+            Some(json!({ "serviceType": "01" }))
+        }
+        Op::HpcVerifyPin => Some(json!({ "pin": "000000" })),
+        _ => None,
+    };
+    Some((e.method.as_str(), e.path, body))
 }
 
 /// Runs a sequence; Err(description of the first divergence).

@@ -2,16 +2,22 @@
 //! the API call log. Every reply is JSON with a `statusCode`.
 
 use crate::device::Device;
-use crate::fail::{Fail, OpResult};
+use crate::error::{reply, request, Fail, OpResult};
 use crate::mutants::{Mutant, Mutants};
 use axum::body::{to_bytes, Body};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode as Http};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use nhi_protocol::api::path;
+use nhi_protocol::api::reply::{
+    CallLogEntry, CallLogReply, CorsChangedReply, CorsListReply, Empty, ReadersReply,
+};
+use nhi_protocol::api::request::{
+    CloudSamAddRequest, HostNameRequest, ReaderNameRequest, SamIdRequest,
+};
+use nhi_protocol::api::{self, path, Action};
 use nhi_protocol::mode::{HpcKind, Operation as Op};
-use nhi_protocol::StatusCode as S;
+use nhi_protocol::StatusCode;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -24,18 +30,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const LOG_CAP: usize = 1000;
 
 /// One API call.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LogEntry {
-    /// Wall-clock time (RFC 3339).
-    pub time: String,
-    /// Method and path.
-    pub path: String,
-    /// Status code answered.
-    pub status_code: String,
-    /// Duration in milliseconds.
-    pub duration_ms: f64,
-}
+pub type LogEntry = CallLogEntry;
 
 /// Shared state of the API.
 #[derive(Clone)]
@@ -78,13 +73,13 @@ fn panic_reply(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!(panic = %what, "handler panicked");
     json_reply(
         Http::INTERNAL_SERVER_ERROR,
-        S::DcUndefined,
+        StatusCode::DcUndefined,
         Some(&format!("internal error: the handler panicked ({what})")),
         Value::Null,
     )
 }
 
-fn json_reply(http: Http, code: S, message: Option<&str>, extra: Value) -> Response {
+fn json_reply(http: Http, code: StatusCode, message: Option<&str>, extra: Value) -> Response {
     let mut v = json!({ "statusCode": code.code() });
     if let Some(m) = message {
         v["message"] = json!(m);
@@ -145,64 +140,29 @@ async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
     let method = req.method().clone();
     let p = req.uri().path().to_string();
     let origin = header_str(req.headers(), header::ORIGIN);
-    let mut resp = if method == Method::OPTIONS {
-        Http::NO_CONTENT.into_response()
-    } else {
-        match to_bytes(req.into_body(), MAX_BODY).await {
-            Err(_) => json_reply(
+    if method == Method::OPTIONS {
+        let mut resp = Http::NO_CONTENT.into_response();
+        add_cors(&mut resp, origin.as_deref(), &st);
+        return resp;
+    }
+    let (code, mut resp) = match to_bytes(req.into_body(), MAX_BODY).await {
+        Err(_) => (
+            StatusCode::ParamFormat2,
+            json_reply(
                 Http::PAYLOAD_TOO_LARGE,
-                S::ParamFormat2,
+                StatusCode::ParamFormat2,
                 Some("request body larger than 1 MiB"),
                 Value::Null,
             ),
-            Ok(bytes) => {
-                let body = if bytes.is_empty() {
-                    Ok(json!({}))
-                } else {
-                    match serde_json::from_slice::<Value>(&bytes) {
-                        Ok(v @ Value::Object(_)) => Ok(v),
-                        Ok(_) => Err(Fail::new(S::ParamFormat1, "body must be a JSON object")),
-                        Err(e) => Err(Fail::new(S::ParamFormat1, format!("malformed JSON: {e}"))),
-                    }
-                };
-                let r = match body {
-                    Ok(b) => route(&st, &method, &p, &b).await,
-                    Err(f) => Some(Err(f)),
-                };
-                match r {
-                    None => json_reply(
-                        Http::NOT_FOUND,
-                        S::ParamFormat1,
-                        Some(&format!("no API {method} {p}")),
-                        Value::Null,
-                    ),
-                    Some(Ok(v)) => json_reply(Http::OK, S::Success, None, v),
-                    Some(Err(f)) => {
-                        let http = if matches!(
-                            f.code,
-                            S::ParamFormat1 | S::ParamFormat2 | S::ParamFormat3
-                        ) {
-                            Http::BAD_REQUEST
-                        } else {
-                            Http::OK
-                        };
-                        json_reply(http, f.code, Some(&f.message), Value::Null)
-                    }
-                }
-            }
-        }
+        ),
+        Ok(bytes) => answer(&st, &method, &p, &bytes).await,
     };
     add_cors(&mut resp, origin.as_deref(), &st);
-    if method != Method::OPTIONS && p != path::CALL_LOG {
-        let code = resp
-            .headers()
-            .get("x-nhi-status")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+    if p != path::CALL_LOG {
         let entry = LogEntry {
             time: chrono::Utc::now().to_rfc3339(),
             path: format!("{method} {p}"),
-            status_code: code.unwrap_or_default(),
+            status_code: code.code().to_string(),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
         // Method, path, code and duration only: bodies (PINs, PUKs, tokens) are never logged.
@@ -221,128 +181,148 @@ async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
     resp
 }
 
+/// The reply to one request with a body that fit: its status code and the response.
+async fn answer(st: &AppState, method: &Method, p: &str, bytes: &[u8]) -> (StatusCode, Response) {
+    let body = if bytes.is_empty() {
+        Ok(json!({}))
+    } else {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(v @ Value::Object(_)) => Ok(v),
+            Ok(_) => Err(Fail::new(
+                StatusCode::ParamFormat1,
+                "body must be a JSON object",
+            )),
+            Err(e) => Err(Fail::new(
+                StatusCode::ParamFormat1,
+                format!("malformed JSON: {e}"),
+            )),
+        }
+    };
+    let endpoint = api::Method::parse(method.as_str()).and_then(|m| api::endpoints::find(m, p));
+    // A malformed body is answered before an unknown path.
+    let r = match (body, endpoint) {
+        (Err(f), _) => Err(f),
+        (Ok(_), None) => {
+            let code = StatusCode::ParamFormat1;
+            let msg = format!("no API {method} {p}");
+            return (
+                code,
+                json_reply(Http::NOT_FOUND, code, Some(&msg), Value::Null),
+            );
+        }
+        (Ok(b), Some(e)) => route(st, e.action, &b).await,
+    };
+    match r {
+        Ok(v) => (
+            StatusCode::Success,
+            json_reply(Http::OK, StatusCode::Success, None, v),
+        ),
+        Err(f) => {
+            let http = if matches!(
+                f.code,
+                StatusCode::ParamFormat1 | StatusCode::ParamFormat2 | StatusCode::ParamFormat3
+            ) {
+                Http::BAD_REQUEST
+            } else {
+                Http::OK
+            };
+            (
+                f.code,
+                json_reply(http, f.code, Some(&f.message), Value::Null),
+            )
+        }
+    }
+}
+
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
     h.get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
 
-fn str_of<'a>(b: &'a Value, k: &str) -> Result<&'a str, Fail> {
-    b.get(k).and_then(Value::as_str).ok_or_else(|| {
-        Fail::new(
-            S::ParamFormat1,
-            format!("field {k:?} missing or not a string"),
-        )
-    })
-}
-
-async fn op(st: &AppState, o: Op, body: &Value) -> OpResult {
-    st.device.lock().await.run(o, body).await
-}
-
-async fn route(st: &AppState, m: &Method, p: &str, b: &Value) -> Option<OpResult> {
-    use Method as M;
-    let r = match (m.clone(), p) {
-        (M::GET, path::STATUS) => Ok(st.device.lock().await.status()),
-        (M::POST, path::INITIAL) => op(st, Op::Initial, b).await,
-        (M::POST, path::FINALIZE) => op(st, Op::Finalize, b).await,
-        (M::GET, path::VERSION) => op(st, Op::Version, b).await,
-        (M::GET, path::READER_TIME) => op(st, Op::ReaderTime, b).await,
-        (M::GET, path::CALL_LOG) => {
-            let log: Vec<LogEntry> = st
+/// Runs what an endpoint of `nhi_protocol::api::ENDPOINTS` does.
+async fn route(st: &AppState, action: Action, b: &Value) -> OpResult {
+    match action {
+        Action::Op(op) => {
+            let mut d = st.device.lock().await;
+            // One DELETE logs out either kind of HPC: the mobile HCA's logout is its own
+            // operation in the mode table.
+            let op = if op == Op::HpcLogout && d.state.hpc_kind == Some(HpcKind::Mobile) {
+                Op::MobileHcaLogout
+            } else {
+                op
+            };
+            d.run(op, b).await
+        }
+        Action::Status => st.device.lock().await.status(),
+        Action::CallLog => {
+            let calls: Vec<LogEntry> = st
                 .log
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .iter()
                 .cloned()
                 .collect();
-            Ok(json!({ "calls": log }))
+            reply(&CallLogReply { calls })
         }
-        (M::DELETE, path::CALL_LOG) => {
+        Action::ClearCallLog => {
             st.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
-            Ok(json!({}))
+            reply(&Empty {})
         }
-        (M::POST, path::SAM_VERIFY) => op(st, Op::SamVerify, b).await,
-        (M::DELETE, path::SAM_LOGOUT) => op(st, Op::SamLogout, b).await,
-        (M::GET, path::SAM_BASIC) => op(st, Op::SamBasic, b).await,
-        (M::POST, path::SAM_SIGNATURE) => op(st, Op::SamSignature, b).await,
-        (M::POST, path::HPC_VERIFY) => op(st, Op::HpcVerifyPin, b).await,
-        (M::POST, path::HPC_MOBILE) => op(st, Op::MobileHcaVerify, b).await,
-        (M::GET, path::HPC_BASIC) => op(st, Op::HpcBasic, b).await,
-        (M::POST, path::HPC_SIGNATURE) => op(st, Op::HpcSignature, b).await,
-        (M::POST, path::HPC_PIN) => op(st, Op::HpcSetPin, b).await,
-        (M::PUT, path::HPC_PIN) => op(st, Op::HpcResetPin, b).await,
-        (M::DELETE, path::HPC_LOGOUT) => {
-            let mobile = st.device.lock().await.state.hpc_kind == Some(HpcKind::Mobile);
-            op(
-                st,
-                if mobile {
-                    Op::MobileHcaLogout
-                } else {
-                    Op::HpcLogout
-                },
-                b,
-            )
-            .await
+        Action::CloudSamList => crate::cloud_sam::list(&st.device.lock().await.store),
+        Action::CloudSamAdd => {
+            let req: CloudSamAddRequest = request(b)?;
+            let check_name = !st.mutants.on(Mutant::CloudSamNameUnchecked);
+            crate::cloud_sam::add(&mut st.device.lock().await.store, &req, check_name)
         }
-        (M::POST, path::HC_VIRTUAL_VERIFY) => op(st, Op::HcVirtualVerify, b).await,
-        (M::POST, path::HC_VIRTUAL_READ) => op(st, Op::HcVirtualReadBasic, b).await,
-        (M::GET, path::HC_BASIC) => op(st, Op::HcBasic, b).await,
-        (M::POST, path::HC_SIGNATURE) => op(st, Op::HcSignature, b).await,
-        (M::POST, path::HPC_HC_SIGNATURE) => op(st, Op::HpcHcSignature, b).await,
-        (M::GET, path::HC_PIN) => op(st, Op::HcPinStatus, b).await,
-        (M::POST, path::HC_PIN) => op(st, Op::HcPinVerify, b).await,
-        (M::PUT, path::HC_PIN) => op(st, Op::HcPinSet, b).await,
-        (M::DELETE, path::HC_PIN) => op(st, Op::HcPinClear, b).await,
-        (M::DELETE, path::HC_LOGOUT) => op(st, Op::HcLogout, b).await,
-        (M::POST, path::HC_TRANSFER_EXPORT) => op(st, Op::HcTransferExport, b).await,
-        (M::POST, path::HC_TRANSFER_IMPORT) => op(st, Op::HcTransferImport, b).await,
-        (M::POST, path::HC_MARKER) => op(st, Op::HcMarkerUpdate, b).await,
-        (M::GET, path::CLOUD_SAM_GET) => Ok(st.device.lock().await.cloud_sam_list()),
-        (M::POST, path::CLOUD_SAM_ADD) => st.device.lock().await.cloud_sam_add(b),
-        (M::POST, path::CLOUD_SAM_REMOVE) => match str_of(b, "samId") {
-            Ok(id) => st.device.lock().await.cloud_sam_remove(id),
-            Err(f) => Err(f),
-        },
-        (M::GET, path::PCSC_READERS) => st
-            .device
-            .lock()
-            .await
-            .readers()
-            .map(|r| json!({ "readers": r })),
-        (M::GET, path::PCSC_GET_DEFAULT) => st.device.lock().await.get_default_reader(),
-        (M::POST, path::PCSC_SET_DEFAULT) => match str_of(b, "readerName") {
-            Ok(n) => st.device.lock().await.set_default_reader(n),
-            Err(f) => Err(f),
-        },
-        (M::POST, path::PCSC_REMOVE_DEFAULT) => st.device.lock().await.remove_default_reader(),
-        (M::POST, path::PCSC_AUTODETECT) => st.device.lock().await.autodetect_reader(),
-        (M::GET, path::CORS_GET) => {
+        Action::CloudSamRemove => {
+            let req: SamIdRequest = request(b)?;
+            crate::cloud_sam::remove(&mut st.device.lock().await.store, &req.sam_id)
+        }
+        Action::Readers => {
+            let readers = st.device.lock().await.readers()?;
+            reply(&ReadersReply { readers })
+        }
+        Action::GetDefaultReader => st.device.lock().await.get_default_reader(),
+        Action::SetDefaultReader => {
+            let req: ReaderNameRequest = request(b)?;
+            st.device.lock().await.set_default_reader(&req.reader_name)
+        }
+        Action::RemoveDefaultReader => st.device.lock().await.remove_default_reader(),
+        Action::AutodetectReader => st.device.lock().await.autodetect_reader(),
+        Action::CorsList => {
             let d = st.device.lock().await;
-            Ok(json!({ "hosts": d.store.settings.cors_hosts, "active": *st.cors_hosts }))
+            reply(&CorsListReply {
+                hosts: d.store.settings.cors_hosts.clone(),
+                active: st.cors_hosts.to_vec(),
+            })
         }
-        (M::POST, path::CORS_ADD) | (M::POST, path::CORS_REMOVE) => match str_of(b, "hostName") {
-            Ok(h) if h.is_empty() || h.contains('/') || h.contains(' ') => Err(Fail::new(
-                S::ParamFormat3,
-                "hostName: a host name such as www.nhi.gov.tw",
-            )),
-            Ok(h) => {
-                let mut d = st.device.lock().await;
-                let hosts = &mut d.store.settings.cors_hosts;
-                if p == path::CORS_ADD {
-                    if !hosts.iter().any(|x| x == h) {
-                        hosts.push(h.to_string());
-                    }
-                } else {
-                    hosts.retain(|x| x != h);
-                }
-                d.store.save().map_err(|e| Fail::new(S::DcUndefined, e)).map(|_| json!({ "hosts": d.store.settings.cors_hosts, "appliesAfterRestart": true }))
+        Action::CorsAdd | Action::CorsRemove => {
+            let h = request::<HostNameRequest>(b)?.host_name;
+            if h.is_empty() || h.contains('/') || h.contains(' ') {
+                return Err(Fail::new(
+                    StatusCode::ParamFormat3,
+                    "hostName: a host name such as www.nhi.gov.tw",
+                ));
             }
-            Err(f) => Err(f),
-        },
-        _ => return None,
-    };
-    Some(r)
+            let mut d = st.device.lock().await;
+            let hosts = &mut d.store.settings.cors_hosts;
+            if action == Action::CorsAdd {
+                if !hosts.contains(&h) {
+                    hosts.push(h);
+                }
+            } else {
+                hosts.retain(|x| *x != h);
+            }
+            d.store
+                .save()
+                .map_err(|e| Fail::new(StatusCode::DcUndefined, e))?;
+            reply(&CorsChangedReply {
+                hosts: d.store.settings.cors_hosts.clone(),
+                applies_after_restart: true,
+            })
+        }
+    }
 }
 
 #[cfg(test)]

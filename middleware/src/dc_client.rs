@@ -2,7 +2,7 @@
 //! failures to the 6.0 codes: no connection / time-out → 1700, HTTP error → 1702, unknown
 //! command → 1701, the DC's own codes passed through, anything unreadable → 1799.
 
-use crate::fail::Fail;
+use crate::error::Fail;
 use crate::mutants::{Mutant, Mutants};
 use nhi_protocol::StatusCode;
 use serde_json::Value;
@@ -113,6 +113,7 @@ impl DcClient {
             Some(StatusCode::DcSession) if self.mutants.on(Mutant::SessionExpiredAs1799) => {
                 Err(Fail::new(StatusCode::DcUndefined, "session"))
             }
+            // The DC's message is optional: the code's own text stands in for it.
             Some(c) => Err(Fail::new(
                 c,
                 v.get("message")

@@ -3,9 +3,12 @@
 //! `pcsc` feature, or one an embedder supplies) and the DC only over HTTPS.
 
 pub mod api;
+pub mod cards;
+pub mod cloud_sam;
 pub mod dc_client;
+pub mod dc_reply;
 pub mod device;
-pub mod fail;
+pub mod error;
 pub mod mutants;
 pub mod openapi;
 pub mod serial;

@@ -1,6 +1,16 @@
 //! Planted faults ("mutants") the conformance harness must detect. Compiled in only with
 //! the `mutants` feature (the harness enables it); off unless named with `--mutant`.
+//!
+//! Most faults live here, as seams around the NHI flow rather than inside it:
+//! [`Mutants::precheck`] and [`Mutants::transition`] bend the mode gate,
+//! [`Mutants::after_exec`] rewrites an operation's result, and the DC client rewrites DC
+//! codes. The few that must act in the middle of a procedure are one-line hooks there,
+//! each a call to [`Mutants::on`]. With no fault on, every seam is the identity.
 
+use crate::error::{Fail, OpResult};
+use nhi_protocol::mode::{self, AutoStep, HcKind, Operation as Op, State};
+use nhi_protocol::StatusCode;
+use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -87,6 +97,142 @@ impl Mutants {
     }
 }
 
+/// What the mode gate decides before an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Run these automatic steps, then the operation.
+    Steps(Vec<AutoStep>),
+    /// Refuse with this code.
+    Refuse(StatusCode),
+    /// Answer 0000 at once, doing nothing (double-init-ok).
+    Succeed,
+    /// Verify the physical SAM with the DC first, then ask the model again
+    /// (auto-verify-physical-sam).
+    VerifySamFirst,
+}
+
+impl Mutants {
+    /// The model's precheck (`nhi_protocol::mode::precheck`), bent by the gate faults.
+    pub fn precheck(&self, s: &State, op: Op) -> Gate {
+        let pre = if self.on(Mutant::NoInitCheck) && !s.initialized && op != Op::Initial {
+            let mut pretend = *s;
+            pretend.initialized = true;
+            mode::precheck(&pretend, op)
+        } else if self.on(Mutant::DoubleInitOk) && op == Op::Initial && s.initialized {
+            return Gate::Succeed;
+        } else {
+            mode::precheck(s, op)
+        };
+        match pre {
+            Ok(steps) => Gate::Steps(steps),
+            Err(StatusCode::SamMode2) if self.on(Mutant::AutoVerifyPhysicalSam) => {
+                Gate::VerifySamFirst
+            }
+            Err(StatusCode::HpcMode3)
+                if self.on(Mutant::ThreeCardWithoutHpc) && op == Op::HpcHcSignature =>
+            {
+                Gate::Steps(Vec::new())
+            }
+            Err(StatusCode::SamMode2) if self.on(Mutant::NoInitCheck) && !s.initialized => {
+                Gate::Refuse(StatusCode::SamMode1)
+            }
+            Err(c) => Gate::Refuse(c),
+        }
+    }
+
+    /// The state after `op` when a fault replaces the model's transition (None: the
+    /// model's).
+    pub fn transition(&self, s: &State, op: Op, ok: bool) -> Option<State> {
+        let unchanged = match op {
+            Op::HcTransferExport => self.on(Mutant::ExportKeepsHc),
+            Op::HcLogout => self.on(Mutant::HcLogoutNoop),
+            Op::HpcLogout => self.on(Mutant::HpcLogoutNoop),
+            _ => false,
+        };
+        if unchanged {
+            return Some(*s);
+        }
+        if op == Op::SamLogout && ok && self.on(Mutant::LogoutNoCascade) {
+            let mut only_sam = *s;
+            only_sam.sam = 1;
+            return Some(only_sam);
+        }
+        None
+    }
+
+    /// An operation's result as the faults report it: replies rewritten, refusals turned
+    /// into 0000 or into another code. `hc` is the HC kind the operation ran with.
+    pub fn after_exec(&self, op: Op, hc: Option<HcKind>, r: OpResult) -> OpResult {
+        let virtual_hc = hc == Some(HcKind::Virtual);
+        match r {
+            Ok(mut v) => {
+                match op {
+                    Op::Version if self.on(Mutant::WrongLongVersion) => {
+                        v["longVersion"] = json!("5000");
+                    }
+                    Op::SamSignature if self.on(Mutant::SignatureNoClientRandom) => {
+                        if let Some(o) = v.as_object_mut() {
+                            o.remove("clientRandom");
+                        }
+                    }
+                    Op::HcBasic if virtual_hc && self.on(Mutant::VirtualHasIssueDate) => {
+                        v["dateIssue"] = json!("1080101");
+                    }
+                    Op::HcBasic if !virtual_hc && self.on(Mutant::BasicNameTruncated) => {
+                        if let Some(first) = v["name"].as_str().and_then(|n| n.chars().next()) {
+                            v["name"] = json!(first.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(v)
+            }
+            Err(f) => {
+                let swallowed = match (op, f.code) {
+                    (Op::HpcVerifyPin, StatusCode::HpcPinFailed) => {
+                        f.tries_left.is_some() && self.on(Mutant::PinFailureAsSuccess)
+                    }
+                    (Op::MobileHcaVerify, StatusCode::MobileHcaHospitalMismatch) => {
+                        self.on(Mutant::HcaHospitalIgnored)
+                    }
+                    (Op::HcTransferImport, StatusCode::TransferOtherHospital) => {
+                        self.on(Mutant::SkipTransferHospitalCheck)
+                    }
+                    (Op::HcMarkerUpdate, StatusCode::PhysicalHcOnly) => {
+                        self.on(Mutant::MarkerOnVirtual)
+                    }
+                    (
+                        Op::HcPinStatus | Op::HcPinVerify | Op::HcPinSet | Op::HcPinClear,
+                        StatusCode::VirtualNoPin,
+                    ) => self.on(Mutant::VirtualPinAllowed),
+                    _ => false,
+                };
+                if swallowed {
+                    return Ok(json!({}));
+                }
+                if matches!(op, Op::HcVirtualVerify | Op::HcVirtualReadBasic)
+                    && f.code == StatusCode::TokenFormat
+                    && self.on(Mutant::TokenFormatAs1522)
+                {
+                    return Err(Fail::code(StatusCode::TokenShape));
+                }
+                Err(f)
+            }
+        }
+    }
+
+    /// A DC refusal of a virtual-card verification that a fault lets pass
+    /// (accept-stale-token, ignore-count-limit, mix-test-production).
+    pub fn forgives_token_refusal(&self, f: &Fail) -> bool {
+        match f.code {
+            StatusCode::TokenTimedOut => self.on(Mutant::AcceptStaleToken),
+            StatusCode::TokenCountExceeded => self.on(Mutant::IgnoreCountLimit),
+            StatusCode::TestProductionMixed => self.on(Mutant::MixTestProduction),
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +245,28 @@ mod tests {
         }
         assert!(Mutants::from_names(&["nope".into()]).is_err() || !cfg!(feature = "mutants"));
         assert!(!Mutants::none().on(Mutant::CorsAnyOrigin));
+    }
+
+    /// With no fault on, the seams are the model and the identity.
+    #[test]
+    fn with_no_fault_on_every_seam_is_the_identity() {
+        let none = Mutants::none();
+        let fresh = State::default();
+        let ready = mode::transition(&fresh, Op::Initial, mode::Outcome::Success, None);
+        for s in [fresh, ready] {
+            for row in mode::TABLE {
+                let want = match mode::precheck(&s, row.op) {
+                    Ok(steps) => Gate::Steps(steps),
+                    Err(c) => Gate::Refuse(c),
+                };
+                assert_eq!(none.precheck(&s, row.op), want, "{:?}", row.op);
+                assert_eq!(none.transition(&s, row.op, true), None);
+            }
+        }
+        let wrong_pin = Fail::wrong_pin(StatusCode::HpcPinFailed, "PIN", 2);
+        let r = none.after_exec(Op::HpcVerifyPin, None, Err(wrong_pin.clone()));
+        assert_eq!(r, Err(wrong_pin));
+        let v = json!({ "longVersion": "6000" });
+        assert_eq!(none.after_exec(Op::Version, None, Ok(v.clone())), Ok(v));
     }
 }

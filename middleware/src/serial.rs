@@ -180,7 +180,9 @@ impl SerialTransport {
         let p = self.call(cmd::INFO, Vec::new())?;
         let text = String::from_utf8_lossy(&p).into_owned();
         let mut lines = text.lines().map(str::to_string);
-        let name = lines.next().unwrap_or_default();
+        let name = lines
+            .next()
+            .ok_or_else(|| TransportError::ReaderFailed("INFO reply without a name".into()))?;
         Ok((name, lines.collect()))
     }
 

@@ -8,7 +8,31 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// A cloud SAM as imported from its `.SAM` file.
+/// A secret that never shows in `Debug` output (logs, panics).
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_string())
+    }
+}
+
+/// A cloud SAM as imported from its `.SAM` file (its `Debug` redacts the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudSam {
@@ -22,7 +46,7 @@ pub struct CloudSam {
     pub hospital_short_name: String,
     /// The SAM secret (base64) — only ever stored encrypted.
     #[serde(default)]
-    pub secret: String,
+    pub secret: Secret,
 }
 
 /// What identifies "this user on this machine": the key of the cloud SAM store is
@@ -41,6 +65,7 @@ impl KeyContext {
         let machine = std::fs::read_to_string("/etc/machine-id")
             .or_else(|_| std::fs::read_to_string("/var/lib/dbus/machine-id"))
             .unwrap_or_else(|_| "no-machine-id".into());
+        // An unset USER still leaves the uid to tell users apart.
         let user = format!("{}:{}", std::env::var("USER").unwrap_or_default(), uid());
         KeyContext {
             machine: machine.trim().to_string(),
@@ -92,7 +117,8 @@ impl KeyContext {
 }
 
 fn uid() -> u32 {
-    // The owner of /proc/self is the running user.
+    // The owner of /proc/self is the running user. Without /proc (not Linux) the key is
+    // still bound to the machine id and USER, so 0 is a usable default, not a disguise.
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -138,11 +164,20 @@ impl Store {
     /// Loads from `dir/settings.json` (in memory only when `dir` is None).
     pub fn load(dir: Option<PathBuf>, ctx: KeyContext) -> Store {
         let path = dir.map(|d| d.join("settings.json"));
-        let settings: Settings = path
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        // No file yet is the normal first start; an unreadable one is reported and replaced
+        // by defaults (the middleware must start to be repaired through its settings API).
+        let settings: Settings = match path.as_ref().map(std::fs::read) {
+            None => Settings::default(),
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "settings unreadable; starting with defaults");
+                Settings::default()
+            }
+            Some(Ok(b)) => serde_json::from_slice(&b).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "settings file malformed; starting with defaults");
+                Settings::default()
+            }),
+        };
         let (cloud_sams, store_error) = match &settings.cloud_sams_sealed {
             Some(s) => match ctx.open(s) {
                 Ok(v) => (v, None),

@@ -21,7 +21,7 @@ async fn client_for(server: &MockServer, timeout_ms: u64) -> DcClient {
     .unwrap()
 }
 
-async fn answer(t: ResponseTemplate) -> Result<serde_json::Value, nhi_middleware::fail::Fail> {
+async fn answer(t: ResponseTemplate) -> Result<serde_json::Value, nhi_middleware::error::Fail> {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/v1/Time"))

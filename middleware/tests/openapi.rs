@@ -44,12 +44,12 @@ async fn document_ui_and_router_agree() {
 
     for e in ENDPOINTS {
         assert!(
-            doc["paths"][e.path][e.method.to_lowercase()].is_object(),
+            doc["paths"][e.path][e.method.as_str().to_lowercase()].is_object(),
             "{} {} missing from the served document",
             e.method,
             e.path
         );
-        let m = reqwest::Method::from_bytes(e.method.as_bytes()).unwrap();
+        let m = reqwest::Method::from_bytes(e.method.as_str().as_bytes()).unwrap();
         let resp = c
             .request(m, format!("{}{}", r.url, e.path))
             .json(&serde_json::json!({}))

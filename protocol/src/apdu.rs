@@ -1,5 +1,14 @@
-//! The APDU command set of the emulated cards (ISO 7816-4 shape), their ATRs and a
-//! C-APDU parser. Every command is documented in `protocol/docs/APDU.md`.
+//! The APDU command set of the emulated cards (ISO 7816-4 shape), their ATRs, a C-APDU
+//! parser for the cards, and the client side: command builders ([`cmd`]), the status word
+//! ([`Sw`]), the HPC basic record ([`HpcBasic`]) and card classification by ATR
+//! ([`CardKind`]). Every command is documented in `protocol/docs/APDU.md`.
+
+pub mod cmd;
+mod hpc_basic;
+mod status_word;
+
+pub use hpc_basic::{HpcBasic, HpcBasicError, HPC_BASIC_LEN};
+pub use status_word::{Response, Sw};
 
 use thiserror::Error;
 
@@ -17,6 +26,34 @@ pub const ATR_HPC: &[u8] = &[
 pub const ATR_SAM: &[u8] = &[
     0x3B, 0xC6, 0x00, 0x81, 0x31, 0xFE, 0x7D, 0x4E, 0x48, 0x49, 0x53, 0x41, 0x4D, 0xE5,
 ];
+
+/// What kind of card a reader holds, told by its ATR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CardKind {
+    /// NHI IC card.
+    Hc,
+    /// Health professional card.
+    Hpc,
+    /// SAM.
+    Sam,
+    /// Anything else.
+    Other,
+}
+
+impl CardKind {
+    /// Classifies an ATR.
+    pub fn from_atr(atr: &[u8]) -> CardKind {
+        if atr == ATR_HC {
+            CardKind::Hc
+        } else if atr == ATR_HPC {
+            CardKind::Hpc
+        } else if atr == ATR_SAM {
+            CardKind::Sam
+        } else {
+            CardKind::Other
+        }
+    }
+}
 
 /// AID of the HC application (from real cards).
 pub const AID_HC: &[u8] = &[

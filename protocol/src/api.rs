@@ -1,10 +1,15 @@
-//! Web API request and response types of the control software 6.0, field names as the
-//! real product uses them (`statusCode`, `samId`, `hospitalId`, `clientRandom`, …).
+//! The Web API of the control software 6.0: paths, the endpoint table, and the request and
+//! reply bodies with the field names the real product uses (`statusCode`, `samId`,
+//! `hospitalId`, `clientRandom`, …). Every reply is `{"statusCode", "message"?}` plus the
+//! fields of one of the [`reply`] types.
 
-use crate::StatusCode;
-use serde::{Deserialize, Serialize};
+pub mod endpoints;
+pub mod reply;
+pub mod request;
 
-/// Paths of the Web API (DESIGN §6).
+pub use endpoints::{Action, Endpoint, Field, Method, Tag, ENDPOINTS};
+
+/// Paths of the Web API.
 pub mod path {
     /// GET: device status and modes.
     pub const STATUS: &str = "/api/common/v1/Status";
@@ -82,130 +87,4 @@ pub mod path {
     pub const CORS_ADD: &str = "/api/settings/v1/Cors/Add";
     /// POST: remove a host `{hostName}`.
     pub const CORS_REMOVE: &str = "/api/settings/v1/Cors/Remove";
-}
-
-/// A reply carrying only a status code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusOnly {
-    /// 4-digit status code.
-    pub status_code: StatusCode,
-    /// Human-readable message (ours; clients must rely on the code).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-/// `POST Initial` body.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InitialRequest {
-    /// Device to connect (a cloud SAM id or a COM/PC-SC name); none → default order.
-    #[serde(default)]
-    pub device_name: Option<String>,
-}
-
-/// Body with a service type (signatures).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceTypeRequest {
-    /// 2-character service type, e.g. `"01"`.
-    pub service_type: String,
-}
-
-/// Body with a PIN.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PinRequest {
-    /// PIN digits.
-    pub pin: String,
-}
-
-/// HPC set-PIN body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NewPinRequest {
-    /// New PIN digits.
-    pub new_pin: String,
-}
-
-/// HPC reset-PIN body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResetPinRequest {
-    /// PUK (8 digits).
-    pub puk: String,
-    /// New PIN digits.
-    pub new_pin: String,
-}
-
-/// Body with a virtual-card token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenRequest {
-    /// The QR token text.
-    pub token: String,
-}
-
-/// A signature reply (SAM, HPC, HC, three-card).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SignatureReply {
-    /// Status code.
-    pub status_code: StatusCode,
-    /// Base64 signature.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
-    /// Base64 8-byte random the signature covers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_random: Option<String>,
-    /// SAM id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sam_id: Option<String>,
-    /// Hospital id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hospital_id: Option<String>,
-    /// Service type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_type: Option<String>,
-    /// HPC card id (HPC and three-card signatures).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hpc_id: Option<String>,
-    /// HPC holder's ID number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hpc_id_no: Option<String>,
-    /// HC card number (HC and three-card signatures).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hc_id: Option<String>,
-    /// HC holder's ID number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hc_id_no: Option<String>,
-}
-
-/// HC basic data reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HcBasicReply {
-    /// Status code.
-    pub status_code: StatusCode,
-    /// Card number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card_id: Option<String>,
-    /// ID number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_no: Option<String>,
-    /// Name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Birthday (ROC 7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub birthday: Option<String>,
-    /// Sex M/F.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sex: Option<String>,
-    /// Identity status (virtual cards; physical cards do not carry it in basic data).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_status: Option<String>,
-    /// Issue date (physical only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_issue: Option<String>,
 }

@@ -4,11 +4,11 @@ use super::{
     card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, PinState, PIN_TRIES,
 };
 use crate::crypto::{hmac256, RsaSigner};
-use nhi_protocol::apdu::{ins, sw, tag, Command, AID_HPC, ATR_HPC};
+use nhi_protocol::apdu::{ins, sw, tag, Command, HpcBasic, AID_HPC, ATR_HPC};
 use std::sync::Arc;
 
-/// HPC basic-data record length: card id 20 | ID no 10 | Chinese name 20 (Big5) | English name 20.
-pub const HPC_BASIC_LEN: usize = 70;
+/// HPC basic-data record length (the layout is nhi-protocol's [`HpcBasic`]).
+pub use nhi_protocol::apdu::HPC_BASIC_LEN;
 /// PUK length in digits.
 pub const PUK_LEN: usize = 8;
 
@@ -45,12 +45,6 @@ pub struct Hpc {
     selected: bool,
 }
 
-fn pad(field: &mut [u8], value: &[u8]) {
-    field.fill(b' ');
-    let n = value.len().min(field.len());
-    field[..n].copy_from_slice(&value[..n]);
-}
-
 impl Hpc {
     /// Builds the card; `cert_der` is its X.509 certificate (see [`crate::pki`]).
     pub fn new(
@@ -59,12 +53,14 @@ impl Hpc {
         signer: Arc<RsaSigner>,
         cert_der: Vec<u8>,
     ) -> Result<Hpc, String> {
-        let mut basic = [b' '; HPC_BASIC_LEN];
-        pad(&mut basic[0..20], profile.card_id.as_bytes());
-        pad(&mut basic[20..30], profile.id_no.as_bytes());
-        let name = nhi_protocol::basic::encode_name(&profile.name).map_err(|e| e.to_string())?;
-        basic[30..50].copy_from_slice(&name);
-        pad(&mut basic[50..70], profile.name_en.as_bytes());
+        let basic = HpcBasic {
+            card_id: profile.card_id.clone(),
+            id_no: profile.id_no.clone(),
+            name: profile.name.clone(),
+            name_en: profile.name_en.clone(),
+        }
+        .encode()
+        .map_err(|e| e.to_string())?;
         let chip = chip_id(&profile.card_id);
         Ok(Hpc {
             pin: PinState::new(Some(profile.pin.clone())),

@@ -1,0 +1,100 @@
+//! The health professional card (HPC): basic data, PIN, PUK, certificate, signature.
+
+use super::Link;
+use crate::error::Fail;
+use nhi_protocol::apdu::{cmd, cmd::pin_ref, HpcBasic, Sw};
+use nhi_protocol::StatusCode;
+
+/// Reads the 70-byte basic record (`fail`: the code when it does not decode).
+pub fn basic(link: &mut dyn Link, fail: StatusCode) -> Result<HpcBasic, Fail> {
+    let r = link.send(&cmd::get_hpc_basic())?;
+    HpcBasic::decode(&r.data)
+        .map_err(|e| Fail::new(fail, format!("HPC basic data unreadable: {e}")))
+}
+
+/// Verifies the PIN; a wrong one is a [`Fail::wrong_pin`].
+pub fn verify_pin(link: &mut dyn Link, pin: &str) -> Result<(), Fail> {
+    let r = link.send(&cmd::verify(pin_ref::HPC, pin.as_bytes()))?;
+    match r.sw {
+        Sw::OK => Ok(()),
+        Sw::BLOCKED => Err(Fail::new(
+            StatusCode::HpcPinFailed,
+            "PIN blocked after 3 wrong tries; reset it with the PUK",
+        )),
+        sw => Err(match sw.retries_left() {
+            Some(n) => Fail::wrong_pin(StatusCode::HpcPinFailed, "PIN", n),
+            None => Fail::new(StatusCode::HpcPinFailed, format!("card answered {sw}")),
+        }),
+    }
+}
+
+/// Sets a new PIN (after a verification).
+pub fn set_pin(link: &mut dyn Link, pin: &str) -> Result<(), Fail> {
+    let r = link.send(&cmd::change_pin(pin_ref::HPC, pin.as_bytes()))?;
+    if !r.is_ok() {
+        return Err(Fail::new(
+            StatusCode::HpcPinFailed,
+            format!("card refused the new PIN ({})", r.sw),
+        ));
+    }
+    Ok(())
+}
+
+/// Unblocks with the PUK and sets a new PIN.
+pub fn reset_pin(link: &mut dyn Link, puk: &str, pin: &str) -> Result<(), Fail> {
+    let r = link.send(&cmd::reset_retry(
+        pin_ref::HPC,
+        format!("{puk}{pin}").as_bytes(),
+    ))?;
+    match r.sw {
+        Sw::OK => Ok(()),
+        Sw::BLOCKED => Err(Fail::new(StatusCode::HpcPinFailed, "PUK blocked")),
+        sw => Err(match sw.retries_left() {
+            Some(n) => Fail::wrong_pin(StatusCode::HpcPinFailed, "PUK", n),
+            None => Fail::new(StatusCode::HpcPinFailed, format!("card answered {sw}")),
+        }),
+    }
+}
+
+/// Largest READ BINARY offset (P1 bit 8 would mean a short EF id, ISO 7816-4).
+const MAX_OFFSET: u16 = 0x7FFF;
+
+/// Reads the certificate file, 256 bytes at a time.
+pub fn certificate(link: &mut dyn Link) -> Result<Vec<u8>, Fail> {
+    let mut cert = Vec::new();
+    loop {
+        let offset = u16::try_from(cert.len())
+            .ok()
+            .filter(|o| *o <= MAX_OFFSET)
+            .ok_or_else(|| Fail::new(StatusCode::HpcMode3, "certificate too long"))?;
+        let r = link.send(&cmd::read_binary(offset))?;
+        if !r.is_ok() || r.data.is_empty() {
+            break;
+        }
+        let last = r.data.len() < 256;
+        cert.extend_from_slice(&r.data);
+        if last {
+            break;
+        }
+    }
+    if cert.is_empty() {
+        return Err(Fail::new(
+            StatusCode::HcaCertNoIssuer,
+            "no certificate on the card",
+        ));
+    }
+    Ok(cert)
+}
+
+/// Signs with the card's key (PIN verified): a 256-byte RSA signature.
+pub fn sign(link: &mut dyn Link, data: &[u8]) -> Result<Vec<u8>, Fail> {
+    let r = link.send(&cmd::pso_sign(cmd::CLA_ISO, data))?;
+    match r.sw {
+        Sw::OK if r.data.len() == 256 => Ok(r.data),
+        Sw::SECURITY_NOT_SATISFIED => Err(Fail::code(StatusCode::HpcMode3)),
+        sw => Err(Fail::new(
+            StatusCode::HcaSignatureInvalid,
+            format!("HPC signature failed ({sw})"),
+        )),
+    }
+}

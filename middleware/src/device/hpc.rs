@@ -1,0 +1,183 @@
+//! The HPC and the mobile HCA: authentication with the SAM, PIN verify/set/reset, the
+//! certificate check, basic data and signatures.
+
+use super::{random8, Device, HpcInfo};
+use crate::cards::{self, hpc};
+use crate::dc_reply::{self, unb64, HcaLogin, Signature};
+use crate::error::{reply, request, Fail, OpResult};
+use crate::mutants::Mutant;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use nhi_protocol::apdu::{CardKind, AID_HPC};
+use nhi_protocol::api::reply::{Empty, HpcBasicReply, HpcIdReply, SignatureReply};
+use nhi_protocol::api::request::{
+    CredentialRequest, NewPinRequest, PinRequest, ResetPinRequest, ServiceTypeRequest,
+};
+use nhi_protocol::mode::HpcKind;
+use nhi_protocol::StatusCode;
+use serde_json::{json, Value};
+
+impl Device {
+    /// Mode 1 → 2 of the HPC: select, read its identity, let the SAM check it.
+    pub(super) fn hpc_authenticate(&mut self) -> Result<(), Fail> {
+        let reader = self
+            .reader_of(CardKind::Hpc)
+            .ok_or_else(|| Fail::code(StatusCode::NoCard))?;
+        cards::select(&mut self.at(&reader), AID_HPC, StatusCode::HpcMode1)?;
+        let b = hpc::basic(&mut self.at(&reader), StatusCode::HpcMode1)?;
+        self.hpc_info = Some(HpcInfo {
+            card_id: b.card_id.clone(),
+            id_no: b.id_no,
+            name: b.name,
+            name_en: b.name_en,
+        });
+        if let Some(bound) = self.bound.get_mut(&reader) {
+            bound.id = Some(b.card_id);
+        }
+        self.sam_checks_card(&reader, StatusCode::HpcMode2)
+    }
+
+    /// The identity of the authenticated HPC or mobile HCA (the mode gate guarantees one).
+    pub(super) fn hpc_identity(&self) -> Result<HpcInfo, Fail> {
+        self.hpc_info
+            .clone()
+            .ok_or_else(|| Fail::new(StatusCode::HpcMode2, "no HPC identity read"))
+    }
+
+    /// `Verification/Hpc`: the PIN, then the certificate's status at the DC.
+    pub(super) async fn hpc_verify_pin(&mut self, body: &Value) -> OpResult {
+        let pin = request::<PinRequest>(body)?.pin;
+        if !self.mutant_on(Mutant::PinFormatUnchecked) {
+            super::check_pin(&pin)?;
+        }
+        hpc::verify_pin(&mut self.card(CardKind::Hpc)?, &pin)?;
+        if !self.mutant_on(Mutant::NoCertCheck) {
+            let cert = hpc::certificate(&mut self.card(CardKind::Hpc)?)?;
+            self.dc
+                .call(
+                    "/api/v1/Hca/CertStatus",
+                    json!({ "samSession": self.sam_session()?, "certificate": B64.encode(&cert) }),
+                )
+                .await?;
+        }
+        reply(&Empty {})
+    }
+
+    /// `Verification/MobileHca`.
+    pub(super) async fn mobile_hca_verify(&mut self, body: &Value) -> OpResult {
+        let cred = request::<CredentialRequest>(body)?.credential;
+        let v = self.dc.call("/api/v1/MobileHca/Login", json!({ "samSession": self.sam_session()?, "credential": cred, "deviceId": self.device_id })).await?;
+        let login: HcaLogin = dc_reply::parse("MobileHca/Login", &v)?;
+        self.hca_session = Some(login.hca_session);
+        self.hpc_info = Some(HpcInfo {
+            card_id: login.hpc_id.clone(),
+            id_no: login.id_no,
+            name: login.name,
+            // The credential carries no English name.
+            name_en: String::new(),
+        });
+        reply(&HpcIdReply {
+            hpc_id: login.hpc_id,
+        })
+    }
+
+    /// Mobile HCA logout.
+    pub(super) async fn mobile_hca_logout(&mut self) -> OpResult {
+        if let Some(s) = self.hca_session.take() {
+            self.dc
+                .call("/api/v1/MobileHca/Logout", json!({ "hcaSession": s }))
+                .await?;
+        }
+        self.hpc_info = None;
+        reply(&Empty {})
+    }
+
+    /// `Hpc/BasicData`.
+    pub(super) fn hpc_basic(&self) -> OpResult {
+        let i = self.hpc_identity()?;
+        reply(&HpcBasicReply {
+            card_id: i.card_id,
+            id_no: i.id_no,
+            c_name: i.name,
+            e_name: i.name_en,
+        })
+    }
+
+    /// `Hpc/Signature` over `clientRandom ‖ serviceType ‖ hospitalId ‖ samId ‖ hpcId`.
+    pub(super) async fn hpc_signature(&mut self, body: &Value) -> OpResult {
+        let t = request::<ServiceTypeRequest>(body)?.service_type;
+        super::check_service_type(&t)?;
+        let cr = random8();
+        let i = self.hpc_identity()?;
+        let data = [
+            &cr[..],
+            t.as_bytes(),
+            self.sam_info.hospital_id.as_bytes(),
+            self.sam_info.sam_id.as_bytes(),
+            i.card_id.as_bytes(),
+        ]
+        .concat();
+        let sig = self.hpc_sign(&data).await?;
+        reply(&SignatureReply {
+            signature: B64.encode(&sig),
+            client_random: Some(B64.encode(cr)),
+            sam_id: self.sam_info.sam_id.clone(),
+            hospital_id: self.sam_info.hospital_id.clone(),
+            service_type: t,
+            hpc_id: Some(i.card_id),
+            hpc_id_no: Some(i.id_no),
+            hc_id: None,
+            hc_id_no: None,
+        })
+    }
+
+    /// `POST Hpc/Pin`: a new PIN (not for a mobile HCA).
+    pub(super) fn hpc_set_pin(&mut self, body: &Value) -> OpResult {
+        if self.state.hpc_kind == Some(HpcKind::Mobile) {
+            return Err(Fail::code(StatusCode::HpcUnsupported));
+        }
+        let pin = request::<NewPinRequest>(body)?.new_pin;
+        super::check_pin(&pin)?;
+        hpc::set_pin(&mut self.card(CardKind::Hpc)?, &pin)?;
+        reply(&Empty {})
+    }
+
+    /// `PUT Hpc/Pin`: unblock with the PUK.
+    pub(super) fn hpc_reset_pin(&mut self, body: &Value) -> OpResult {
+        let ResetPinRequest { puk, new_pin } = request(body)?;
+        if puk.len() != 8 || !puk.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Fail::new(StatusCode::ParamFormat2, "PUK must be 8 digits"));
+        }
+        super::check_pin(&new_pin)?;
+        hpc::reset_pin(&mut self.card(CardKind::Hpc)?, &puk, &new_pin)?;
+        reply(&Empty {})
+    }
+
+    /// Signs with the HPC card, or through the DC for a mobile HCA.
+    pub(super) async fn hpc_sign(&mut self, data: &[u8]) -> Result<Vec<u8>, Fail> {
+        if self.state.hpc_kind != Some(HpcKind::Mobile) {
+            return hpc::sign(&mut self.card(CardKind::Hpc)?, data);
+        }
+        let s = self
+            .hca_session
+            .clone()
+            .ok_or_else(|| Fail::code(StatusCode::DcSession))?;
+        let v = self
+            .dc
+            .call(
+                "/api/v1/MobileHca/Sign",
+                json!({ "hcaSession": s, "data": B64.encode(data) }),
+            )
+            .await
+            .map_err(|f| {
+                if f.code == StatusCode::DcConnection {
+                    Fail::new(StatusCode::HcaSignatureTimeout, f.message)
+                } else {
+                    f
+                }
+            })?;
+        let s: Signature = dc_reply::parse("MobileHca/Sign", &v)?;
+        unb64("signature", &s.signature)
+            .map_err(|f| Fail::new(StatusCode::HcaSignatureInvalid, f.message))
+    }
+}

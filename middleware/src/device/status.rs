@@ -1,0 +1,106 @@
+//! Outside the mode table: `Status`, the reader list and the default reader.
+
+use super::Device;
+use crate::cards::hc;
+use crate::error::{reply, transport_fail, Fail, OpResult};
+use crate::mutants::Mutant;
+use nhi_protocol::apdu::CardKind;
+use nhi_protocol::api::reply::{Empty, ModeReport, ReaderNameReply, StatusReply};
+use nhi_protocol::mode::HcKind;
+use nhi_protocol::StatusCode;
+
+impl Device {
+    /// `Status`: modes and names.
+    pub fn status(&mut self) -> OpResult {
+        self.refresh();
+        let s = self.state;
+        let pin = if s.hc_kind == Some(HcKind::Physical) {
+            // Unknown (null) when the card does not answer: Status reports, it never fails.
+            self.card(CardKind::Hc)
+                .and_then(|mut c| hc::pin_status_byte(&mut c))
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
+        let report = |kind: Option<String>, mode: u8| ModeReport { kind, mode };
+        reply(&StatusReply {
+            initialized: s.initialized,
+            device_name: self.device_name(),
+            // No HC or HPC in any reader: the wire's "none" is the empty name.
+            reader_name: self
+                .reader_of(CardKind::Hc)
+                .or_else(|| self.reader_of(CardKind::Hpc))
+                .unwrap_or_default(),
+            sam: report(s.sam_kind.map(|k| format!("{k:?}")), s.sam),
+            hpc: report(s.hpc_kind.map(|k| format!("{k:?}")), s.hpc),
+            hc: report(s.hc_kind.map(|k| format!("{k:?}")), s.hc),
+            hc_pin_set: pin.map(|p| p != 0),
+            hc_pin_verified: pin.map(|p| p == 2),
+        })
+    }
+
+    /// Reader names.
+    pub fn readers(&self) -> Result<Vec<String>, Fail> {
+        super::readers::blocking(|| self.transport.readers()).map_err(transport_fail)
+    }
+
+    /// `PcscReaderReader/SetDefault`.
+    pub fn set_default_reader(&mut self, name: &str) -> OpResult {
+        if !self.mutant_on(Mutant::DefaultReaderUnchecked)
+            && !self.readers()?.iter().any(|r| r == name)
+        {
+            return Err(Fail::new(
+                StatusCode::ReaderNameNotFound,
+                format!("no PC/SC reader named {name:?}"),
+            ));
+        }
+        self.store.settings.default_reader = Some(name.to_string());
+        self.store
+            .save()
+            .map_err(|e| Fail::new(StatusCode::PcscOther, e))?;
+        reply(&ReaderNameReply {
+            reader_name: name.to_string(),
+        })
+    }
+
+    /// `PcscReaderReader/GetDefault`.
+    pub fn get_default_reader(&self) -> OpResult {
+        match &self.store.settings.default_reader {
+            None => Err(Fail::code(StatusCode::NoReaderInUse)),
+            Some(d) if !self.readers()?.contains(d) => Err(Fail::new(
+                StatusCode::NoDefaultReader,
+                format!("default reader {d:?} is not connected"),
+            )),
+            Some(d) => reply(&ReaderNameReply {
+                reader_name: d.clone(),
+            }),
+        }
+    }
+
+    /// `PcscReaderReader/AutoDetect`: the first reader holding an HC or HPC.
+    pub fn autodetect_reader(&mut self) -> OpResult {
+        self.refresh();
+        let found = self
+            .bound
+            .iter()
+            .find(|(_, b)| matches!(b.kind, CardKind::Hc | CardKind::Hpc))
+            .map(|(n, _)| n.clone());
+        match found {
+            Some(n) => self.set_default_reader(&n),
+            None => Err(Fail::new(
+                StatusCode::AutodetectFailed,
+                "no reader holds an HC or HPC",
+            )),
+        }
+    }
+
+    /// `PcscReaderReader/RemoveDefault`.
+    pub fn remove_default_reader(&mut self) -> OpResult {
+        self.store.settings.default_reader = None;
+        self.store
+            .save()
+            .map_err(|e| Fail::new(StatusCode::PcscOther, e))?;
+        reply(&Empty {})
+    }
+}
