@@ -108,10 +108,10 @@ impl Transport for NoReaders {
     }
 }
 
-#[cfg(feature = "pcsc")]
+#[cfg(any(feature = "pcsc", windows))]
 pub use pcsc_impl::PcscTransport;
 
-#[cfg(feature = "pcsc")]
+#[cfg(any(feature = "pcsc", windows))]
 mod pcsc_impl {
     use super::{Connection, Transport, TransportError};
     use std::ffi::CString;

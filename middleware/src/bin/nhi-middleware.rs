@@ -148,14 +148,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     Ok(())
 }
 
-#[cfg(feature = "pcsc")]
+#[cfg(any(feature = "pcsc", windows))]
 fn pcsc_transport(readers: Vec<String>) -> Result<Arc<dyn Transport>, String> {
     Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(
         (!readers.is_empty()).then_some(readers),
     )))
 }
 
-#[cfg(not(feature = "pcsc"))]
+#[cfg(not(any(feature = "pcsc", windows)))]
 fn pcsc_transport(_readers: Vec<String>) -> Result<Arc<dyn Transport>, String> {
     Err(
         "this build has no PC/SC transport: build with --features pcsc (needs libpcsclite-dev), or use --com PATH"
