@@ -26,7 +26,7 @@ pub fn virtual_card(
     let t = dc
         .token(phone, TokenAlg::Es256)
         .map_err(|e| format!("token: {}", e.reason))?;
-    Ok(t["token"].as_str().unwrap_or_default().to_string())
+    Ok(t.token)
 }
 
 /// Sets an institution's standing; `contract_expired` puts the contract end one second in
@@ -53,10 +53,13 @@ pub fn hca_credential(
     hospital: &str,
 ) -> Result<String, String> {
     let holder = fixtures.hpc(hpc).map_err(|e| e.to_string())?;
-    let v = dc
-        .hca_issue(&holder.card_id, &holder.id_no, &holder.name, hospital)
-        .map_err(|e| e.reason)?;
-    Ok(v["credential"].as_str().unwrap_or_default().to_string())
+    let cred = nhi_protocol::dc::msg::HcaCredential {
+        hospital_id: hospital.to_string(),
+        hpc_id: holder.card_id.clone(),
+        id_no: holder.id_no.clone(),
+        name: holder.name.clone(),
+    };
+    Ok(dc.hca_issue(&cred).map_err(|e| e.reason)?.credential)
 }
 
 /// Revokes the certificate on an HPC holder's card (read from a card made like theirs).

@@ -169,10 +169,8 @@ async fn main() -> Result<(), String> {
     let t = dc
         .dc
         .token("bench", TokenAlg::Es256)
-        .map_err(|e| e.reason)?["token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+        .map_err(|e| e.reason)?
+        .token;
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::builder()
         .use_rustls_tls()
@@ -195,7 +193,11 @@ async fn main() -> Result<(), String> {
         ));
         let ch = dc
             .dc
-            .sam_challenge("901000000047", "7777777777", false)
+            .sam_challenge(&nhi_protocol::dc::msg::SamChallengeRequest {
+                sam_id: "901000000047".into(),
+                hospital_id: "7777777777".into(),
+                cloud: false,
+            })
             .map_err(|e| e.reason)?;
         use base64::Engine;
         let b = base64::engine::general_purpose::STANDARD;
@@ -204,19 +206,18 @@ async fn main() -> Result<(), String> {
             0x88,
             0,
             0,
-            &b.decode(ch["dcRandom"].as_str().unwrap_or_default())
-                .map_err(|e| e.to_string())?,
+            &b.decode(&ch.dc_random).map_err(|e| e.to_string())?,
             Some(0),
         ));
         let v = dc
             .dc
-            .sam_verify(
-                ch["challengeId"].as_str().unwrap_or_default(),
-                &b.encode(&r[..8]),
-                &b.encode(&r[8..40]),
-            )
+            .sam_verify(&nhi_protocol::dc::msg::SamVerifyRequest {
+                challenge_id: ch.challenge_id,
+                sam_random: b.encode(&r[..8]),
+                sam_mac: b.encode(&r[8..40]),
+            })
             .map_err(|e| e.reason)?;
-        v["samSession"].as_str().unwrap_or_default().to_string()
+        v.sam_session
     };
     let body = serde_json::json!({ "samSession": sid, "token": t });
     let deadline = Instant::now() + Duration::from_secs_f64(secs);

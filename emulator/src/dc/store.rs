@@ -1,5 +1,8 @@
-//! SQLite persistence of the DC: WAL, synchronous=FULL, migrations by `user_version`.
+//! SQLite persistence of the DC: WAL, synchronous=FULL, migrations by `user_version`;
+//! the row states as enums (stored as their historic text). Typed row access lives in
+//! [`super::rows`].
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -45,6 +48,22 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
 ];
 
+/// Every table, in the order a reset empties them.
+pub const TABLES: [&str; 12] = [
+    "hospitals",
+    "cards",
+    "phones",
+    "tokens",
+    "transfers",
+    "sessions",
+    "challenges",
+    "revoked_certs",
+    "uploads",
+    "decrypt_requests",
+    "audit",
+    "counters",
+];
+
 /// Opens (creating if needed) the database and runs pending migrations.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     let c = Connection::open(path)?;
@@ -83,6 +102,82 @@ pub fn next_counter(c: &Connection, name: &str) -> rusqlite::Result<i64> {
     c.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
         r.get(0)
     })
+}
+
+/// A text column holding one of a closed set of states: read back as the enum, a stray
+/// value is a database error (never a plausible default).
+macro_rules! text_state {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            /// The stored text.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(v: ValueRef<'_>) -> FromSqlResult<$name> {
+                match v.as_str()? {
+                    $($s => Ok($name::$v),)+
+                    other => Err(FromSqlError::Other(
+                        format!("{}: unknown state {other:?}", stringify!($name)).into(),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+text_state! {
+    /// A phone's virtual-card state.
+    PhoneState {
+        /// Registered in the app, not yet activated at a counter.
+        Registered = "registered",
+        /// Activated: its tokens verify.
+        Active = "active",
+        /// Reported lost: tokens revoked.
+        Lost = "lost",
+        /// Another phone was activated for the same card.
+        Replaced = "replaced",
+    }
+}
+
+text_state! {
+    /// What a session authenticates.
+    SessionKind {
+        /// A SAM (physical or cloud) after mutual authentication.
+        Sam = "sam",
+        /// A mobile HCA login.
+        Hca = "hca",
+    }
+}
+
+text_state! {
+    /// A session's state.
+    SessionState {
+        /// Usable until it expires.
+        Active = "active",
+        /// The same HPC logged in on another device (1707).
+        Elsewhere = "elsewhere",
+        /// Logged out (1707).
+        Logout = "logout",
+    }
 }
 
 #[cfg(test)]
