@@ -83,8 +83,11 @@ pub fn configure(c: &Connection) -> rusqlite::Result<()> {
 
 /// Applies the migrations not yet applied.
 pub fn migrate(c: &Connection) -> rusqlite::Result<()> {
-    let done: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // A negative version is not one this DC wrote: refuse the file rather than migrate it.
+    let done = usize::try_from(version)
+        .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, version))?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
         c.execute_batch(&format!(
             "BEGIN; {m}; PRAGMA user_version = {}; COMMIT;",
             i + 1

@@ -9,7 +9,7 @@ use nhi_protocol::dc::msg::{
     LostPhoneReply, PayloadFields, PhoneStateReply, RegisterRequest, TokenIssueReply,
     TransferExportReply, VerifiedToken,
 };
-use nhi_protocol::ident::{HcCardNo, IdNo, IdentError, IdentityStatus, RocDate, Sex};
+use nhi_protocol::ident::{HcCardNo, IdNo, IdentError, IdentityStatus, RocDate, SamId, Sex};
 use nhi_protocol::token::{Payload, TokenAlg, TOKEN_LIFETIME_SECS};
 use nhi_protocol::StatusCode;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -242,7 +242,11 @@ impl Dc {
         let c = self.db()?;
         let (sam, _) = self.session(&c, sid)?;
         let (p, uses) = self.check_token(&c, token)?;
-        if sam.starts_with('9') != p.card_no.is_test() {
+        // The session's SAM id was checked when the SAM authenticated; a stored one that no
+        // longer parses is the DC's fault.
+        let sam = SamId::parse(&sam)
+            .map_err(|e| DcError::internal(format!("stored SAM id {sam:?}: {e}")))?;
+        if sam.is_test() != p.card_no.is_test() {
             return Err(DcError::new(
                 StatusCode::TestProductionMixed,
                 "test and production cards cannot be mixed",
