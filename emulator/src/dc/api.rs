@@ -294,3 +294,51 @@ fn unknown(method: &Method, p: &str) -> DcError {
         format!("no command {method} {p}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_status_follows_the_error_kind_not_its_text() {
+        let status = |e: DcError| err(e).status();
+        assert_eq!(
+            status(DcError::internal("anything")),
+            Http::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status(DcError::new(
+                StatusCode::DcUndefined,
+                "database: looks internal"
+            )),
+            Http::OK
+        );
+        assert_eq!(
+            status(DcError::new(StatusCode::ParamFormat2, "x")),
+            Http::BAD_REQUEST
+        );
+        assert_eq!(
+            status(DcError::new(StatusCode::DcUnknownCommand, "x")),
+            Http::NOT_FOUND
+        );
+        assert_eq!(
+            status(DcError::new(StatusCode::TokenTimedOut, "x")),
+            Http::OK
+        );
+    }
+
+    #[test]
+    fn bodies_and_algorithms() {
+        assert!(body_object(&Bytes::new()).unwrap().is_object());
+        assert_eq!(
+            body_object(&Bytes::from_static(b"[1]")).unwrap_err().code,
+            StatusCode::ParamFormat1
+        );
+        assert_eq!(token_alg(None), Ok(TokenAlg::Es256));
+        assert_eq!(token_alg(Some("RS256")), Ok(TokenAlg::Rs256));
+        assert_eq!(
+            token_alg(Some("HS256")).unwrap_err().code,
+            StatusCode::ParamFormat3
+        );
+    }
+}
