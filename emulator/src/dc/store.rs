@@ -211,4 +211,24 @@ mod tests {
         assert_eq!(next_counter(&c, "x").unwrap(), 2);
         std::fs::remove_dir_all(&dir).ok();
     }
+
+    #[test]
+    fn states_round_trip_and_a_stray_one_is_an_error() {
+        let c = Connection::open_in_memory().unwrap();
+        for st in [
+            PhoneState::Registered,
+            PhoneState::Active,
+            PhoneState::Lost,
+            PhoneState::Replaced,
+        ] {
+            let back: PhoneState = c.query_row("SELECT ?1", [st], |r| r.get(0)).unwrap();
+            assert_eq!(back, st);
+        }
+        let back: SessionState = c
+            .query_row("SELECT ?1", [SessionState::Elsewhere], |r| r.get(0))
+            .unwrap();
+        assert_eq!(back.as_str(), "elsewhere");
+        let stray: rusqlite::Result<PhoneState> = c.query_row("SELECT 'stolen'", [], |r| r.get(0));
+        assert!(stray.is_err());
+    }
 }
