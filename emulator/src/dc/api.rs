@@ -38,8 +38,13 @@ pub fn router(state: ApiState) -> Router {
     Router::new().fallback(dispatch).with_state(state)
 }
 
+/// The [`m::Status`] of every reply with the call's fields (`extra`, an object) beside it.
 fn reply(http: Http, code: StatusCode, reason: &str, extra: Value) -> Response {
-    let mut v = json!({ "statusCode": code.code(), "message": reason });
+    let status = m::Status {
+        status_code: code,
+        message: reason.to_string(),
+    };
+    let mut v = json!(status);
     if let (Some(m), Value::Object(e)) = (v.as_object_mut(), extra) {
         m.extend(e);
     }

@@ -15,6 +15,20 @@ pub use records::*;
 pub use sam::*;
 pub use virtual_card::*;
 
+use crate::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// What every DC reply carries, success or not. A client reads this first and, on
+/// [`StatusCode::Success`], the call's reply type from the same JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// The 6.0 status code.
+    pub status_code: StatusCode,
+    /// A reason for people (`OK` on success).
+    pub message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +69,8 @@ mod tests {
         let reg: RegisterRequest =
             serde_json::from_value(json!({"phoneId": "p", "cardNo": "c", "idNo": "i"})).unwrap();
         assert!(reg.photo_check && reg.counter_check);
+        let reply = json!({ "statusCode": "1703", "message": "SAM session expired" });
+        let st: Status = serde_json::from_value(reply).unwrap();
+        assert_eq!(st.status_code, StatusCode::DcSession);
     }
 }
