@@ -208,7 +208,7 @@ pub fn virtual_card(
     let t = dc
         .token(phone, TokenAlg::Es256)
         .map_err(|e| format!("token: {}", e.reason))?;
-    string_field(&t, "token", "the DC's token reply")
+    Ok(t.token)
 }
 
 /// Sets an institution's standing; `contract_expired` puts the contract end one second in
@@ -235,10 +235,13 @@ pub fn hca_credential(
     hospital: &str,
 ) -> Result<String, String> {
     let holder = fixtures.hpc(hpc).map_err(|e| e.to_string())?;
-    let v = dc
-        .hca_issue(&holder.card_id, &holder.id_no, &holder.name, hospital)
-        .map_err(|e| e.reason)?;
-    string_field(&v, "credential", "the DC's HCA reply")
+    let cred = nhi_protocol::dc::msg::HcaCredential {
+        hospital_id: hospital.to_string(),
+        hpc_id: holder.card_id.clone(),
+        id_no: holder.id_no.clone(),
+        name: holder.name.clone(),
+    };
+    Ok(dc.hca_issue(&cred).map_err(|e| e.reason)?.credential)
 }
 
 /// Revokes the certificate on an HPC holder's card (read from a card made like theirs).
@@ -251,14 +254,6 @@ pub fn revoke_hpc_cert(
     let mut card = CardSpec::Hpc.make(factory, fixtures, Some(hpc))?;
     let serial = crate::control::hpc_cert_serial(card.as_mut()).ok_or("certificate unreadable")?;
     dc.revoke_cert(&serial).map(|_| ()).map_err(|e| e.reason)
-}
-
-/// A string field of a DC reply; its absence is an error, never an empty string.
-fn string_field(v: &Value, key: &str, what: &str) -> Result<String, String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| format!("{what} has no string {key:?}: {v}"))
 }
 
 #[cfg(test)]

@@ -9,6 +9,10 @@ use nhi_emulator::card::{Card, Sam};
 use nhi_emulator::clock::{VirtualClock, PILOT_EPOCH};
 use nhi_emulator::dc::{self, DcConfig};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
+use nhi_protocol::dc::msg::{SamChallengeReply, SamVerifyReply};
+use nhi_protocol::dc::path;
+use nhi_protocol::dc::{signature_input, CloudSamFile};
+use nhi_protocol::StatusCode::{self, *};
 use serde_json::{json, Value};
 
 struct T {
@@ -54,6 +58,7 @@ impl T {
         }
     }
 
+    /// HTTP status and JSON reply of a POST.
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .http
@@ -65,15 +70,25 @@ impl T {
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
-    async fn code(&self, path: &str, body: Value) -> String {
-        self.post(path, body).await.1["statusCode"]
-            .as_str()
-            .unwrap()
-            .to_string()
+    /// POSTs and asserts the reply's status code; returns the reply.
+    async fn expect(&self, path: &str, body: Value, want: StatusCode) -> Value {
+        let (http, v) = self.post(path, body.clone()).await;
+        assert_eq!(
+            v["statusCode"],
+            want.code(),
+            "{path} {body}: HTTP {http} {v}"
+        );
+        v
+    }
+
+    /// POSTs expecting success; returns the string field `key` of the reply.
+    async fn field(&self, path: &str, body: Value, key: &str) -> String {
+        let v = self.expect(path, body, Success).await;
+        v[key].as_str().unwrap().to_string()
     }
 
     /// A SAM session through the card model, as the middleware would do it.
-    async fn session(&self, sam: &mut Sam, sam_id: &str, hospital: &str) -> Result<String, String> {
+    async fn session(&self, sam: &mut Sam, sam_id: &str, hospital: &str) -> String {
         sam.handle(&nhi_protocol::apdu::build(
             0,
             0xA4,
@@ -82,16 +97,15 @@ impl T {
             nhi_protocol::apdu::AID_SAM,
             None,
         ));
-        let (_, ch) = self
-            .post(
-                "/api/v1/Sam/Challenge",
+        let ch = self
+            .expect(
+                path::SAM_CHALLENGE,
                 json!({ "samId": sam_id, "hospitalId": hospital }),
+                Success,
             )
             .await;
-        if ch["statusCode"] != "0000" {
-            return Err(ch["statusCode"].as_str().unwrap().into());
-        }
-        let dc_random = B64.decode(ch["dcRandom"].as_str().unwrap()).unwrap();
+        let ch: SamChallengeReply = serde_json::from_value(ch).unwrap();
+        let dc_random = B64.decode(&ch.dc_random).unwrap();
         let r = sam.handle(&nhi_protocol::apdu::build(
             0x80,
             0x88,
@@ -100,20 +114,26 @@ impl T {
             &dc_random,
             Some(0),
         ));
-        let (_, v) = self
-            .post("/api/v1/Sam/Verify", json!({ "challengeId": ch["challengeId"], "samRandom": B64.encode(&r[..8]), "samMac": B64.encode(&r[8..40]) }))
+        let v = self
+            .expect(
+                path::SAM_VERIFY,
+                json!({ "challengeId": ch.challenge_id, "samRandom": B64.encode(&r[..8]), "samMac": B64.encode(&r[8..40]) }),
+                Success,
+            )
             .await;
-        let proof = B64.decode(v["proof"].as_str().unwrap()).unwrap();
+        let v: SamVerifyReply = serde_json::from_value(v).unwrap();
+        let proof = B64.decode(&v.proof).unwrap();
         assert_eq!(
             &sam.handle(&nhi_protocol::apdu::build(0x80, 0x82, 0, 0, &proof, None))[..],
             &[0x90, 0]
         );
-        Ok(v["samSession"].as_str().unwrap().to_string())
+        v.sam_session
     }
 
+    /// The SAM signature fields of an HIS request (service type 01).
     fn sam_auth(sam: &mut Sam, sam_id: &str, hospital: &str) -> Value {
         let cr = [7u8; 8];
-        let data = [&cr[..], b"01", hospital.as_bytes(), sam_id.as_bytes()].concat();
+        let data = signature_input(&cr, "01", hospital, sam_id, None);
         let r = sam.handle(&nhi_protocol::apdu::build_extended(
             0x80,
             0x2A,
@@ -139,225 +159,184 @@ async fn virtual_card_lifecycle_and_status_codes() {
     let k = CardFactory::test().unwrap();
     let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
     let mut prod = k.sam(f.hospital("3501200000").unwrap()).unwrap();
-    let sid = t
-        .session(&mut sam, "901000000047", "7777777777")
-        .await
-        .unwrap();
-    let other = t
-        .session(&mut prod, "001000000103", "3501200000")
-        .await
-        .unwrap();
+    let sid = t.session(&mut sam, "901000000047", "7777777777").await;
+    let other = t.session(&mut prod, "001000000103", "3501200000").await;
+    let token = |phone: &str| json!({ "phoneId": phone });
+    let verify = |s: &str, tok: &str| json!({ "samSession": s, "token": tok });
 
     // Registration with the two checks, then activation signed by a SAM.
     let reg = |photo: bool, counter: bool| json!({ "phoneId": "p1", "cardNo": "900000000711", "idNo": "F221000017", "photoCheck": photo, "counterCheck": counter });
-    assert_eq!(
-        t.code("/api/v1/VirtualCard/Register", reg(false, true))
-            .await,
-        "1799"
-    );
-    assert_eq!(
-        t.code("/api/v1/VirtualCard/Register", reg(true, false))
-            .await,
-        "1799"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Register",
-            json!({ "phoneId": "p1", "cardNo": "900000000711", "idNo": "A123456789" })
-        )
-        .await,
-        "1706"
-    );
-    assert_eq!(
-        t.code("/api/v1/VirtualCard/Register", reg(true, true))
-            .await,
-        "0000"
-    );
+    t.expect(path::VC_REGISTER, reg(false, true), DcUndefined)
+        .await;
+    t.expect(path::VC_REGISTER, reg(true, false), DcUndefined)
+        .await;
+    t.expect(
+        path::VC_REGISTER,
+        json!({ "phoneId": "p1", "cardNo": "900000000711", "idNo": "A123456789" }),
+        ParamFormat3,
+    )
+    .await;
+    t.expect(
+        path::VC_REGISTER,
+        json!({ "phoneId": "p1", "cardNo": "900000000711", "idNo": "F221000017", "photoCheck": "yes" }),
+        ParamFormat1,
+    )
+    .await;
+    t.expect(path::VC_REGISTER, reg(true, true), Success).await;
     // Not activated yet: tokens are issued but do not verify.
-    let tok0 = t
-        .post("/api/v1/VirtualCard/Token", json!({ "phoneId": "p1" }))
-        .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Verify",
-            json!({ "samSession": sid, "token": tok0 })
-        )
-        .await,
-        "1531"
-    );
+    let tok0 = t.field(path::VC_TOKEN, token("p1"), "token").await;
+    t.expect(path::VC_VERIFY, verify(&sid, &tok0), TransferredOrInvalid)
+        .await;
     let mut auth = T::sam_auth(&mut sam, "901000000047", "7777777777");
     auth["phoneId"] = json!("p1");
     auth["hcId"] = json!("900000000711");
     let mut forged = auth.clone();
     forged["clientRandom"] = json!(B64.encode([8u8; 8]));
-    assert_eq!(t.code("/api/v1/VirtualCard/Activate", forged).await, "1420");
-    assert_eq!(t.code("/api/v1/VirtualCard/Activate", auth).await, "0000");
+    t.expect(path::VC_ACTIVATE, forged, HcaSignatureInvalid)
+        .await;
+    t.expect(path::VC_ACTIVATE, auth, Success).await;
 
     // Token: verify counts to the limit; inspect does not count.
+    t.expect(
+        path::VC_TOKEN,
+        json!({ "phoneId": "p1", "alg": "HS256" }),
+        ParamFormat3,
+    )
+    .await;
     let tok = t
-        .post(
-            "/api/v1/VirtualCard/Token",
+        .field(
+            path::VC_TOKEN,
             json!({ "phoneId": "p1", "alg": "RS256" }),
+            "token",
         )
-        .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
     for _ in 0..3 {
-        assert_eq!(
-            t.code(
-                "/api/v1/VirtualCard/Inspect",
-                json!({ "samSession": sid, "token": tok })
-            )
-            .await,
-            "0000"
-        );
-        assert_eq!(
-            t.code(
-                "/api/v1/VirtualCard/Verify",
-                json!({ "samSession": sid, "token": tok })
-            )
-            .await,
-            "0000"
-        );
+        t.expect(path::VC_INSPECT, verify(&sid, &tok), Success)
+            .await;
+        t.expect(path::VC_VERIFY, verify(&sid, &tok), Success).await;
     }
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Verify",
-            json!({ "samSession": sid, "token": tok })
-        )
-        .await,
-        "1525"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Verify",
-            json!({ "samSession": sid, "token": "x.y" })
-        )
-        .await,
-        "1520"
-    );
-    let tok2 = t
-        .post("/api/v1/VirtualCard/Token", json!({ "phoneId": "p1" }))
-        .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Verify",
-            json!({ "samSession": other, "token": tok2 })
-        )
-        .await,
-        "1003",
-        "production SAM, test card"
-    );
+    t.expect(path::VC_VERIFY, verify(&sid, &tok), TokenCountExceeded)
+        .await;
+    t.expect(path::VC_VERIFY, verify(&sid, "x.y"), TokenFormat)
+        .await;
+    let tok2 = t.field(path::VC_TOKEN, token("p1"), "token").await;
+    // Production SAM, test card.
+    t.expect(path::VC_VERIFY, verify(&other, &tok2), TestProductionMixed)
+        .await;
     t.clock.advance(61);
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Verify",
-            json!({ "samSession": sid, "token": tok2 })
-        )
-        .await,
-        "1521"
-    );
+    t.expect(path::VC_VERIFY, verify(&sid, &tok2), TokenTimedOut)
+        .await;
 
     // Transfer: same institution only, once; unknown code.
     let code = t
-        .post(
-            "/api/v1/VirtualCard/Transfer/Export",
+        .field(
+            path::VC_TRANSFER_EXPORT,
             json!({ "samSession": sid, "cardId": "900000000711" }),
+            "transferCode",
         )
-        .await
-        .1["transferCode"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Transfer/Import",
-            json!({ "samSession": other, "transferCode": code })
-        )
-        .await,
-        "1530"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Transfer/Import",
-            json!({ "samSession": sid, "transferCode": code, "deviceId": "b" })
-        )
-        .await,
-        "0000"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Transfer/Import",
-            json!({ "samSession": sid, "transferCode": code, "deviceId": "c" })
-        )
-        .await,
-        "1529"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Transfer/Import",
-            json!({ "samSession": sid, "transferCode": "T0" })
-        )
-        .await,
-        "1528"
-    );
+        .await;
+    let import = |s: &str, code: &str, device: Option<&str>| {
+        let mut b = json!({ "samSession": s, "transferCode": code });
+        if let Some(d) = device {
+            b["deviceId"] = json!(d);
+        }
+        b
+    };
+    t.expect(
+        path::VC_TRANSFER_IMPORT,
+        import(&other, &code, None),
+        TransferOtherHospital,
+    )
+    .await;
+    t.expect(
+        path::VC_TRANSFER_IMPORT,
+        import(&sid, &code, Some("b")),
+        Success,
+    )
+    .await;
+    t.expect(
+        path::VC_TRANSFER_IMPORT,
+        import(&sid, &code, Some("c")),
+        TransferUsedElsewhere,
+    )
+    .await;
+    t.expect(
+        path::VC_TRANSFER_IMPORT,
+        import(&sid, "T0", None),
+        TransferNotFound,
+    )
+    .await;
 
     // Lost phone revokes its tokens.
-    let tok3 = t
-        .post("/api/v1/VirtualCard/Token", json!({ "phoneId": "p1" }))
-        .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        t.code("/api/v1/VirtualCard/LostPhone", json!({ "phoneId": "p1" }))
-            .await,
-        "0000"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Verify",
-            json!({ "samSession": sid, "token": tok3 })
-        )
-        .await,
-        "1531"
-    );
+    let tok3 = t.field(path::VC_TOKEN, token("p1"), "token").await;
+    let lost = t.expect(path::VC_LOST_PHONE, token("p1"), Success).await;
+    assert_eq!(lost["phoneId"], "p1");
+    t.expect(path::VC_VERIFY, verify(&sid, &tok3), TransferredOrInvalid)
+        .await;
 
     // Sessions expire (1703); errors: unknown command 1701, malformed 1704.
     let (http, v) = t.post("/api/v1/Nope", json!({})).await;
-    assert_eq!((http, v["statusCode"].as_str()), (404, Some("1701")));
+    assert_eq!(
+        (http, v["statusCode"].as_str()),
+        (404, Some(DcUnknownCommand.code()))
+    );
     let r = t
         .http
-        .post(format!("{}/api/v1/Sam/Challenge", t.base))
+        .post(format!("{}{}", t.base, path::SAM_CHALLENGE))
         .body("{not json")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    assert_eq!(r.json::<Value>().await.unwrap()["statusCode"], "1704");
     assert_eq!(
-        t.code("/api/v1/Sam/Challenge", json!({ "samId": 1 })).await,
-        "1704"
+        r.json::<Value>().await.unwrap()["statusCode"],
+        ParamFormat1.code()
     );
+    t.expect(path::SAM_CHALLENGE, json!({ "samId": 1 }), ParamFormat1)
+        .await;
     t.clock.advance(9 * 3600);
+    t.expect(path::VC_INSPECT, verify(&sid, &tok3), DcSession)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dc_port_serves_no_control_paths_and_bounds_bodies() {
+    let t = T::new("ports").await;
+    for p in [
+        "/control/Clock",
+        "/control/Faults",
+        "/control/Hospital",
+        "/control/Cert/Revoke",
+        "/control/CloudSam/Issue",
+    ] {
+        let (http, v) = t
+            .post(p, json!({ "hospitalId": "7777777777", "suspended": true }))
+            .await;
+        assert_eq!(
+            (http, v["statusCode"].as_str()),
+            (404, Some(DcUnknownCommand.code())),
+            "{p}"
+        );
+    }
+    // The institution was not suspended through the data port.
+    t.expect(
+        path::SAM_CHALLENGE,
+        json!({ "samId": "901000000047", "hospitalId": "7777777777" }),
+        Success,
+    )
+    .await;
+    let big = "x".repeat(dc::api::MAX_BODY + 1);
+    let r = t
+        .http
+        .post(format!("{}{}", t.base, path::SAM_CHALLENGE))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
     assert_eq!(
-        t.code(
-            "/api/v1/VirtualCard/Inspect",
-            json!({ "samSession": sid, "token": tok3 })
-        )
-        .await,
-        "1703"
+        r.json::<Value>().await.unwrap()["statusCode"],
+        ParamFormat2.code()
     );
 }
 
@@ -366,152 +345,88 @@ async fn institution_standing_cloud_sam_and_mobile_hca() {
     let t = T::new("standing").await;
     let ch =
         |cloud: bool, sam: &str, h: &str| json!({ "samId": sam, "hospitalId": h, "cloud": cloud });
-    assert_eq!(
-        t.code(
-            "/api/v1/Sam/Challenge",
-            ch(true, "901999999999", "7777777777")
-        )
-        .await,
-        "1611"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/Sam/Challenge",
-            ch(false, "901999999999", "7777777777")
-        )
-        .await,
-        "1301"
-    );
-    t.run
-        .dc
-        .set_hospital("7777777777", Some(true), None, None)
+    let ours = ch(false, "901000000047", "7777777777");
+    t.expect(
+        path::SAM_CHALLENGE,
+        ch(true, "901999999999", "7777777777"),
+        CloudSamNotFound,
+    )
+    .await;
+    t.expect(
+        path::SAM_CHALLENGE,
+        ch(false, "901999999999", "7777777777"),
+        SamMode2,
+    )
+    .await;
+    let dc = &t.run.dc;
+    dc.set_hospital("7777777777", Some(true), None, None)
         .unwrap();
-    assert_eq!(
-        t.code(
-            "/api/v1/Sam/Challenge",
-            ch(false, "901000000047", "7777777777")
-        )
-        .await,
-        "1303"
-    );
-    t.run
-        .dc
-        .set_hospital("7777777777", Some(false), Some(true), None)
+    t.expect(path::SAM_CHALLENGE, ours.clone(), InstitutionSuspended)
+        .await;
+    dc.set_hospital("7777777777", Some(false), Some(true), None)
         .unwrap();
-    assert_eq!(
-        t.code(
-            "/api/v1/Sam/Challenge",
-            ch(false, "901000000047", "7777777777")
-        )
-        .await,
-        "1304"
-    );
-    t.run
-        .dc
-        .set_hospital("7777777777", None, Some(false), Some(PILOT_EPOCH - 1))
+    t.expect(path::SAM_CHALLENGE, ours.clone(), SamRevoked)
+        .await;
+    dc.set_hospital("7777777777", None, Some(false), Some(PILOT_EPOCH - 1))
         .unwrap();
-    assert_eq!(
-        t.code(
-            "/api/v1/Sam/Challenge",
-            ch(false, "901000000047", "7777777777")
-        )
-        .await,
-        "1302"
-    );
-    t.run
-        .dc
-        .set_hospital("7777777777", None, None, Some(PILOT_EPOCH + 86_400 * 365))
+    t.expect(path::SAM_CHALLENGE, ours.clone(), ContractExpired)
+        .await;
+    dc.set_hospital("7777777777", None, None, Some(PILOT_EPOCH + 86_400 * 365))
         .unwrap();
 
-    let (name, content) = t.run.dc.issue_cloud_sam("7777777777").unwrap();
+    let (name, content) = dc.issue_cloud_sam("7777777777").unwrap();
     assert_eq!(name, "7777777777901000000047.SAM");
-    assert!(content.contains('.'));
+    let (file, blob) = CloudSamFile::parse(&name, &content).unwrap();
+    assert_eq!(
+        (
+            file.hospital_id.as_str(),
+            file.sam_id.as_str(),
+            file.version
+        ),
+        ("7777777777", "901000000047", 1)
+    );
+    assert_eq!(blob.mac.len(), 32);
 
     let f = Fixtures::demo().unwrap();
     let k = CardFactory::test().unwrap();
     let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
-    let sid = t
-        .session(&mut sam, "901000000047", "7777777777")
-        .await
-        .unwrap();
+    let sid = t.session(&mut sam, "901000000047", "7777777777").await;
     let cred = |h: &str| json!({ "hpcId": "100000291508", "idNo": "Q123000039", "name": "測試人員", "hospitalId": h });
+    let login = |c: &str, device: Option<&str>| {
+        let mut b = json!({ "samSession": sid, "credential": c });
+        if let Some(d) = device {
+            b["deviceId"] = json!(d);
+        }
+        b
+    };
+    let sign = |s: &str| json!({ "hcaSession": s, "data": "AAAA" });
     let c1 = t
-        .post("/api/v1/MobileHca/Issue", cred("7777777777"))
-        .await
-        .1["credential"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .field(path::HCA_ISSUE, cred("7777777777"), "credential")
+        .await;
     let c2 = t
-        .post("/api/v1/MobileHca/Issue", cred("3501200000"))
-        .await
-        .1["credential"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        t.code(
-            "/api/v1/MobileHca/Login",
-            json!({ "samSession": sid, "credential": c2 })
-        )
-        .await,
-        "1431"
-    );
+        .field(path::HCA_ISSUE, cred("3501200000"), "credential")
+        .await;
+    t.expect(path::HCA_LOGIN, login(&c2, None), MobileHcaHospitalMismatch)
+        .await;
     let mut bad = c1.clone();
     bad.insert(3, 'x');
-    assert_eq!(
-        t.code(
-            "/api/v1/MobileHca/Login",
-            json!({ "samSession": sid, "credential": bad })
-        )
-        .await,
-        "1430"
-    );
+    t.expect(
+        path::HCA_LOGIN,
+        login(&bad, None),
+        MobileHcaSignatureInvalid,
+    )
+    .await;
     let s1 = t
-        .post(
-            "/api/v1/MobileHca/Login",
-            json!({ "samSession": sid, "credential": c1, "deviceId": "A" }),
-        )
-        .await
-        .1["hcaSession"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        t.code(
-            "/api/v1/MobileHca/Sign",
-            json!({ "hcaSession": s1, "data": "AAAA" })
-        )
-        .await,
-        "0000"
-    );
+        .field(path::HCA_LOGIN, login(&c1, Some("A")), "hcaSession")
+        .await;
+    t.expect(path::HCA_SIGN, sign(&s1), Success).await;
     let s2 = t
-        .post(
-            "/api/v1/MobileHca/Login",
-            json!({ "samSession": sid, "credential": c1, "deviceId": "B" }),
-        )
-        .await
-        .1["hcaSession"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        t.code(
-            "/api/v1/MobileHca/Sign",
-            json!({ "hcaSession": s1, "data": "AAAA" })
-        )
-        .await,
-        "1707"
-    );
+        .field(path::HCA_LOGIN, login(&c1, Some("B")), "hcaSession")
+        .await;
+    t.expect(path::HCA_SIGN, sign(&s1), HcaLoggedOutElsewhere)
+        .await;
     t.clock.advance(8 * 3600 + 1);
-    assert_eq!(
-        t.code(
-            "/api/v1/MobileHca/Sign",
-            json!({ "hcaSession": s2, "data": "AAAA" })
-        )
-        .await,
-        "1703"
-    );
+    t.expect(path::HCA_SIGN, sign(&s2), DcSession).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -520,10 +435,7 @@ async fn certificates_uploads_and_data_protection() {
     let f = Fixtures::demo().unwrap();
     let k = CardFactory::test().unwrap();
     let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
-    let sid = t
-        .session(&mut sam, "901000000047", "7777777777")
-        .await
-        .unwrap();
+    let sid = t.session(&mut sam, "901000000047", "7777777777").await;
     let h = f.hpc("100000291508").unwrap();
     let cert = k
         .ca()
@@ -537,109 +449,81 @@ async fn certificates_uploads_and_data_protection() {
         )
         .unwrap();
     let body = |c: &[u8]| json!({ "samSession": sid, "certificate": B64.encode(c) });
-    assert_eq!(t.code("/api/v1/Hca/CertStatus", body(&cert)).await, "0000");
+    t.expect(path::CERT_STATUS, body(&cert), Success).await;
     t.clock.advance(11);
-    assert_eq!(t.code("/api/v1/Hca/CertStatus", body(&cert)).await, "1422");
+    t.expect(path::CERT_STATUS, body(&cert), HcaCertNotValid)
+        .await;
     t.clock.set(PILOT_EPOCH);
     t.run
         .dc
         .revoke_cert(&dc::Dc::cert_serial(&cert).unwrap())
         .unwrap();
-    assert_eq!(t.code("/api/v1/Hca/CertStatus", body(&cert)).await, "1424");
+    t.expect(path::CERT_STATUS, body(&cert), HcaCertRevoked)
+        .await;
     // A certificate from another CA.
     let key = rcgen::KeyPair::generate().unwrap();
     let foreign = rcgen::CertificateParams::new(vec!["x".to_string()])
         .unwrap()
         .self_signed(&key)
         .unwrap();
-    assert_eq!(
-        t.code("/api/v1/Hca/CertStatus", body(foreign.der())).await,
-        "1423"
-    );
+    t.expect(path::CERT_STATUS, body(foreign.der()), HcaCertNoIssuer)
+        .await;
 
     // Upload with the special code, then query.
     let mut up = T::sam_auth(&mut sam, "901000000047", "7777777777");
     up["specialCode"] = json!("VC1");
     up["hcId"] = json!("900000000001");
-    assert_eq!(t.code("/api/v1/Upload", up.clone()).await, "1705");
+    t.expect(path::UPLOAD, up.clone(), ParamFormat2).await;
     up["specialCode"] = json!("VC19");
-    assert_eq!(t.code("/api/v1/Upload", up.clone()).await, "0000");
-    let q = t.post("/api/v1/Upload/Query", up).await.1;
-    assert_eq!(q["uploads"].as_array().unwrap().len(), 1);
+    t.expect(path::UPLOAD, up.clone(), Success).await;
+    let q = t.expect(path::UPLOAD_QUERY, up, Success).await;
+    let uploads = q["uploads"].as_array().unwrap();
+    assert_eq!(uploads.len(), 1);
+    assert!(uploads[0]["hpcId"].is_null(), "{q}");
 
     // Masked by default; plaintext only through an approved, unexpired request; audited.
     let m = t
-        .post("/api/v1/Admin/Person", json!({ "cardId": "900000000001" }))
-        .await
-        .1;
+        .expect(
+            path::ADMIN_PERSON,
+            json!({ "cardId": "900000000001" }),
+            Success,
+        )
+        .await;
     assert_eq!(
         (m["idNo"].as_str(), m["name"].as_str()),
         (Some("A123***789"), Some("王○明"))
     );
     let rid = t
-        .post(
-            "/api/v1/Admin/DecryptRequest",
+        .expect(
+            path::ADMIN_DECRYPT_REQUEST,
             json!({ "requester": "clerk", "cardId": "900000000001", "reason": "audit case 7" }),
+            Success,
         )
-        .await
-        .1["requestId"]
+        .await["requestId"]
         .as_i64()
         .unwrap();
-    assert_eq!(
-        t.code(
-            "/api/v1/Admin/View",
-            json!({ "requestId": rid, "requester": "clerk" })
-        )
-        .await,
-        "1706",
-        "not approved"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/Admin/Approve",
-            json!({ "requestId": rid, "approver": "clerk", "role": "supervisor" })
-        )
-        .await,
-        "1706",
-        "own request"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/Admin/Approve",
-            json!({ "requestId": rid, "approver": "boss", "role": "clerk" })
-        )
-        .await,
-        "1706",
-        "wrong role"
-    );
-    assert_eq!(
-        t.code(
-            "/api/v1/Admin/Approve",
-            json!({ "requestId": rid, "approver": "boss", "role": "supervisor" })
-        )
-        .await,
-        "0000"
-    );
-    let v = t
-        .post(
-            "/api/v1/Admin/View",
-            json!({ "requestId": rid, "requester": "clerk" }),
-        )
-        .await
-        .1;
+    let view = json!({ "requestId": rid, "requester": "clerk" });
+    let approve =
+        |who: &str, role: &str| json!({ "requestId": rid, "approver": who, "role": role });
+    // Not approved; own request; wrong role.
+    t.expect(path::ADMIN_VIEW, view.clone(), ParamFormat3).await;
+    t.expect(
+        path::ADMIN_APPROVE,
+        approve("clerk", "supervisor"),
+        ParamFormat3,
+    )
+    .await;
+    t.expect(path::ADMIN_APPROVE, approve("boss", "clerk"), ParamFormat3)
+        .await;
+    t.expect(path::ADMIN_APPROVE, approve("boss", "supervisor"), Success)
+        .await;
+    let v = t.expect(path::ADMIN_VIEW, view.clone(), Success).await;
     assert_eq!(v["idNo"], "A123456789");
-    let audit = t.post("/api/v1/Admin/Audit", json!({})).await.1;
+    let audit = t.expect(path::ADMIN_AUDIT, json!({}), Success).await;
     assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
     t.clock.advance(901);
-    assert_eq!(
-        t.code(
-            "/api/v1/Admin/View",
-            json!({ "requestId": rid, "requester": "clerk" })
-        )
-        .await,
-        "1706",
-        "approval expired"
-    );
+    // Approval expired.
+    t.expect(path::ADMIN_VIEW, view, ParamFormat3).await;
 
     // No plaintext ID number in any file the DC writes.
     let mut files = 0;
@@ -663,10 +547,8 @@ async fn marker_refuses_what_is_not_a_card_number_with_a_code_never_a_panic() {
     let f = Fixtures::demo().unwrap();
     let k = CardFactory::test().unwrap();
     let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
-    let sid = t
-        .session(&mut sam, "901000000047", "7777777777")
-        .await
-        .unwrap();
+    let sid = t.session(&mut sam, "901000000047", "7777777777").await;
+    let marker = |hc: &str| json!({ "samSession": sid, "hcId": hc });
     // Multibyte characters (a byte slice of them once panicked), wrong lengths, letters.
     for bad in [
         "€€",
@@ -677,21 +559,11 @@ async fn marker_refuses_what_is_not_a_card_number_with_a_code_never_a_panic() {
         "9000000007110",
         "90000000071X",
     ] {
-        let (http, v) = t
-            .post(
-                "/api/v1/Hc/Marker",
-                json!({ "samSession": sid, "hcId": bad }),
-            )
-            .await;
-        assert_eq!(v["statusCode"], "1705", "hcId {bad:?}: HTTP {http} {v}");
+        t.expect(path::HC_MARKER, marker(bad), ParamFormat2).await;
     }
-    let (_, v) = t
-        .post(
-            "/api/v1/Hc/Marker",
-            json!({ "samSession": sid, "hcId": "900000000711" }),
-        )
+    let m = t
+        .field(path::HC_MARKER, marker("900000000711"), "marker")
         .await;
-    assert_eq!(v["statusCode"], "0000", "{v}");
-    let marker = B64.decode(v["marker"].as_str().unwrap()).unwrap();
-    assert!(marker.ends_with(b"0711"), "{marker:?}");
+    let m = B64.decode(m).unwrap();
+    assert!(m.ends_with(b"0711"), "{m:?}");
 }

@@ -216,41 +216,12 @@ async fn every_endpoint_survives_hostile_bodies() {
         requests(),
     )
     .await;
-    // The DC: every command except the harness's own fault and clock controls (arming a
-    // fault is injecting errors on purpose).
-    let dc_paths = [
-        "/api/v1/Time",
-        "/api/v1/Sam/Challenge",
-        "/api/v1/Sam/Verify",
-        "/api/v1/CloudSam/Sign",
-        "/api/v1/CloudSam/Decrypt",
-        "/api/v1/VirtualCard/Register",
-        "/api/v1/VirtualCard/Activate",
-        "/api/v1/VirtualCard/Token",
-        "/api/v1/VirtualCard/Verify",
-        "/api/v1/VirtualCard/Inspect",
-        "/api/v1/VirtualCard/Transfer/Export",
-        "/api/v1/VirtualCard/Transfer/Import",
-        "/api/v1/VirtualCard/LostPhone",
-        "/api/v1/MobileHca/Issue",
-        "/api/v1/MobileHca/Login",
-        "/api/v1/MobileHca/Sign",
-        "/api/v1/MobileHca/Logout",
-        "/api/v1/Hca/CertStatus",
-        "/api/v1/Hc/Marker",
-        "/api/v1/Upload",
-        "/api/v1/Upload/Query",
-        "/api/v1/Admin/Person",
-        "/api/v1/Admin/ExternalId",
-        "/api/v1/Admin/DecryptRequest",
-        "/api/v1/Admin/Approve",
-        "/api/v1/Admin/View",
-        "/api/v1/Admin/Audit",
-        "/control/CloudSam/Issue",
-        "/control/Hospital",
-        "/control/Cert/Revoke",
-        "/api/v1/NoSuchCommand",
-    ];
+    // The DC: every command it serves, an unknown one, and a former control path (the
+    // DC is administered through the emulator's control API, never its own port).
+    let dc_paths: Vec<&str> = nhi_protocol::dc::path::ALL
+        .into_iter()
+        .chain(["/api/v1/NoSuchCommand", "/control/Hospital"])
+        .collect();
     run(
         Target {
             base: w.dc.server.url(),

@@ -8,6 +8,7 @@
 pub mod apdu;
 pub mod api;
 pub mod basic;
+pub mod dc;
 pub mod ident;
 pub mod mode;
 pub mod serial;

@@ -61,13 +61,6 @@ fn rss_hwm_kib() -> Result<u64, String> {
         .ok_or_else(|| "/proc/self/status has no VmHWM line in kB".to_string())
 }
 
-/// A string field of a DC reply; its absence is an error.
-fn str_field<'a>(v: &'a serde_json::Value, key: &str) -> Result<&'a str, String> {
-    v[key]
-        .as_str()
-        .ok_or_else(|| format!("DC reply without string {key:?}: {v}"))
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), String> {
     // Seconds per measurement: BENCH_SECS, 3 when unset.
@@ -177,11 +170,11 @@ async fn main() -> Result<(), String> {
     dc.dc
         .admin_activate("bench", "900000000001")
         .map_err(|e| e.reason)?;
-    let reply = dc
+    let t = dc
         .dc
         .token("bench", TokenAlg::Es256)
-        .map_err(|e| e.reason)?;
-    let t = str_field(&reply, "token")?.to_string();
+        .map_err(|e| e.reason)?
+        .token;
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::builder()
         .use_rustls_tls()
@@ -204,7 +197,11 @@ async fn main() -> Result<(), String> {
         ));
         let ch = dc
             .dc
-            .sam_challenge("901000000047", "7777777777", false)
+            .sam_challenge(&nhi_protocol::dc::msg::SamChallengeRequest {
+                sam_id: "901000000047".into(),
+                hospital_id: "7777777777".into(),
+                cloud: false,
+            })
             .map_err(|e| e.reason)?;
         use base64::Engine;
         let b = base64::engine::general_purpose::STANDARD;
@@ -213,19 +210,18 @@ async fn main() -> Result<(), String> {
             0x88,
             0,
             0,
-            &b.decode(str_field(&ch, "dcRandom")?)
-                .map_err(|e| e.to_string())?,
+            &b.decode(&ch.dc_random).map_err(|e| e.to_string())?,
             Some(0),
         ));
         let v = dc
             .dc
-            .sam_verify(
-                str_field(&ch, "challengeId")?,
-                &b.encode(&r[..8]),
-                &b.encode(&r[8..40]),
-            )
+            .sam_verify(&nhi_protocol::dc::msg::SamVerifyRequest {
+                challenge_id: ch.challenge_id,
+                sam_random: b.encode(&r[..8]),
+                sam_mac: b.encode(&r[8..40]),
+            })
             .map_err(|e| e.reason)?;
-        str_field(&v, "samSession")?.to_string()
+        v.sam_session
     };
     let body = serde_json::json!({ "samSession": sid, "token": t });
     let deadline = Instant::now() + Duration::from_secs_f64(secs);

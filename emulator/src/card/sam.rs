@@ -9,6 +9,7 @@
 use super::{card_key, ok, status, Card, CardKind, CardRng};
 use crate::crypto::{aes128_cbc_decrypt, ct_eq, hmac256, RsaSigner};
 use nhi_protocol::apdu::{ins, sw, tag, Command, AID_SAM, ATR_SAM};
+use nhi_protocol::dc::{dc_proof_input, sam_key_input, sam_mac_input};
 use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
 use std::sync::Arc;
@@ -30,7 +31,7 @@ pub struct SamKeys {
 impl SamKeys {
     /// Derives the SAM's DC key from the DC master.
     pub fn dc_auth_key(dc_master: &[u8; 32], sam_id: &str) -> [u8; 32] {
-        hmac256(dc_master, &[b"sam", sam_id.as_bytes()])
+        hmac256(dc_master, &[&sam_key_input(sam_id)])
     }
 }
 
@@ -129,7 +130,7 @@ impl Sam {
                 self.rng.fill_bytes(&mut mine);
                 self.pending = Some((dc, mine));
                 self.authenticated = false;
-                let mac = hmac256(&self.keys.dc_auth, &[b"SAM", &dc, &mine]);
+                let mac = hmac256(&self.keys.dc_auth, &[&sam_mac_input(&dc, &mine)]);
                 let mut out = mine.to_vec();
                 out.extend_from_slice(&mac);
                 ok(&out)
@@ -189,7 +190,7 @@ impl Sam {
         let Some((dc, mine)) = self.pending.take() else {
             return status(sw::CONDITIONS_NOT_SATISFIED);
         };
-        let want = hmac256(&self.keys.dc_auth, &[b"DC", &mine, &dc]);
+        let want = hmac256(&self.keys.dc_auth, &[&dc_proof_input(&mine, &dc)]);
         if ct_eq(&want, c.data) {
             self.failures = 0;
             self.authenticated = true;

@@ -1,38 +1,50 @@
-//! The DC's HTTP API (documented in `protocol/docs/DC.md`): one dispatcher from path + JSON body to
-//! the [`Dc`] rules, faults applied first, every reply JSON with a `statusCode`.
+//! The DC's HTTP API (documented in `protocol/docs/DC.md`, typed in
+//! [`nhi_protocol::dc`]): one dispatcher from path + JSON body to the [`Dc`] rules, faults
+//! applied first, every reply JSON with a `statusCode`. Only the `/api/v1/` paths are
+//! served: the DC is administered through the emulator's control API, not this port.
 
-use super::{Dc, DcError, Fault};
-use crate::clock::VirtualClock;
-use axum::body::{to_bytes, Body};
+use super::{ArmedFault, Dc, DcError, ErrorKind};
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::State;
 use axum::http::{Method, Request, StatusCode as Http};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use nhi_protocol::dc::msg as m;
+use nhi_protocol::dc::{path, FaultKind};
 use nhi_protocol::token::TokenAlg;
 use nhi_protocol::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest request body the DC accepts.
 pub const MAX_BODY: usize = 64 * 1024;
+/// Largest reply the slow-body fault re-reads (its own reply: far above any real one).
+const MAX_REPLY: usize = 16 * 1024 * 1024;
+/// The device recorded when a client names none (`deviceId` is optional on the wire).
+const UNKNOWN_DEVICE: &str = "unknown";
 
 /// Shared state of the API.
 #[derive(Clone, Debug)]
 pub struct ApiState {
     /// The DC.
     pub dc: Arc<Dc>,
-    /// The virtual clock, when the DC owns one the control endpoints may move.
-    pub clock: Option<VirtualClock>,
 }
 
-/// The router: `/api/v1/*` for clients, `/control/*` for the harness.
+/// The router: `/api/v1/*` for clients; anything else is 1701.
 pub fn router(state: ApiState) -> Router {
     Router::new().fallback(dispatch).with_state(state)
 }
 
+/// The [`m::Status`] of every reply with the call's fields (`extra`, an object) beside it.
 fn reply(http: Http, code: StatusCode, reason: &str, extra: Value) -> Response {
-    let mut v = json!({ "statusCode": code.code(), "message": reason });
+    let status = m::Status {
+        status_code: code,
+        message: reason.to_string(),
+    };
+    let mut v = json!(status);
     if let (Some(m), Value::Object(e)) = (v.as_object_mut(), extra) {
         m.extend(e);
     }
@@ -40,148 +52,107 @@ fn reply(http: Http, code: StatusCode, reason: &str, extra: Value) -> Response {
 }
 
 fn err(e: DcError) -> Response {
-    let http = match e.code {
-        StatusCode::ParamFormat1 | StatusCode::ParamFormat2 | StatusCode::ParamFormat3 => {
+    let http = match (e.kind, e.code) {
+        (ErrorKind::Internal, _) => Http::INTERNAL_SERVER_ERROR,
+        (_, StatusCode::ParamFormat1 | StatusCode::ParamFormat2 | StatusCode::ParamFormat3) => {
             Http::BAD_REQUEST
         }
-        StatusCode::DcUnknownCommand => Http::NOT_FOUND,
-        StatusCode::DcUndefined if e.reason.starts_with("database") => Http::INTERNAL_SERVER_ERROR,
+        (_, StatusCode::DcUnknownCommand) => Http::NOT_FOUND,
         _ => Http::OK,
     };
     reply(http, e.code, &e.reason, Value::Null)
 }
 
-/// Body access with 1704 (missing / wrong type) errors naming the field.
-struct Body2(Value);
+/// The reply of an injected fault, if it answers instead of the DC (`latency` waits,
+/// `refuse` and `slowBody` act on the connection and the body).
+async fn injected(f: &ArmedFault) -> Option<Response> {
+    let (http, code, reason) = match f.kind {
+        FaultKind::Latency => {
+            tokio::time::sleep(Duration::from_millis(f.ms)).await;
+            return None;
+        }
+        FaultKind::Refuse | FaultKind::SlowBody => return None,
+        FaultKind::Http5xx => (
+            Http::SERVICE_UNAVAILABLE,
+            StatusCode::DcHttp,
+            "injected fault: HTTP 503",
+        ),
+        FaultKind::DropSession => (
+            Http::OK,
+            StatusCode::DcSession,
+            "injected fault: session dropped",
+        ),
+        FaultKind::UnknownCommand => (
+            Http::NOT_FOUND,
+            StatusCode::DcUnknownCommand,
+            "injected fault: unknown command",
+        ),
+        FaultKind::Undefined => (
+            Http::OK,
+            StatusCode::DcUndefined,
+            "injected fault: undefined DC error",
+        ),
+    };
+    Some(reply(http, code, reason, Value::Null))
+}
 
-impl Body2 {
-    fn str(&self, k: &str) -> Result<&str, DcError> {
-        self.0.get(k).and_then(Value::as_str).ok_or_else(|| {
-            DcError::new(
-                StatusCode::ParamFormat1,
-                format!("field {k:?} missing or not a string"),
-            )
-        })
+/// The request body as a JSON object (an empty body is `{}`).
+fn body_object(bytes: &Bytes) -> Result<Value, DcError> {
+    if bytes.is_empty() {
+        return Ok(Value::Object(Default::default()));
     }
-    fn auth(&self) -> Result<super::SamAuth, DcError> {
-        serde_json::from_value(self.0.clone())
-            .map_err(|e| DcError::new(StatusCode::ParamFormat1, format!("SAM signature fields (samId, hospitalId, clientRandom, serviceType, signature): {e}")))
-    }
-    fn opt_str(&self, k: &str) -> Option<&str> {
-        self.0.get(k).and_then(Value::as_str)
-    }
-    fn bool_or(&self, k: &str, d: bool) -> bool {
-        self.0.get(k).and_then(Value::as_bool).unwrap_or(d)
-    }
-    fn i64(&self, k: &str) -> Result<i64, DcError> {
-        self.0.get(k).and_then(Value::as_i64).ok_or_else(|| {
-            DcError::new(
-                StatusCode::ParamFormat1,
-                format!("field {k:?} missing or not an integer"),
-            )
-        })
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(DcError::new(
+            StatusCode::ParamFormat1,
+            "body must be a JSON object",
+        )),
+        Err(e) => Err(DcError::new(
+            StatusCode::ParamFormat1,
+            format!("malformed JSON: {e}"),
+        )),
     }
 }
 
 async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    // Faults first (control paths are never faulted).
-    if path.starts_with("/api/") {
-        for f in st.dc.faults_for(&path) {
-            match f.kind.as_str() {
-                "latency" => tokio::time::sleep(Duration::from_millis(f.ms)).await,
-                "http5xx" => {
-                    return reply(
-                        Http::SERVICE_UNAVAILABLE,
-                        StatusCode::DcHttp,
-                        "injected fault: HTTP 503",
-                        Value::Null,
-                    )
-                }
-                "dropSession" => {
-                    return reply(
-                        Http::OK,
-                        StatusCode::DcSession,
-                        "injected fault: session dropped",
-                        Value::Null,
-                    )
-                }
-                "unknownCommand" => {
-                    return reply(
-                        Http::NOT_FOUND,
-                        StatusCode::DcUnknownCommand,
-                        "injected fault: unknown command",
-                        Value::Null,
-                    )
-                }
-                "undefined" => {
-                    return reply(
-                        Http::OK,
-                        StatusCode::DcUndefined,
-                        "injected fault: undefined DC error",
-                        Value::Null,
-                    )
-                }
-                _ => {}
-            }
+    let faults = if path.starts_with("/api/") {
+        st.dc.faults_for(&path)
+    } else {
+        Vec::new()
+    };
+    for f in &faults {
+        if let Some(r) = injected(f).await {
+            return r;
         }
     }
-    let slow = if path.starts_with("/api/") {
-        st.dc
-            .faults_for(&path)
-            .iter()
-            .find(|f| f.kind == "slowBody")
-            .map(|f| f.ms)
-    } else {
-        None
-    };
+    let slow = faults
+        .iter()
+        .find(|f| f.kind == FaultKind::SlowBody)
+        .map(|f| f.ms);
     let bytes = match to_bytes(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
             return reply(
                 Http::PAYLOAD_TOO_LARGE,
                 StatusCode::ParamFormat2,
-                "request body larger than 64 KiB",
+                "request body larger than 64 KiB or unreadable",
                 Value::Null,
             )
         }
     };
-    let body = if bytes.is_empty() {
-        Value::Object(Default::default())
-    } else {
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v @ Value::Object(_)) => v,
-            Ok(_) => {
-                return reply(
-                    Http::BAD_REQUEST,
-                    StatusCode::ParamFormat1,
-                    "body must be a JSON object",
-                    Value::Null,
-                )
-            }
-            Err(e) => {
-                return reply(
-                    Http::BAD_REQUEST,
-                    StatusCode::ParamFormat1,
-                    &format!("malformed JSON: {e}"),
-                    Value::Null,
-                )
-            }
-        }
+    let body = match body_object(&bytes) {
+        Ok(v) => v,
+        Err(e) => return err(e),
     };
-    let st2 = st.clone();
+    let dc = st.dc.clone();
     // The rules run on a blocking thread: SQLite with synchronous=FULL fsyncs.
-    let res = tokio::task::spawn_blocking(move || route(&st2, &method, &path, &Body2(body))).await;
+    let res = tokio::task::spawn_blocking(move || route(&dc, &method, &path, body)).await;
     let resp = match res {
         Ok(Ok(v)) => reply(Http::OK, StatusCode::Success, "OK", v),
         Ok(Err(e)) => err(e),
-        Err(_) => reply(
-            Http::INTERNAL_SERVER_ERROR,
-            StatusCode::DcUndefined,
-            "internal error",
-            Value::Null,
-        ),
+        Err(_) => err(DcError::internal("internal error")),
     };
     match slow {
         Some(ms) => slow_body(resp, ms).await,
@@ -192,11 +163,10 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
 /// Sends the reply body 16 bytes at a time, `ms` apart (the "slow body" fault).
 async fn slow_body(resp: Response, ms: u64) -> Response {
     let (parts, body) = resp.into_parts();
-    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let chunks: Vec<axum::body::Bytes> = bytes
-        .chunks(16)
-        .map(axum::body::Bytes::copy_from_slice)
-        .collect();
+    let Ok(bytes) = to_bytes(body, MAX_REPLY).await else {
+        return err(DcError::internal("reply body unreadable"));
+    };
+    let chunks: Vec<Bytes> = bytes.chunks(16).map(Bytes::copy_from_slice).collect();
     let stream = futures_util::stream::unfold(chunks.into_iter(), move |mut it| async move {
         let c = it.next()?;
         tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -205,136 +175,175 @@ async fn slow_body(resp: Response, ms: u64) -> Response {
     Response::from_parts(parts, Body::from_stream(stream))
 }
 
-fn route(st: &ApiState, method: &Method, path: &str, b: &Body2) -> Result<Value, DcError> {
-    let dc = &st.dc;
-    match (method.as_str(), path) {
-        (_, "/api/v1/Time") => dc.time(),
-        ("POST", "/api/v1/Sam/Challenge") => dc.sam_challenge(
-            b.str("samId")?,
-            b.str("hospitalId")?,
-            b.bool_or("cloud", false),
-        ),
-        ("POST", "/api/v1/Sam/Verify") => {
-            dc.sam_verify(b.str("challengeId")?, b.str("samRandom")?, b.str("samMac")?)
-        }
-        ("POST", "/api/v1/CloudSam/Sign") => dc.cloud_sign(b.str("samSession")?, b.str("data")?),
-        ("POST", "/api/v1/CloudSam/Decrypt") => {
-            dc.cloud_decrypt(b.str("samSession")?, b.str("token")?)
-        }
-        ("POST", "/api/v1/VirtualCard/Register") => dc.register(
-            b.str("phoneId")?,
-            b.str("cardNo")?,
-            b.str("idNo")?,
-            b.bool_or("photoCheck", true),
-            b.bool_or("counterCheck", true),
-        ),
-        ("POST", "/api/v1/VirtualCard/Activate") => {
-            dc.activate(&b.auth()?, b.str("phoneId")?, b.str("hcId")?)
-        }
-        ("POST", "/api/v1/VirtualCard/Token") => {
-            let alg = match b.opt_str("alg") {
-                None | Some("ES256") => TokenAlg::Es256,
-                Some("RS256") => TokenAlg::Rs256,
-                Some(o) => {
-                    return Err(DcError::new(
-                        StatusCode::ParamFormat3,
-                        format!("alg {o:?}: ES256 or RS256"),
-                    ))
-                }
-            };
-            dc.token(b.str("phoneId")?, alg)
-        }
-        ("POST", "/api/v1/VirtualCard/Verify") => {
-            dc.verify_token(b.str("samSession")?, b.str("token")?)
-        }
-        ("POST", "/api/v1/VirtualCard/Inspect") => {
-            dc.inspect_token(b.str("samSession")?, b.str("token")?)
-        }
-        ("POST", "/api/v1/VirtualCard/Transfer/Export") => {
-            dc.transfer_export(b.str("samSession")?, b.str("cardId")?)
-        }
-        ("POST", "/api/v1/VirtualCard/Transfer/Import") => dc.transfer_import(
-            b.str("samSession")?,
-            b.str("transferCode")?,
-            b.opt_str("deviceId").unwrap_or("unknown"),
-        ),
-        ("POST", "/api/v1/VirtualCard/LostPhone") => dc.lost_phone(b.str("phoneId")?),
-        ("POST", "/api/v1/MobileHca/Issue") => dc.hca_issue(
-            b.str("hpcId")?,
-            b.str("idNo")?,
-            b.str("name")?,
-            b.str("hospitalId")?,
-        ),
-        ("POST", "/api/v1/MobileHca/Login") => dc.hca_login(
-            b.str("samSession")?,
-            b.str("credential")?,
-            b.opt_str("deviceId").unwrap_or("unknown"),
-        ),
-        ("POST", "/api/v1/MobileHca/Sign") => dc.hca_sign(b.str("hcaSession")?, b.str("data")?),
-        ("POST", "/api/v1/MobileHca/Logout") => dc.hca_logout(b.str("hcaSession")?),
-        ("POST", "/api/v1/Hca/CertStatus") => {
-            dc.cert_status(b.str("samSession")?, b.str("certificate")?)
-        }
-        ("POST", "/api/v1/Hc/Marker") => dc.marker(b.str("samSession")?, b.str("hcId")?),
-        ("POST", "/api/v1/Upload") => dc.upload(
-            &b.auth()?,
-            b.str("specialCode")?,
-            b.str("hcId")?,
-            b.opt_str("hpcId"),
-            b.0.get("visit").unwrap_or(&Value::Null),
-        ),
-        ("POST", "/api/v1/Upload/Query") => dc.uploads(&b.auth()?),
-        ("POST", "/api/v1/Admin/Person") => dc.person_masked(b.str("cardId")?),
-        ("POST", "/api/v1/Admin/ExternalId") => dc.external_id(b.str("cardId")?),
-        ("POST", "/api/v1/Admin/DecryptRequest") => {
-            dc.decrypt_request(b.str("requester")?, b.str("cardId")?, b.str("reason")?)
-        }
-        ("POST", "/api/v1/Admin/Approve") => {
-            dc.decrypt_approve(b.i64("requestId")?, b.str("approver")?, b.str("role")?)
-        }
-        ("POST", "/api/v1/Admin/View") => dc.decrypt_view(b.i64("requestId")?, b.str("requester")?),
-        (_, "/api/v1/Admin/Audit") => dc.audit(),
-        ("POST", "/control/CloudSam/Issue") => dc
-            .issue_cloud_sam(b.str("hospitalId")?)
-            .map(|(n, c)| json!({ "fileName": n, "content": c })),
-        ("POST", "/control/Hospital") => dc.set_hospital(
-            b.str("hospitalId")?,
-            b.0.get("suspended").and_then(Value::as_bool),
-            b.0.get("revoked").and_then(Value::as_bool),
-            b.0.get("contractTo").and_then(Value::as_i64),
-        ),
-        ("POST", "/control/Cert/Revoke") => dc.revoke_cert(b.str("serial")?),
-        ("POST", "/control/Faults") => {
-            let f: Fault = serde_json::from_value(b.0.clone())
-                .map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))?;
-            if let Err(e) = f.check() {
-                return Err(DcError::new(StatusCode::ParamFormat3, e));
-            }
-            dc.arm_fault(f);
-            Ok(json!({ "faults": dc.faults() }))
-        }
-        ("DELETE", "/control/Faults") | ("POST", "/control/Faults/Clear") => {
-            dc.clear_faults(b.opt_str("path"));
-            Ok(json!({ "faults": dc.faults() }))
-        }
-        (_, "/control/Clock") => {
-            let Some(c) = &st.clock else {
-                return Err(DcError::new(
-                    StatusCode::DcUnknownCommand,
-                    "this DC runs on a clock it does not own",
-                ));
-            };
-            if let Some(t) = b.0.get("set").and_then(Value::as_i64) {
-                c.set(t);
-            }
-            if let Some(d) = b.0.get("advance").and_then(Value::as_i64) {
-                c.advance(d);
-            }
-            dc.time()
-        }
-        _ => Err(DcError::new(
-            StatusCode::DcUnknownCommand,
-            format!("no command {method} {path}"),
+/// A typed request body; a missing or mistyped field is 1704, naming it.
+fn parse<T: DeserializeOwned>(body: Value) -> Result<T, DcError> {
+    serde_json::from_value(body).map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))
+}
+
+/// A typed reply as the JSON fields merged into the status object.
+fn fields<T: Serialize>(r: Result<T, DcError>) -> Result<Value, DcError> {
+    Ok(serde_json::to_value(r?)?)
+}
+
+/// `ES256` when absent; anything but `ES256`/`RS256` is 1706.
+fn token_alg(alg: Option<&str>) -> Result<TokenAlg, DcError> {
+    match alg {
+        None | Some("ES256") => Ok(TokenAlg::Es256),
+        Some("RS256") => Ok(TokenAlg::Rs256),
+        Some(o) => Err(DcError::new(
+            StatusCode::ParamFormat3,
+            format!("alg {o:?}: ES256 or RS256"),
         )),
+    }
+}
+
+fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> {
+    if p == path::TIME {
+        return fields(Ok(dc.time()));
+    }
+    if p == path::ADMIN_AUDIT {
+        return fields(dc.audit());
+    }
+    if method != Method::POST {
+        return Err(unknown(method, p));
+    }
+    match p {
+        path::SAM_CHALLENGE => fields(dc.sam_challenge(&parse(b)?)),
+        path::SAM_VERIFY => fields(dc.sam_verify(&parse(b)?)),
+        path::CLOUD_SAM_SIGN => {
+            let r: m::CloudSignRequest = parse(b)?;
+            fields(dc.cloud_sign(&r.sam_session, &r.data))
+        }
+        path::CLOUD_SAM_DECRYPT => {
+            let r: m::TokenRequest = parse(b)?;
+            fields(dc.cloud_decrypt(&r.sam_session, &r.token))
+        }
+        path::VC_REGISTER => fields(dc.register(&parse(b)?)),
+        path::VC_ACTIVATE => {
+            let r: m::ActivateRequest = parse(b)?;
+            fields(dc.activate(&r.auth, &r.phone_id, &r.hc_id))
+        }
+        path::VC_TOKEN => {
+            let r: m::TokenIssueRequest = parse(b)?;
+            fields(dc.token(&r.phone_id, token_alg(r.alg.as_deref())?))
+        }
+        path::VC_VERIFY => {
+            let r: m::TokenRequest = parse(b)?;
+            fields(dc.verify_token(&r.sam_session, &r.token))
+        }
+        path::VC_INSPECT => {
+            let r: m::TokenRequest = parse(b)?;
+            fields(dc.inspect_token(&r.sam_session, &r.token))
+        }
+        path::VC_TRANSFER_EXPORT => {
+            let r: m::TransferExportRequest = parse(b)?;
+            fields(dc.transfer_export(&r.sam_session, &r.card_id))
+        }
+        path::VC_TRANSFER_IMPORT => {
+            let r: m::TransferImportRequest = parse(b)?;
+            let device = r.device_id.as_deref().unwrap_or(UNKNOWN_DEVICE);
+            fields(dc.transfer_import(&r.sam_session, &r.transfer_code, device))
+        }
+        path::VC_LOST_PHONE => {
+            let r: m::PhoneRequest = parse(b)?;
+            fields(dc.phone_lost(&r.phone_id))
+        }
+        path::HCA_ISSUE => fields(dc.hca_issue(&parse(b)?)),
+        path::HCA_LOGIN => {
+            let r: m::HcaLoginRequest = parse(b)?;
+            let device = r.device_id.as_deref().unwrap_or(UNKNOWN_DEVICE);
+            fields(dc.hca_login(&r.sam_session, &r.credential, device))
+        }
+        path::HCA_SIGN => {
+            let r: m::HcaSignRequest = parse(b)?;
+            fields(dc.hca_sign(&r.hca_session, &r.data))
+        }
+        path::HCA_LOGOUT => {
+            let r: m::HcaLogoutRequest = parse(b)?;
+            fields(dc.hca_logout(&r.hca_session))
+        }
+        path::CERT_STATUS => {
+            let r: m::CertStatusRequest = parse(b)?;
+            fields(dc.cert_status(&r.sam_session, &r.certificate))
+        }
+        path::HC_MARKER => {
+            let r: m::MarkerRequest = parse(b)?;
+            fields(dc.marker(&r.sam_session, &r.hc_id))
+        }
+        path::UPLOAD => fields(dc.upload(&parse(b)?)),
+        path::UPLOAD_QUERY => fields(dc.uploads(&parse(b)?)),
+        path::ADMIN_PERSON => {
+            let r: m::CardRequest = parse(b)?;
+            fields(dc.person_masked(&r.card_id))
+        }
+        path::ADMIN_EXTERNAL_ID => {
+            let r: m::CardRequest = parse(b)?;
+            fields(dc.external_id(&r.card_id))
+        }
+        path::ADMIN_DECRYPT_REQUEST => fields(dc.decrypt_request(&parse(b)?)),
+        path::ADMIN_APPROVE => {
+            let r: m::ApproveRequest = parse(b)?;
+            fields(dc.decrypt_approve(r.request_id, &r.approver, &r.role))
+        }
+        path::ADMIN_VIEW => {
+            let r: m::ViewRequest = parse(b)?;
+            fields(dc.decrypt_view(r.request_id, &r.requester))
+        }
+        _ => Err(unknown(method, p)),
+    }
+}
+
+fn unknown(method: &Method, p: &str) -> DcError {
+    DcError::new(
+        StatusCode::DcUnknownCommand,
+        format!("no command {method} {p}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_status_follows_the_error_kind_not_its_text() {
+        let status = |e: DcError| err(e).status();
+        assert_eq!(
+            status(DcError::internal("anything")),
+            Http::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status(DcError::new(
+                StatusCode::DcUndefined,
+                "database: looks internal"
+            )),
+            Http::OK
+        );
+        assert_eq!(
+            status(DcError::new(StatusCode::ParamFormat2, "x")),
+            Http::BAD_REQUEST
+        );
+        assert_eq!(
+            status(DcError::new(StatusCode::DcUnknownCommand, "x")),
+            Http::NOT_FOUND
+        );
+        assert_eq!(
+            status(DcError::new(StatusCode::TokenTimedOut, "x")),
+            Http::OK
+        );
+    }
+
+    #[test]
+    fn bodies_and_algorithms() {
+        assert!(body_object(&Bytes::new()).unwrap().is_object());
+        assert_eq!(
+            body_object(&Bytes::from_static(b"[1]")).unwrap_err().code,
+            StatusCode::ParamFormat1
+        );
+        assert_eq!(token_alg(None), Ok(TokenAlg::Es256));
+        assert_eq!(token_alg(Some("RS256")), Ok(TokenAlg::Rs256));
+        assert_eq!(
+            token_alg(Some("HS256")).unwrap_err().code,
+            StatusCode::ParamFormat3
+        );
     }
 }

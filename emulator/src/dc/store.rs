@@ -1,5 +1,8 @@
-//! SQLite persistence of the DC: WAL, synchronous=FULL, migrations by `user_version`.
+//! SQLite persistence of the DC: WAL, synchronous=FULL, migrations by `user_version`;
+//! the row states as enums (stored as their historic text). Typed row access lives in
+//! [`super::rows`].
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -45,6 +48,22 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
 ];
 
+/// Every table, in the order a reset empties them.
+pub const TABLES: [&str; 12] = [
+    "hospitals",
+    "cards",
+    "phones",
+    "tokens",
+    "transfers",
+    "sessions",
+    "challenges",
+    "revoked_certs",
+    "uploads",
+    "decrypt_requests",
+    "audit",
+    "counters",
+];
+
 /// Opens (creating if needed) the database and runs pending migrations.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     let c = Connection::open(path)?;
@@ -64,8 +83,11 @@ pub fn configure(c: &Connection) -> rusqlite::Result<()> {
 
 /// Applies the migrations not yet applied.
 pub fn migrate(c: &Connection) -> rusqlite::Result<()> {
-    let done: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // A negative version is not one this DC wrote: refuse the file rather than migrate it.
+    let done = usize::try_from(version)
+        .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, version))?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
         c.execute_batch(&format!(
             "BEGIN; {m}; PRAGMA user_version = {}; COMMIT;",
             i + 1
@@ -83,6 +105,82 @@ pub fn next_counter(c: &Connection, name: &str) -> rusqlite::Result<i64> {
     c.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
         r.get(0)
     })
+}
+
+/// A text column holding one of a closed set of states: read back as the enum, a stray
+/// value is a database error (never a plausible default).
+macro_rules! text_state {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            /// The stored text.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(v: ValueRef<'_>) -> FromSqlResult<$name> {
+                match v.as_str()? {
+                    $($s => Ok($name::$v),)+
+                    other => Err(FromSqlError::Other(
+                        format!("{}: unknown state {other:?}", stringify!($name)).into(),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+text_state! {
+    /// A phone's virtual-card state.
+    PhoneState {
+        /// Registered in the app, not yet activated at a counter.
+        Registered = "registered",
+        /// Activated: its tokens verify.
+        Active = "active",
+        /// Reported lost: tokens revoked.
+        Lost = "lost",
+        /// Another phone was activated for the same card.
+        Replaced = "replaced",
+    }
+}
+
+text_state! {
+    /// What a session authenticates.
+    SessionKind {
+        /// A SAM (physical or cloud) after mutual authentication.
+        Sam = "sam",
+        /// A mobile HCA login.
+        Hca = "hca",
+    }
+}
+
+text_state! {
+    /// A session's state.
+    SessionState {
+        /// Usable until it expires.
+        Active = "active",
+        /// The same HPC logged in on another device (1707).
+        Elsewhere = "elsewhere",
+        /// Logged out (1707).
+        Logout = "logout",
+    }
 }
 
 #[cfg(test)]
@@ -112,5 +210,25 @@ mod tests {
         assert_eq!(next_counter(&c, "x").unwrap(), 1);
         assert_eq!(next_counter(&c, "x").unwrap(), 2);
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn states_round_trip_and_a_stray_one_is_an_error() {
+        let c = Connection::open_in_memory().unwrap();
+        for st in [
+            PhoneState::Registered,
+            PhoneState::Active,
+            PhoneState::Lost,
+            PhoneState::Replaced,
+        ] {
+            let back: PhoneState = c.query_row("SELECT ?1", [st], |r| r.get(0)).unwrap();
+            assert_eq!(back, st);
+        }
+        let back: SessionState = c
+            .query_row("SELECT ?1", [SessionState::Elsewhere], |r| r.get(0))
+            .unwrap();
+        assert_eq!(back.as_str(), "elsewhere");
+        let stray: rusqlite::Result<PhoneState> = c.query_row("SELECT 'stolen'", [], |r| r.get(0));
+        assert!(stray.is_err());
     }
 }

@@ -1,0 +1,64 @@
+//! What the DC keeps about cards and visits: the marker written on a physical card and
+//! the uploaded visit records (with the special code).
+
+use super::{b64, Dc, DcError, DcResult, SamAuth};
+use nhi_protocol::dc::msg::{MarkerReply, UploadEntry, UploadList, UploadReply, UploadRequest};
+use nhi_protocol::ident::{roc_datetime, HcCardNo};
+use nhi_protocol::StatusCode;
+use rusqlite::params;
+
+impl Dc {
+    /// The marker bytes the DC wants written on a physical card:
+    /// `M` ‖ ROC date (7) ‖ the card number's last 4 digits.
+    pub fn marker(&self, sid: &str, hc_id: &str) -> DcResult<MarkerReply> {
+        self.session(&*self.db()?, sid)?;
+        let card_no = HcCardNo::parse(hc_id)
+            .map_err(|e| DcError::new(StatusCode::ParamFormat2, e.to_string()))?;
+        let date: String = roc_datetime(self.now()).chars().take(7).collect();
+        let tail: String = card_no.as_str().chars().rev().take(4).collect();
+        let tail: String = tail.chars().rev().collect();
+        let m = format!("M{date}{tail}");
+        Ok(MarkerReply {
+            marker: b64(m.as_bytes()),
+        })
+    }
+
+    /// Upload of a visit record with the special code.
+    pub fn upload(&self, r: &UploadRequest) -> DcResult<UploadReply> {
+        let code = &r.special_code;
+        if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(DcError::new(
+                StatusCode::ParamFormat2,
+                "specialCode must be 4 letters or digits",
+            ));
+        }
+        let c = self.db()?;
+        let hid = self.check_sam_signature(&c, &r.auth)?;
+        c.execute(
+            "INSERT INTO uploads(hospital_id, special_code, hc_id, hpc_id, body, at) VALUES (?1,?2,?3,?4,?5,?6)",
+            params![hid, code, r.hc_id, r.hpc_id, r.visit.to_string(), self.now()],
+        )?;
+        Ok(UploadReply {
+            upload_id: c.last_insert_rowid(),
+        })
+    }
+
+    /// Uploads of the signing SAM's institution.
+    pub fn uploads(&self, auth: &SamAuth) -> DcResult<UploadList> {
+        let c = self.db()?;
+        let hid = self.check_sam_signature(&c, auth)?;
+        let mut st = c.prepare("SELECT id, special_code, hc_id, hpc_id, at FROM uploads WHERE hospital_id = ?1 ORDER BY id")?;
+        let uploads = st
+            .query_map([hid], |r| {
+                Ok(UploadEntry {
+                    upload_id: r.get(0)?,
+                    special_code: r.get(1)?,
+                    hc_id: r.get(2)?,
+                    hpc_id: r.get(3)?,
+                    at: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(UploadList { uploads })
+    }
+}

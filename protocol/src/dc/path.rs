@@ -1,0 +1,88 @@
+//! The DC's request paths. Every call is `POST` with a JSON object body, except the two
+//! marked "any method" (served whatever the method is).
+
+/// Time service (any method).
+pub const TIME: &str = "/api/v1/Time";
+/// Step 1 of SAM ↔ DC authentication.
+pub const SAM_CHALLENGE: &str = "/api/v1/Sam/Challenge";
+/// Step 2 of SAM ↔ DC authentication: opens a SAM session.
+pub const SAM_VERIFY: &str = "/api/v1/Sam/Verify";
+/// Signature by a cloud SAM.
+pub const CLOUD_SAM_SIGN: &str = "/api/v1/CloudSam/Sign";
+/// Token decryption for a cloud SAM (it has no chip).
+pub const CLOUD_SAM_DECRYPT: &str = "/api/v1/CloudSam/Decrypt";
+/// Virtual-card app registration.
+pub const VC_REGISTER: &str = "/api/v1/VirtualCard/Register";
+/// Virtual-card activation at a counter.
+pub const VC_ACTIVATE: &str = "/api/v1/VirtualCard/Activate";
+/// The phone's current QR token.
+pub const VC_TOKEN: &str = "/api/v1/VirtualCard/Token";
+/// Token verification (counts a use).
+pub const VC_VERIFY: &str = "/api/v1/VirtualCard/Verify";
+/// Token check without counting.
+pub const VC_INSPECT: &str = "/api/v1/VirtualCard/Inspect";
+/// Transfer export: a one-time code.
+pub const VC_TRANSFER_EXPORT: &str = "/api/v1/VirtualCard/Transfer/Export";
+/// Transfer import of a one-time code.
+pub const VC_TRANSFER_IMPORT: &str = "/api/v1/VirtualCard/Transfer/Import";
+/// Lost phone report.
+pub const VC_LOST_PHONE: &str = "/api/v1/VirtualCard/LostPhone";
+/// Mobile HCA credential issue (test use).
+pub const HCA_ISSUE: &str = "/api/v1/MobileHca/Issue";
+/// Mobile HCA login.
+pub const HCA_LOGIN: &str = "/api/v1/MobileHca/Login";
+/// Mobile HCA signature.
+pub const HCA_SIGN: &str = "/api/v1/MobileHca/Sign";
+/// Mobile HCA logout.
+pub const HCA_LOGOUT: &str = "/api/v1/MobileHca/Logout";
+/// HPC certificate status.
+pub const CERT_STATUS: &str = "/api/v1/Hca/CertStatus";
+/// The marker to write on a physical card.
+pub const HC_MARKER: &str = "/api/v1/Hc/Marker";
+/// Visit record upload.
+pub const UPLOAD: &str = "/api/v1/Upload";
+/// The institution's uploads.
+pub const UPLOAD_QUERY: &str = "/api/v1/Upload/Query";
+/// Masked view of a card holder.
+pub const ADMIN_PERSON: &str = "/api/v1/Admin/Person";
+/// External consumers' ciphertext of an ID number.
+pub const ADMIN_EXTERNAL_ID: &str = "/api/v1/Admin/ExternalId";
+/// Files a decryption request.
+pub const ADMIN_DECRYPT_REQUEST: &str = "/api/v1/Admin/DecryptRequest";
+/// Approves a decryption request.
+pub const ADMIN_APPROVE: &str = "/api/v1/Admin/Approve";
+/// Plaintext view through an approved request.
+pub const ADMIN_VIEW: &str = "/api/v1/Admin/View";
+/// The audit trail (any method).
+pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
+
+/// Every path the DC serves, for tables and fuzzers.
+pub const ALL: [&str; 27] = [
+    TIME,
+    SAM_CHALLENGE,
+    SAM_VERIFY,
+    CLOUD_SAM_SIGN,
+    CLOUD_SAM_DECRYPT,
+    VC_REGISTER,
+    VC_ACTIVATE,
+    VC_TOKEN,
+    VC_VERIFY,
+    VC_INSPECT,
+    VC_TRANSFER_EXPORT,
+    VC_TRANSFER_IMPORT,
+    VC_LOST_PHONE,
+    HCA_ISSUE,
+    HCA_LOGIN,
+    HCA_SIGN,
+    HCA_LOGOUT,
+    CERT_STATUS,
+    HC_MARKER,
+    UPLOAD,
+    UPLOAD_QUERY,
+    ADMIN_PERSON,
+    ADMIN_EXTERNAL_ID,
+    ADMIN_DECRYPT_REQUEST,
+    ADMIN_APPROVE,
+    ADMIN_VIEW,
+    ADMIN_AUDIT,
+];
