@@ -3,70 +3,37 @@
 
 use crate::error::{reply, Fail, OpResult};
 use crate::settings::{CloudSam, Secret, Store};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use nhi_protocol::api::reply::{CloudSamEntry, CloudSamListReply, Empty, SamIdReply};
 use nhi_protocol::api::request::CloudSamAddRequest;
+use nhi_protocol::dc::{CloudSamError, CloudSamFile, CloudSamName};
 use nhi_protocol::StatusCode;
-use serde::Deserialize;
 
-/// The JSON inside a cloud SAM file (the MAC after it is the DC's and not checked here).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FileBody {
-    sam_id: String,
-    hospital_id: String,
-    hospital_name: String,
-    hospital_short_name: String,
-    secret: Secret,
+fn bad(e: CloudSamError) -> Fail {
+    Fail::new(StatusCode::CloudSamFileFormat, e.to_string())
 }
 
-fn bad(why: impl Into<String>) -> Fail {
-    Fail::new(StatusCode::CloudSamFileFormat, why)
-}
-
-/// True when `name` is `hospitalId(10) + samId(12) + ".SAM"`. Bytes, not `str` slices: a
-/// multibyte character across byte 10 must be refused, not panic.
-fn name_ok(stem: Option<&str>) -> bool {
-    stem.map(str::as_bytes).is_some_and(|s| {
-        s.len() == 22
-            && s.iter()
-                .take(10)
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-            && s.iter().skip(10).all(u8::is_ascii_digit)
-    })
-}
-
-/// Parses a cloud SAM file; `check_name`: refuse a file name of the wrong shape.
+/// Parses a cloud SAM file (the MAC after its JSON is the DC's and not checked here);
+/// `check_name`: refuse a file name of the wrong shape. A name of the right shape must
+/// name the SAM inside either way.
 pub fn parse_file(name: &str, content: &str, check_name: bool) -> Result<CloudSam, Fail> {
-    let stem = name.strip_suffix(".SAM");
-    let named = name_ok(stem);
-    if !named && check_name {
-        return Err(bad("file name must be hospitalId(10) + samId(12) + .SAM"));
-    }
-    let (b, _mac) = content
-        .trim()
-        .split_once('.')
-        .ok_or_else(|| bad("not a cloud SAM file"))?;
-    let json = B64.decode(b).map_err(|_| bad("not a cloud SAM file"))?;
-    let f: FileBody = serde_json::from_slice(&json).map_err(|e| {
-        if e.is_data() {
-            bad(format!("cloud SAM file: {e}"))
-        } else {
-            bad("not a cloud SAM file")
+    let named = CloudSamName::parse(name);
+    if check_name {
+        if let Err(e) = &named {
+            return Err(bad(e.clone()));
         }
-    })?;
-    if named && stem != Some(&format!("{}{}", f.hospital_id, f.sam_id)) {
-        return Err(bad(
-            "file name does not match the file's hospitalId and samId",
-        ));
+    }
+    let (f, _mac) = CloudSamFile::parse_content(content).map_err(bad)?;
+    if let Ok(n) = named {
+        if n.hospital_id != f.hospital_id || n.sam_id != f.sam_id {
+            return Err(bad(CloudSamError::NameMismatch));
+        }
     }
     Ok(CloudSam {
         sam_id: f.sam_id,
         hospital_id: f.hospital_id,
         hospital_name: f.hospital_name,
         hospital_short_name: f.hospital_short_name,
-        secret: f.secret,
+        secret: Secret::from(f.secret.as_str()),
     })
 }
 
@@ -124,8 +91,8 @@ mod tests {
 
     fn content(sam: &str, hid: &str) -> String {
         let j = serde_json::json!({ "samId": sam, "hospitalId": hid, "hospitalName": "測試",
-            "hospitalShortName": "測", "secret": "c2VjcmV0" });
-        format!("{}.AAAA", B64.encode(j.to_string()))
+            "hospitalShortName": "測", "secret": "c2VjcmV0", "version": 1 });
+        CloudSamFile::encode(j.to_string().as_bytes(), &[0; 3])
     }
 
     #[test]

@@ -1,10 +1,16 @@
 //! The middleware's client of the NHI data center (HTTPS, JSON). Maps transport and HTTP
 //! failures to the 6.0 codes: no connection / time-out → 1700, HTTP error → 1702, unknown
 //! command → 1701, the DC's own codes passed through, anything unreadable → 1799.
+//! Paths, bodies and replies are the wire types of `nhi_protocol::dc`.
 
 use crate::error::Fail;
 use crate::mutants::{Mutant, Mutants};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use nhi_protocol::dc::msg::Status;
 use nhi_protocol::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -50,12 +56,23 @@ impl DcClient {
         &self.base
     }
 
-    /// POSTs `body` to `path`; the reply's fields on `0000`, a [`Fail`] otherwise.
-    pub async fn call(&self, path: &str, body: Value) -> Result<Value, Fail> {
+    /// POSTs `body` to `path` (a `nhi_protocol::dc::path`); on `0000` the reply as `R`
+    /// (a missing or mistyped field is 1799 naming it), a [`Fail`] otherwise.
+    pub async fn call<Q: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Q,
+    ) -> Result<R, Fail> {
+        let v = self.call_value(path, body).await?;
+        R::deserialize(&v).map_err(|e| Fail::dc_reply(format!("{path}: {e}")))
+    }
+
+    /// The transport and status half of [`DcClient::call`]: the reply object on `0000`.
+    async fn call_value<Q: Serialize + ?Sized>(&self, path: &str, body: &Q) -> Result<Value, Fail> {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
-            .json(&body)
+            .json(body)
             .send()
             .await;
         let resp = match r {
@@ -104,22 +121,29 @@ impl DcClient {
                 format!("DC replied HTTP {} without JSON", http.as_u16()),
             ));
         };
-        let code = v
-            .get("statusCode")
-            .and_then(Value::as_str)
-            .and_then(StatusCode::from_code);
-        match code {
-            Some(StatusCode::Success) => Ok(v),
-            Some(StatusCode::DcSession) if self.mutants.on(Mutant::SessionExpiredAs1799) => {
+        let status = Status::deserialize(&v).ok();
+        match status {
+            Some(Status {
+                status_code: StatusCode::Success,
+                ..
+            }) => Ok(v),
+            Some(Status {
+                status_code: StatusCode::DcSession,
+                ..
+            }) if self.mutants.on(Mutant::SessionExpiredAs1799) => {
                 Err(Fail::new(StatusCode::DcUndefined, "session"))
             }
             // The DC's message is optional: the code's own text stands in for it.
-            Some(c) => Err(Fail::new(
+            Some(Status {
+                status_code: c,
+                message,
+            }) => Err(Fail::new(
                 c,
-                v.get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or(c.en())
-                    .to_string(),
+                if message.is_empty() {
+                    c.en().to_string()
+                } else {
+                    message
+                },
             )),
             None if !http.is_success() => Err(Fail::new(
                 StatusCode::DcHttp,
@@ -131,6 +155,12 @@ impl DcClient {
             )),
         }
     }
+}
+
+/// Decodes a base64 field of a DC reply (1799 when it is not base64).
+pub fn unb64(field: &str, s: &str) -> Result<Vec<u8>, Fail> {
+    B64.decode(s)
+        .map_err(|_| Fail::dc_reply(format!("{field} is not base64")))
 }
 
 fn short(e: &reqwest::Error) -> String {

@@ -6,7 +6,6 @@ pub mod api;
 pub mod cards;
 pub mod cloud_sam;
 pub mod dc_client;
-pub mod dc_reply;
 pub mod device;
 pub mod error;
 pub mod mutants;

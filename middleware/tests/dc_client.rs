@@ -5,6 +5,8 @@
 
 use nhi_middleware::dc_client::DcClient;
 use nhi_middleware::mutants::Mutants;
+use nhi_protocol::dc::msg::{Empty, TimeReply};
+use nhi_protocol::dc::path as dc_path;
 use nhi_protocol::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -24,13 +26,13 @@ async fn client_for(server: &MockServer, timeout_ms: u64) -> DcClient {
 async fn answer(t: ResponseTemplate) -> Result<serde_json::Value, nhi_middleware::error::Fail> {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/api/v1/Time"))
+        .and(path(dc_path::TIME))
         .respond_with(t)
         .mount(&server)
         .await;
     client_for(&server, 500)
         .await
-        .call("/api/v1/Time", json!({}))
+        .call(dc_path::TIME, &Empty {})
         .await
 }
 
@@ -42,6 +44,34 @@ async fn success_passes_the_reply_through() {
     .await
     .unwrap();
     assert_eq!(v["unix"], 5);
+}
+
+#[tokio::test]
+async fn typed_replies_name_a_missing_field_1799() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "statusCode": "0000", "message": "OK", "unix": 5 })),
+        )
+        .mount(&server)
+        .await;
+    let c = client_for(&server, 500).await;
+    let e = c
+        .call::<_, TimeReply>(dc_path::TIME, &Empty {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, StatusCode::DcUndefined);
+    assert!(e.message.contains("serverDateTime"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn a_missing_message_is_the_codes_own_text() {
+    let e = answer(ResponseTemplate::new(200).set_body_json(json!({ "statusCode": "1703" })))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, StatusCode::DcSession);
+    assert_eq!(e.message, StatusCode::DcSession.en());
 }
 
 #[tokio::test]
@@ -114,7 +144,10 @@ async fn refused_connection_is_1700_and_recovery_works() {
         .port();
     let uri = format!("http://127.0.0.1:{port}");
     let c = DcClient::new(&uri, None, Duration::from_millis(500), Mutants::none()).unwrap();
-    let e = c.call("/api/v1/Time", json!({})).await.unwrap_err();
+    let e = c
+        .call::<_, serde_json::Value>(dc_path::TIME, &Empty {})
+        .await
+        .unwrap_err();
     assert_eq!(e.code, StatusCode::DcConnection);
     // A DC that comes back is used again.
     let server = MockServer::start().await;
@@ -123,5 +156,8 @@ async fn refused_connection_is_1700_and_recovery_works() {
         .mount(&server)
         .await;
     let c = client_for(&server, 500).await;
-    assert!(c.call("/api/v1/Time", json!({})).await.is_ok());
+    assert!(c
+        .call::<_, serde_json::Value>(dc_path::TIME, &Empty {})
+        .await
+        .is_ok());
 }

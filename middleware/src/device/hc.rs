@@ -3,7 +3,7 @@
 
 use super::{random8, Device, VirtualHc};
 use crate::cards::{self, hc};
-use crate::dc_reply::{self, unb64, Marker, TokenFields, TransferCode};
+use crate::dc_client::unb64;
 use crate::error::{reply, request, Fail, OpResult};
 use crate::mutants::Mutant;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -11,14 +11,20 @@ use base64::Engine;
 use nhi_protocol::apdu::{CardKind, AID_HC};
 use nhi_protocol::api::reply::{
     Empty, HcBasicReply, HcPinStatusReply, MarkerReply, SignatureReply, TransferExportReply,
+    VirtualHcBasicReply,
 };
 use nhi_protocol::api::request::{
     PinRequest, ServiceTypeRequest, TokenRequest, TransferImportRequest,
 };
+use nhi_protocol::dc::msg::{
+    self as dc, MarkerRequest, PayloadFields, TransferExportRequest,
+    TransferImportRequest as DcImport, VerifiedToken,
+};
+use nhi_protocol::dc::path;
 use nhi_protocol::ident::HcCardNo;
 use nhi_protocol::mode::{HcKind, Operation as Op};
 use nhi_protocol::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 impl Device {
     /// Mode 1 → 2 of a physical HC: select, read its number (test and production must not
@@ -29,7 +35,8 @@ impl Device {
             .ok_or_else(|| Fail::code(StatusCode::NoCard))?;
         cards::select(&mut self.at(&reader), AID_HC, StatusCode::HcMode1)?;
         let b = hc::basic(&mut self.at(&reader), StatusCode::HcMode1)?;
-        if b.card_no.is_test() != self.is_test_sam() && !self.mutant_on(Mutant::MixTestProduction) {
+        if b.card_no.is_test() != self.is_test_sam()? && !self.mutant_on(Mutant::MixTestProduction)
+        {
             return Err(Fail::code(StatusCode::TestProductionMixed));
         }
         if let Some(bound) = self.bound.get_mut(&reader) {
@@ -50,13 +57,11 @@ impl Device {
     pub(super) async fn hc_virtual_verify(&mut self, body: &Value) -> OpResult {
         let token = request::<TokenRequest>(body)?.token;
         Self::check_token_format(&token)?;
-        let r = self
-            .dc
-            .call(
-                "/api/v1/VirtualCard/Verify",
-                json!({ "samSession": self.sam_session()?, "token": token }),
-            )
-            .await;
+        let req = dc::TokenRequest {
+            sam_session: self.sam_session()?,
+            token: token.clone(),
+        };
+        let r: Result<VerifiedToken, Fail> = self.dc.call(path::VC_VERIFY, &req).await;
         match r {
             Err(f) if !self.mutants.forgives_token_refusal(&f) => return Err(f),
             _ => {}
@@ -64,15 +69,15 @@ impl Device {
         let v = self.decrypt_token(&token).await?;
         let card_no = HcCardNo::parse(&v.card_id)
             .map_err(|e| Fail::dc_reply(format!("token card number: {e}")))?;
-        if card_no.is_test() != self.is_test_sam() && !self.mutant_on(Mutant::MixTestProduction) {
+        if card_no.is_test() != self.is_test_sam()? && !self.mutant_on(Mutant::MixTestProduction) {
             return Err(Fail::code(StatusCode::TestProductionMixed));
         }
-        let basic = v.basic();
+        let basic = virtual_basic(&v);
         self.virtual_hc = Some(VirtualHc {
             basic: basic.clone(),
             card_id: v.card_id,
             id_no: v.id_no,
-            serial: v.serial,
+            serial: u64::from(v.serial),
         });
         reply(&basic)
     }
@@ -81,18 +86,17 @@ impl Device {
     pub(super) async fn hc_virtual_read_basic(&mut self, body: &Value) -> OpResult {
         let token = request::<TokenRequest>(body)?.token;
         Self::check_token_format(&token)?;
-        let path = if self.mutant_on(Mutant::ReadBasicConsumesToken) {
-            "/api/v1/VirtualCard/Verify"
+        let dc_path = if self.mutant_on(Mutant::ReadBasicConsumesToken) {
+            path::VC_VERIFY
         } else {
-            "/api/v1/VirtualCard/Inspect"
+            path::VC_INSPECT
         };
-        self.dc
-            .call(
-                path,
-                json!({ "samSession": self.sam_session()?, "token": token }),
-            )
-            .await?;
-        reply(&self.decrypt_token(&token).await?.basic())
+        let req = dc::TokenRequest {
+            sam_session: self.sam_session()?,
+            token: token.clone(),
+        };
+        let _: VerifiedToken = self.dc.call(dc_path, &req).await?;
+        reply(&virtual_basic(&self.decrypt_token(&token).await?))
     }
 
     /// The HC's number: the virtual card's, or the one read at authentication.
@@ -253,14 +257,11 @@ impl Device {
         else {
             return Err(Fail::code(StatusCode::VirtualHcOnly));
         };
-        let r = self
-            .dc
-            .call(
-                "/api/v1/VirtualCard/Transfer/Export",
-                json!({ "samSession": self.sam_session()?, "cardId": v.card_id }),
-            )
-            .await?;
-        let code: TransferCode = dc_reply::parse("Transfer/Export", &r)?;
+        let req = TransferExportRequest {
+            sam_session: self.sam_session()?,
+            card_id: v.card_id,
+        };
+        let code: dc::TransferExportReply = self.dc.call(path::VC_TRANSFER_EXPORT, &req).await?;
         if !self.mutant_on(Mutant::ExportKeepsHc) {
             self.virtual_hc = None;
         }
@@ -272,9 +273,13 @@ impl Device {
     /// `Transfer/Import`: a virtual HC exported by another device of the institution.
     pub(super) async fn hc_transfer_import(&mut self, body: &Value) -> OpResult {
         let code = request::<TransferImportRequest>(body)?.transfer_code;
-        let r = self.dc.call("/api/v1/VirtualCard/Transfer/Import", json!({ "samSession": self.sam_session()?, "transferCode": code, "deviceId": self.device_id })).await?;
-        let v: TokenFields = dc_reply::parse("Transfer/Import", &r)?;
-        let basic = v.basic();
+        let req = DcImport {
+            sam_session: self.sam_session()?,
+            transfer_code: code,
+            device_id: Some(self.device_id.clone()),
+        };
+        let v: PayloadFields = self.dc.call(path::VC_TRANSFER_IMPORT, &req).await?;
+        let basic = virtual_basic(&v);
         self.virtual_hc = Some(VirtualHc {
             basic: basic.clone(),
             card_id: v.card_id,
@@ -291,18 +296,28 @@ impl Device {
             return Err(Fail::code(StatusCode::PhysicalHcOnly));
         }
         let hc_id = self.hc_id()?;
-        let v = self
-            .dc
-            .call(
-                "/api/v1/Hc/Marker",
-                json!({ "samSession": self.sam_session()?, "hcId": hc_id }),
-            )
-            .await?;
-        let m: Marker = dc_reply::parse("Hc/Marker", &v)?;
+        let req = MarkerRequest {
+            sam_session: self.sam_session()?,
+            hc_id,
+        };
+        let m: dc::MarkerReply = self.dc.call(path::HC_MARKER, &req).await?;
         let marker = unb64("marker", &m.marker)?;
         hc::write_marker(&mut self.card(CardKind::Hc)?, &marker)?;
         reply(&MarkerReply {
             marker: String::from_utf8_lossy(&marker).into_owned(),
         })
+    }
+}
+
+/// The virtual HC's basic-data reply from a token payload.
+fn virtual_basic(p: &PayloadFields) -> VirtualHcBasicReply {
+    VirtualHcBasicReply {
+        card_id: p.card_id.clone(),
+        id_no: p.id_no.clone(),
+        name: p.name.clone(),
+        birthday: p.birthday.clone(),
+        sex: p.sex.clone(),
+        identity_status: p.identity_status.clone(),
+        date_issue: None,
     }
 }

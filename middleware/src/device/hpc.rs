@@ -3,7 +3,7 @@
 
 use super::{random8, Device, HpcInfo};
 use crate::cards::{self, hpc};
-use crate::dc_reply::{self, unb64, HcaLogin, Signature};
+use crate::dc_client::unb64;
 use crate::error::{reply, request, Fail, OpResult};
 use crate::mutants::Mutant;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -13,9 +13,14 @@ use nhi_protocol::api::reply::{Empty, HpcBasicReply, HpcIdReply, SignatureReply}
 use nhi_protocol::api::request::{
     CredentialRequest, NewPinRequest, PinRequest, ResetPinRequest, ServiceTypeRequest,
 };
+use nhi_protocol::dc::msg::{
+    CertSerial, CertStatusRequest, Empty as DcEmpty, HcaLoginReply, HcaLoginRequest,
+    HcaLogoutRequest, HcaSignReply, HcaSignRequest,
+};
+use nhi_protocol::dc::{path, signature_input};
 use nhi_protocol::mode::HpcKind;
 use nhi_protocol::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 impl Device {
     /// Mode 1 → 2 of the HPC: select, read its identity, let the SAM check it.
@@ -53,12 +58,11 @@ impl Device {
         hpc::verify_pin(&mut self.card(CardKind::Hpc)?, &pin)?;
         if !self.mutant_on(Mutant::NoCertCheck) {
             let cert = hpc::certificate(&mut self.card(CardKind::Hpc)?)?;
-            self.dc
-                .call(
-                    "/api/v1/Hca/CertStatus",
-                    json!({ "samSession": self.sam_session()?, "certificate": B64.encode(&cert) }),
-                )
-                .await?;
+            let req = CertStatusRequest {
+                sam_session: self.sam_session()?,
+                certificate: B64.encode(&cert),
+            };
+            let _: CertSerial = self.dc.call(path::CERT_STATUS, &req).await?;
         }
         reply(&Empty {})
     }
@@ -66,8 +70,12 @@ impl Device {
     /// `Verification/MobileHca`.
     pub(super) async fn mobile_hca_verify(&mut self, body: &Value) -> OpResult {
         let cred = request::<CredentialRequest>(body)?.credential;
-        let v = self.dc.call("/api/v1/MobileHca/Login", json!({ "samSession": self.sam_session()?, "credential": cred, "deviceId": self.device_id })).await?;
-        let login: HcaLogin = dc_reply::parse("MobileHca/Login", &v)?;
+        let req = HcaLoginRequest {
+            sam_session: self.sam_session()?,
+            credential: cred,
+            device_id: Some(self.device_id.clone()),
+        };
+        let login: HcaLoginReply = self.dc.call(path::HCA_LOGIN, &req).await?;
         self.hca_session = Some(login.hca_session);
         self.hpc_info = Some(HpcInfo {
             card_id: login.hpc_id.clone(),
@@ -84,9 +92,8 @@ impl Device {
     /// Mobile HCA logout.
     pub(super) async fn mobile_hca_logout(&mut self) -> OpResult {
         if let Some(s) = self.hca_session.take() {
-            self.dc
-                .call("/api/v1/MobileHca/Logout", json!({ "hcaSession": s }))
-                .await?;
+            let req = HcaLogoutRequest { hca_session: s };
+            let _: DcEmpty = self.dc.call(path::HCA_LOGOUT, &req).await?;
         }
         self.hpc_info = None;
         reply(&Empty {})
@@ -109,14 +116,13 @@ impl Device {
         super::check_service_type(&t)?;
         let cr = random8();
         let i = self.hpc_identity()?;
-        let data = [
-            &cr[..],
-            t.as_bytes(),
-            self.sam_info.hospital_id.as_bytes(),
-            self.sam_info.sam_id.as_bytes(),
-            i.card_id.as_bytes(),
-        ]
-        .concat();
+        let data = signature_input(
+            &cr,
+            &t,
+            &self.sam_info.hospital_id,
+            &self.sam_info.sam_id,
+            Some(&i.card_id),
+        );
         let sig = self.hpc_sign(&data).await?;
         reply(&SignatureReply {
             signature: B64.encode(&sig),
@@ -162,21 +168,17 @@ impl Device {
             .hca_session
             .clone()
             .ok_or_else(|| Fail::code(StatusCode::DcSession))?;
-        let v = self
-            .dc
-            .call(
-                "/api/v1/MobileHca/Sign",
-                json!({ "hcaSession": s, "data": B64.encode(data) }),
-            )
-            .await
-            .map_err(|f| {
-                if f.code == StatusCode::DcConnection {
-                    Fail::new(StatusCode::HcaSignatureTimeout, f.message)
-                } else {
-                    f
-                }
-            })?;
-        let s: Signature = dc_reply::parse("MobileHca/Sign", &v)?;
+        let req = HcaSignRequest {
+            hca_session: s,
+            data: B64.encode(data),
+        };
+        let s: HcaSignReply = self.dc.call(path::HCA_SIGN, &req).await.map_err(|f| {
+            if f.code == StatusCode::DcConnection {
+                Fail::new(StatusCode::HcaSignatureTimeout, f.message)
+            } else {
+                f
+            }
+        })?;
         unb64("signature", &s.signature)
             .map_err(|f| Fail::new(StatusCode::HcaSignatureInvalid, f.message))
     }

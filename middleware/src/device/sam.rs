@@ -3,7 +3,7 @@
 
 use super::{random8, Device, SamInfo, SamUse};
 use crate::cards::{self, sam};
-use crate::dc_reply::{self, unb64, Challenge, SamVerified, Signature, Time, TokenFields};
+use crate::dc_client::unb64;
 use crate::error::{reply, request, transport_fail, Fail, OpResult};
 use crate::transport::TransportError;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -13,8 +13,14 @@ use nhi_protocol::api::reply::{
     Empty, InitialReply, ReaderTimeReply, SamBasicReply, SamIdReply, SignatureReply,
 };
 use nhi_protocol::api::request::ServiceTypeRequest;
+use nhi_protocol::dc::msg::{
+    self as dc, CloudSignRequest, PayloadFields, SamChallengeReply, SamChallengeRequest,
+    SamVerifyReply, SamVerifyRequest, TimeReply, TokenRequest,
+};
+use nhi_protocol::dc::{path, sam_mac_input, signature_input};
+use nhi_protocol::ident::SamId;
 use nhi_protocol::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 impl Device {
     /// `Initial`: picks the SAM (the named device, else the last one, else the first cloud
@@ -130,17 +136,19 @@ impl Device {
                 });
             }
         }
-        let v = self.dc.call("/api/v1/Time", json!({})).await?;
-        let t: Time = dc_reply::parse("Time", &v)?;
+        let t: TimeReply = self.dc.call(path::TIME, &dc::Empty {}).await?;
         reply(&ReaderTimeReply {
             server_date_time: t.server_date_time,
             source: None,
         })
     }
 
-    /// Test SAM ("starts with 9"): test and production cards must not mix (1003).
-    pub(super) fn is_test_sam(&self) -> bool {
-        self.sam_info.sam_id.starts_with('9')
+    /// Test SAM (first digit 9): test and production cards must not mix (1003). An id
+    /// that is no SAM id leaves the SAM unusable for the card (1302, SAM not in mode 2).
+    pub(super) fn is_test_sam(&self) -> Result<bool, Fail> {
+        SamId::parse(&self.sam_info.sam_id)
+            .map(|id| id.is_test())
+            .map_err(|e| Fail::new(StatusCode::SamMode2, format!("SAM id: {e}")))
     }
 
     /// The SAM checks the card in `reader` (mode 1 → 2 of an HPC or HC). A cloud SAM has
@@ -166,8 +174,12 @@ impl Device {
     /// SAM ↔ DC mutual authentication (physical SAM card or cloud SAM secret).
     pub(super) async fn sam_verify_inner(&mut self) -> Result<(), Fail> {
         let cloud = matches!(self.sam, Some(SamUse::Cloud(_)));
-        let v = self.dc.call("/api/v1/Sam/Challenge", json!({ "samId": self.sam_info.sam_id, "hospitalId": self.sam_info.hospital_id, "cloud": cloud })).await?;
-        let ch: Challenge = dc_reply::parse("Sam/Challenge", &v)?;
+        let challenge = SamChallengeRequest {
+            sam_id: self.sam_info.sam_id.clone(),
+            hospital_id: self.sam_info.hospital_id.clone(),
+            cloud,
+        };
+        let ch: SamChallengeReply = self.dc.call(path::SAM_CHALLENGE, &challenge).await?;
         let dc_random = unb64("dcRandom", &ch.dc_random)?;
         let (sam_random, mac) = match self.sam.clone() {
             Some(SamUse::Physical { .. }) => sam::answer_dc(&mut self.sam_card()?, &dc_random)?,
@@ -177,23 +189,19 @@ impl Device {
                     .map_err(|_| Fail::code(StatusCode::CloudSamFileFormat))?;
                 let sam_random = random8();
                 let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
-                let mac =
-                    aws_lc_rs::hmac::sign(&k, &[&b"SAM"[..], &dc_random, &sam_random].concat());
+                let mac = aws_lc_rs::hmac::sign(&k, &sam_mac_input(&dc_random, &sam_random));
                 (sam_random.to_vec(), mac.as_ref().to_vec())
             }
             None => return Err(Fail::code(StatusCode::SamMode1)),
         };
-        let v = self
-            .dc
-            .call("/api/v1/Sam/Verify", json!({ "challengeId": ch.challenge_id, "samRandom": B64.encode(&sam_random), "samMac": B64.encode(&mac) }))
-            .await?;
-        let verified: SamVerified = dc_reply::parse("Sam/Verify", &v)?;
+        let verify = SamVerifyRequest {
+            challenge_id: ch.challenge_id,
+            sam_random: B64.encode(&sam_random),
+            sam_mac: B64.encode(&mac),
+        };
+        let verified: SamVerifyReply = self.dc.call(path::SAM_VERIFY, &verify).await?;
         if self.sam_reader().is_some() {
-            let proof = verified
-                .proof
-                .as_deref()
-                .ok_or_else(|| Fail::dc_reply("Sam/Verify: missing field `proof`"))?;
-            let proof = unb64("proof", proof)?;
+            let proof = unb64("proof", &verified.proof)?;
             sam::check_dc(&mut self.sam_card()?, &proof)?;
         }
         self.sam_info.name = verified.hospital_name;
@@ -232,13 +240,13 @@ impl Device {
         let t = request::<ServiceTypeRequest>(body)?.service_type;
         super::check_service_type(&t)?;
         let cr = random8();
-        let data = [
-            &cr[..],
-            t.as_bytes(),
-            self.sam_info.hospital_id.as_bytes(),
-            self.sam_info.sam_id.as_bytes(),
-        ]
-        .concat();
+        let data = signature_input(
+            &cr,
+            &t,
+            &self.sam_info.hospital_id,
+            &self.sam_info.sam_id,
+            None,
+        );
         let sig = self.sam_sign(&data).await?;
         reply(&SignatureReply {
             signature: B64.encode(&sig),
@@ -258,43 +266,29 @@ impl Device {
         if self.sam_reader().is_some() {
             sam::sign(&mut self.sam_card()?, data)
         } else {
-            let v = self
-                .dc
-                .call(
-                    "/api/v1/CloudSam/Sign",
-                    json!({ "samSession": self.sam_session()?, "data": B64.encode(data) }),
-                )
-                .await?;
-            let s: Signature = dc_reply::parse("CloudSam/Sign", &v)?;
+            let sign = CloudSignRequest {
+                sam_session: self.sam_session()?,
+                data: B64.encode(data),
+            };
+            let s: dc::SignatureReply = self.dc.call(path::CLOUD_SAM_SIGN, &sign).await?;
             unb64("signature", &s.signature)
         }
     }
 
     /// Token payload fields: SAM decryption (physical) or the DC (cloud).
-    pub(super) async fn decrypt_token(&mut self, token: &str) -> Result<TokenFields, Fail> {
+    pub(super) async fn decrypt_token(&mut self, token: &str) -> Result<PayloadFields, Fail> {
         let parts = nhi_protocol::token::split(token).map_err(Fail::code)?;
         if self.sam_reader().is_some() {
             let data = [&parts.iv[..], &parts.ciphertext[..]].concat();
             let plain = sam::decrypt(&mut self.sam_card()?, &data)?;
             let p = nhi_protocol::token::Payload::decode(&plain).map_err(Fail::code)?;
-            Ok(TokenFields {
-                card_id: p.card_no.as_str().to_string(),
-                id_no: p.id_no.as_str().to_string(),
-                name: p.name,
-                birthday: p.birthday.to_string(),
-                sex: p.sex.code().to_string(),
-                identity_status: p.identity_status.code().to_string(),
-                serial: u64::from(p.serial),
-            })
+            Ok(PayloadFields::from(&p))
         } else {
-            let v = self
-                .dc
-                .call(
-                    "/api/v1/CloudSam/Decrypt",
-                    json!({ "samSession": self.sam_session()?, "token": token }),
-                )
-                .await?;
-            dc_reply::parse("CloudSam/Decrypt", &v)
+            let req = TokenRequest {
+                sam_session: self.sam_session()?,
+                token: token.to_string(),
+            };
+            self.dc.call(path::CLOUD_SAM_DECRYPT, &req).await
         }
     }
 }

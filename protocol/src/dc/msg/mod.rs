@@ -25,7 +25,9 @@ use serde::{Deserialize, Serialize};
 pub struct Status {
     /// The 6.0 status code.
     pub status_code: StatusCode,
-    /// A reason for people (`OK` on success).
+    /// A reason for people (`OK` on success). Optional when read: a DC that omits it is
+    /// still understood by its code (empty here).
+    #[serde(default)]
     pub message: String,
 }
 
