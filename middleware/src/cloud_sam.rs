@@ -1,5 +1,6 @@
 //! Cloud SAMs in the settings store: import from a `.SAM` file, list, remove. The file is
-//! `hospitalId(10) + samId(12) + ".SAM"`, its content `base64(json).base64(mac)`.
+//! `hospitalId(10) + samId(12) + ".SAM"`, its content `base64(json).base64(mac)`; both read
+//! by `nhi_protocol::dc::cloud_sam`, the format's one source.
 
 use crate::error::{reply, Fail, OpResult};
 use crate::settings::{CloudSam, Secret, Store};
@@ -90,9 +91,15 @@ mod tests {
     use super::*;
 
     fn content(sam: &str, hid: &str) -> String {
-        let j = serde_json::json!({ "samId": sam, "hospitalId": hid, "hospitalName": "測試",
-            "hospitalShortName": "測", "secret": "c2VjcmV0", "version": 1 });
-        CloudSamFile::encode(j.to_string().as_bytes(), &[0; 3])
+        let f = CloudSamFile {
+            hospital_id: hid.into(),
+            hospital_name: "測試".into(),
+            hospital_short_name: "測".into(),
+            sam_id: sam.into(),
+            secret: "c2VjcmV0".into(),
+            version: CloudSamFile::VERSION,
+        };
+        CloudSamFile::encode(&f.body().unwrap(), &[0; 3])
     }
 
     #[test]
@@ -106,6 +113,8 @@ mod tests {
         let other = parse_file("7777777777901000000048.SAM", &c, true).unwrap_err();
         assert_eq!(other.code, StatusCode::CloudSamFileFormat);
         assert!(parse_file("x.SAM", &c, false).is_ok());
+        let not_a_file = parse_file("7777777777901000000047.SAM", "x", false).unwrap_err();
+        assert_eq!(not_a_file.code, StatusCode::CloudSamFileFormat);
         assert!(!format!("{s:?}").contains("c2VjcmV0"), "secret redacted");
     }
 }
