@@ -39,24 +39,30 @@ impl RsaSigner {
             .map(|key| RsaSigner { key })
             .map_err(|e| e.to_string())
     }
-    /// Signs `msg`; 256 bytes.
-    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+    /// Signs `msg`; 256 bytes. Fails only when the crypto library does (callers answer with
+    /// an error status, never with an empty signature).
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
         let mut sig = vec![0u8; self.key.public_modulus_len()];
-        match self.key.sign(
-            &signature::RSA_PKCS1_SHA256,
-            &SystemRandom::new(),
-            msg,
-            &mut sig,
-        ) {
-            Ok(()) => sig,
-            Err(_) => Vec::new(),
-        }
+        self.key
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                msg,
+                &mut sig,
+            )
+            .map_err(|_| SignError("RSA"))?;
+        Ok(sig)
     }
     /// The public key, PKCS#1 DER (as aws-lc-rs' RSA verifiers take it).
     pub fn public_key_der(&self) -> Vec<u8> {
         self.key.public_key().as_ref().to_vec()
     }
 }
+
+/// A signature the crypto library refused to make (in practice: its random source failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} signing failed")]
+pub struct SignError(&'static str);
 
 /// The RSA card-key pool, parsed once. Identities pick a key by index
 /// ([`keys::rsa_index_for`]), never by comparing addresses.
@@ -98,11 +104,11 @@ impl EcSigner {
             .map_err(|e| e.to_string())
     }
     /// Signs `msg`; 64 bytes r‖s.
-    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
         self.key
             .sign(&SystemRandom::new(), msg)
             .map(|s| s.as_ref().to_vec())
-            .unwrap_or_default()
+            .map_err(|_| SignError("ECDSA P-256"))
     }
     /// The public key, uncompressed SEC1 point.
     pub fn public_key(&self) -> Vec<u8> {
@@ -169,7 +175,7 @@ mod tests {
     #[test]
     fn rsa_sign_verify_and_aes_round_trip() {
         let s = RsaSigner::from_pkcs8(keys::RSA_POOL[0]).unwrap();
-        let sig = s.sign(b"hello");
+        let sig = s.sign(b"hello").unwrap();
         assert_eq!(sig.len(), 256);
         assert!(rsa_verify(&s.public_key_der(), b"hello", &sig));
         assert!(!rsa_verify(&s.public_key_der(), b"hellO", &sig));
@@ -185,7 +191,7 @@ mod tests {
     #[test]
     fn ec_signer_signs() {
         let e = EcSigner::from_pkcs8(keys::DC_TOKEN_P256).unwrap();
-        assert_eq!(e.sign(b"x").len(), 64);
+        assert_eq!(e.sign(b"x").unwrap().len(), 64);
         assert_eq!(e.public_key().len(), 65);
     }
 }

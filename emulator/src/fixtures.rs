@@ -190,8 +190,9 @@ impl Person {
         Ok(b)
     }
     /// Identity status.
-    pub fn status(&self) -> IdentityStatus {
-        IdentityStatus::parse(&self.identity_status).unwrap_or(IdentityStatus::General)
+    pub fn status(&self) -> Result<IdentityStatus, String> {
+        IdentityStatus::parse(&self.identity_status)
+            .map_err(|e| format!("person {}: {e}", self.id_no))
     }
 
     /// The virtual-card token payload of this person (its HC's basic data and status).
@@ -208,7 +209,7 @@ impl Person {
             name: b.name,
             birthday: b.birthday,
             sex: b.sex,
-            identity_status: self.status(),
+            identity_status: self.status()?,
             issued_at,
             serial,
             valid_until,

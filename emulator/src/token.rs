@@ -54,9 +54,7 @@ impl TokenIssuer {
             TokenAlg::Es256 => (self.es.sign(head.as_bytes()), KEY_ID_ES256),
             TokenAlg::Rs256 => (self.rs.sign(head.as_bytes()), KEY_ID_RS256),
         };
-        if sig.is_empty() {
-            return Err("signing failed".into());
-        }
+        let sig = sig.map_err(|e| e.to_string())?;
         Ok(format!(
             "{head}.{}",
             token::signature_segment(alg, kid, &sig)

@@ -195,7 +195,7 @@ fn token_verifier_survives_hostile_tokens() {
         name: b.name,
         birthday: b.birthday,
         sex: b.sex,
-        identity_status: p.status(),
+        identity_status: p.status().unwrap(),
         issued_at: 1_600_000_000,
         serial: 1,
         valid_until: 1_700_000_000,

@@ -138,6 +138,10 @@ pub mod sw {
     pub const INS_NOT_SUPPORTED: u16 = 0x6D00;
     /// Class not supported.
     pub const CLA_NOT_SUPPORTED: u16 = 0x6E00;
+    /// No precise diagnosis (the card could not complete the command, e.g. signing failed).
+    pub const NO_INFORMATION: u16 = 0x6F00;
+    /// Memory failure (e.g. a PIN state that cannot be written).
+    pub const MEMORY_FAILURE: u16 = 0x6581;
     /// Wrong PIN, `x` tries left: 0x63C0 | x.
     pub const fn retries_left(x: u8) -> u16 {
         0x63C0 | (x as u16 & 0x0F)

@@ -188,11 +188,10 @@ impl Hpc {
                 if !self.pin.verified {
                     return status(sw::SECURITY_NOT_SATISFIED);
                 }
-                let sig = self.signer.sign(c.data);
-                if sig.is_empty() {
-                    return status(0x6F00);
+                match self.signer.sign(c.data) {
+                    Ok(sig) => ok(&sig),
+                    Err(_) => status(sw::NO_INFORMATION),
                 }
-                ok(&sig)
             }
             ins::READ_BINARY => {
                 let off = usize::from(u16::from_be_bytes([c.p1 & 0x7F, c.p2]));

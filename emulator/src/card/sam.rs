@@ -150,11 +150,10 @@ impl Sam {
                 if !self.authenticated {
                     return status(sw::SECURITY_NOT_SATISFIED);
                 }
-                let sig = self.signer.sign(c.data);
-                if sig.is_empty() {
-                    return status(0x6F00);
+                match self.signer.sign(c.data) {
+                    Ok(sig) => ok(&sig),
+                    Err(_) => status(sw::NO_INFORMATION),
                 }
-                ok(&sig)
             }
             (0x80, ins::SAM_DECRYPT_TOKEN) => {
                 if (c.p1, c.p2) != (0, 0) {

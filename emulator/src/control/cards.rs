@@ -97,9 +97,13 @@ impl CardSpec {
             CardSpec::HcNoApplet => Box::new(Faulty::new(CardKind::Hc, faulty::Fault::NoApplet)),
             CardSpec::HcBroken => Box::new(Faulty::new(CardKind::Hc, faulty::Fault::Broken)),
             CardSpec::HpcBroken => Box::new(Faulty::new(CardKind::Hpc, faulty::Fault::Broken)),
-            CardSpec::HpcBadSign => {
-                tampered(CardSpec::Hpc, ins::PSO, None, 0x6F00, "signature fails")?
-            }
+            CardSpec::HpcBadSign => tampered(
+                CardSpec::Hpc,
+                ins::PSO,
+                None,
+                sw::NO_INFORMATION,
+                "signature fails",
+            )?,
             CardSpec::HpcNoCert => tampered(
                 CardSpec::Hpc,
                 ins::READ_BINARY,
@@ -111,14 +115,14 @@ impl CardSpec {
                 CardSpec::Hc,
                 ins::INTERNAL_AUTHENTICATE,
                 Some(1),
-                0x6F00,
+                sw::NO_INFORMATION,
                 "signature fails",
             )?,
             CardSpec::HcNoClear => tampered(
                 CardSpec::Hc,
                 ins::DISABLE_VERIFICATION,
                 None,
-                0x6581,
+                sw::MEMORY_FAILURE,
                 "PIN cannot be cleared",
             )?,
         })

@@ -115,7 +115,10 @@ impl Dc {
         let data = unb64("data", data)?;
         let hpc = self.hca_session(&*self.db()?, id)?;
         Ok(HcaSignReply {
-            signature: b64(&self.sam_signer(&hpc).sign(&data)),
+            signature: b64(&self
+                .sam_signer(&hpc)
+                .sign(&data)
+                .map_err(|e| DcError::internal(e.to_string()))?),
             hpc_id: hpc,
         })
     }

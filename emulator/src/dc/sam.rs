@@ -205,7 +205,10 @@ impl Dc {
         let data = unb64("data", data)?;
         let (sam, _) = self.session(&*self.db()?, sid)?;
         Ok(SignatureReply {
-            signature: b64(&self.sam_signer(&sam).sign(&data)),
+            signature: b64(&self
+                .sam_signer(&sam)
+                .sign(&data)
+                .map_err(|e| DcError::internal(e.to_string()))?),
         })
     }
 }

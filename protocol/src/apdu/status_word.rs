@@ -17,7 +17,7 @@ impl Sw {
     pub const NOT_FOUND: Sw = Sw(sw::NOT_FOUND);
     /// What a client reports for an R-APDU shorter than its status word (no precise
     /// error: ISO 7816-4 "no information given").
-    pub const NO_INFORMATION: Sw = Sw(0x6F00);
+    pub const NO_INFORMATION: Sw = Sw(sw::NO_INFORMATION);
 
     /// 9000.
     pub fn is_ok(self) -> bool {
