@@ -4,7 +4,7 @@ mod dc;
 mod print;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use nhi_cli::say;
+use nhi_cli::{say, say_raw};
 use nhi_emulator::control::{CardSpec, ClockChange, Command, ControlClient};
 use nhi_emulator::fixtures::{rfc3339, CardFactory, Fixtures};
 use nhi_emulator::token::TokenIssuer;
@@ -78,6 +78,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: CtlCmd,
     },
+    /// Print the TEST CA certificate (PEM) the DC's HTTPS certificate chains to, for a
+    /// trust store or `--dc-ca` (the same file `nhi-emu up` writes next to its database).
+    Ca,
     /// Start the configured world: DC, vpcd readers with cards, control API; until Ctrl-C.
     Up {
         /// World file (TOML): control, dc, db, frozen_at, [[slot]] reader/port/card/person,
@@ -338,6 +341,10 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
         Cmd::Ctl { url, cmd } => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run_ctl(&url, cmd))
+        }
+        Cmd::Ca => {
+            say_raw!("{}", nhi_emulator::pki::TestCa::load()?.cert_pem());
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Up {
             config,
