@@ -1,4 +1,4 @@
-//! What the workspace's binaries (`nhi-emu`, `nhi-middleware`, `nhi-conform`) share.
+//! What the workspace's binaries and HTTP servers (`nhi-emu`, `nhi-middleware`, `nhi-conform`) share.
 //!
 //! A binary's stdout may be a pipe whose reader has left (`nhi-emu up | head`); `println!`
 //! panics then. [`say!`] and [`say_raw!`] write and ignore the error instead.
@@ -19,4 +19,16 @@ macro_rules! say_raw {
         use std::io::Write as _;
         let _ = write!(std::io::stdout(), $($t)*);
     }};
+}
+
+/// The text of a panic payload (what `panic!` was given), for the JSON reply an HTTP server
+/// sends instead of dropping the connection when a handler panics.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        return (*s).to_string();
+    }
+    match payload.downcast_ref::<String>() {
+        Some(s) => s.clone(),
+        None => "a panic without a message".to_string(),
+    }
 }

@@ -65,11 +65,7 @@ impl Drop for Server {
 /// internal fault; 1799 (DC 端未定義錯誤, "undefined error") is the nearest.
 pub fn panic_reply(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let what = err
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| err.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_string());
+    let what = nhi_cli::panic_text(err.as_ref());
     tracing::error!(panic = %what, "handler panicked");
     (
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,

@@ -65,11 +65,7 @@ fn answer_panics(app: Router) -> Router {
 /// otherwise drop the connection). The seed has no code for an internal fault of the control
 /// software; 1799 (未定義錯誤, "undefined error") is the nearest.
 fn panic_reply(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let what = err
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| err.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_string());
+    let what = nhi_cli::panic_text(err.as_ref());
     tracing::error!(panic = %what, "handler panicked");
     json_reply(
         Http::INTERNAL_SERVER_ERROR,
