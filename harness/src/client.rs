@@ -144,6 +144,18 @@ impl DcApi {
         let rb = self.http.post(format!("{}{path}", self.base)).json(&body);
         exchange(rb, format!("POST {path}"), Some(body)).await
     }
+
+    /// POSTs a typed request body (`nhi_protocol::dc::msg`) to one of the DC's paths
+    /// (`nhi_protocol::dc::path`); a body that cannot be JSON is never sent.
+    pub async fn send<T: serde::Serialize>(&self, path: &str, body: &T) -> Exchange {
+        match serde_json::to_value(body) {
+            Ok(v) => self.post(path, v).await,
+            Err(e) => {
+                let why = format!("request body is not JSON: {e}");
+                Exchange::unsent(format!("POST {path}"), None, why)
+            }
+        }
+    }
 }
 
 /// Sends `rb` and records the exchange. A reply that is not JSON is kept as a string and
