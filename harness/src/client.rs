@@ -140,7 +140,7 @@ impl DcApi {
     }
 
     /// POSTs `body` to `path`: the whole exchange, with the real HTTP status and time.
-    pub async fn post(&self, path: &str, body: Value) -> Exchange {
+    async fn post(&self, path: &str, body: Value) -> Exchange {
         let rb = self.http.post(format!("{}{path}", self.base)).json(&body);
         exchange(rb, format!("POST {path}"), Some(body)).await
     }
