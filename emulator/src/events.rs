@@ -184,7 +184,10 @@ impl Event {
             Event::RevokeCert { hpc } => {
                 revoke_hpc_cert(dc, factory, fixtures, hpc).map(|()| json!({}))
             }
-            Event::LostPhone { phone } => dc.lost_phone(phone).map_err(|e| e.reason),
+            Event::LostPhone { phone } => dc
+                .phone_lost(phone)
+                .map_err(|e| e.reason)
+                .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         };
         done.map_err(EventError::Refused)
     }

@@ -4,8 +4,10 @@
 //! ([`nhi_emulator::control::Command`], [`nhi_emulator::events::Event`]).
 
 use crate::world::World;
-use nhi_emulator::control::{CardSpec, ClockChange, Command, ControlClient, Insert, Remove};
-use nhi_emulator::dc::Fault;
+use nhi_emulator::control::{
+    CardSpec, ClockChange, Command, ControlClient, FaultRequest, Insert, Remove,
+};
+use nhi_emulator::dc::ArmedFault;
 use nhi_emulator::events::Event;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use serde_json::Value;
@@ -130,13 +132,16 @@ impl Bench<'_> {
     }
 
     /// Arms a DC fault.
-    pub async fn arm_fault(&self, f: &Fault) -> Result<(), String> {
+    pub async fn arm_fault(&self, f: &ArmedFault) -> Result<(), String> {
         match self {
             Bench::Local(w) => {
-                w.dc.dc.arm_fault(f.clone());
+                w.dc.dc.arm(f.clone());
                 Ok(())
             }
-            Bench::Remote(r) => r.send(Command::ArmFault(f.clone())).await.map(|_| ()),
+            Bench::Remote(r) => {
+                let cmd = Command::ArmFault(FaultRequest::from(f));
+                r.send(cmd).await.map(|_| ())
+            }
         }
     }
 

@@ -140,9 +140,21 @@ impl DcApi {
     }
 
     /// POSTs `body` to `path`: the whole exchange, with the real HTTP status and time.
-    pub async fn post(&self, path: &str, body: Value) -> Exchange {
+    async fn post(&self, path: &str, body: Value) -> Exchange {
         let rb = self.http.post(format!("{}{path}", self.base)).json(&body);
         exchange(rb, format!("POST {path}"), Some(body)).await
+    }
+
+    /// POSTs a typed request body (`nhi_protocol::dc::msg`) to one of the DC's paths
+    /// (`nhi_protocol::dc::path`); a body that cannot be JSON is never sent.
+    pub async fn send<T: serde::Serialize>(&self, path: &str, body: &T) -> Exchange {
+        match serde_json::to_value(body) {
+            Ok(v) => self.post(path, v).await,
+            Err(e) => {
+                let why = format!("request body is not JSON: {e}");
+                Exchange::unsent(format!("POST {path}"), None, why)
+            }
+        }
     }
 }
 

@@ -176,7 +176,7 @@ impl Gen {
             }
         }
         self.covered.extend(cells.iter().cloned());
-        self.call(op, Ok("0000"), &cells, "");
+        self.call(op, Ok(StatusCode::Success.code()), &cells, "");
         self.state = mode::transition(&s, op, Outcome::Success, Some(SamKind::Physical));
     }
 

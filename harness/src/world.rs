@@ -395,7 +395,7 @@ pub async fn start_partner(
             Some(serde_json::json!({ "fileName": file, "content": content })),
         )
         .await;
-    if add.status.as_deref() != Some("0000") {
+    if add.code() != Some(nhi_protocol::StatusCode::Success) {
         return Err(format!("partner cloud SAM import failed: {:?}", add.reply));
     }
     let init = client
@@ -405,7 +405,7 @@ pub async fn start_partner(
             Some(serde_json::json!({})),
         )
         .await;
-    if init.status.as_deref() != Some("0000") {
+    if init.code() != Some(nhi_protocol::StatusCode::Success) {
         return Err(format!("partner Initial failed: {:?}", init.reply));
     }
     Ok((client, r))

@@ -183,7 +183,7 @@ async fn main() -> Result<(), String> {
         )
         .build()
         .map_err(|e| e.to_string())?;
-    let url = format!("{}/api/v1/VirtualCard/Inspect", dc.server.url());
+    let url = format!("{}{}", dc.server.url(), nhi_protocol::dc::path::VC_INSPECT);
     // A SAM session to verify under.
     let sid = {
         let mut sam = k.sam(f.hospital("7777777777").map_err(|e| e.to_string())?)?;
@@ -223,7 +223,10 @@ async fn main() -> Result<(), String> {
             .map_err(|e| e.reason)?;
         v.sam_session
     };
-    let body = serde_json::json!({ "samSession": sid, "token": t });
+    let body = nhi_protocol::dc::msg::TokenRequest {
+        sam_session: sid,
+        token: t,
+    };
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
     for _ in 0..32 {

@@ -2,8 +2,9 @@
 //! [`Command`] and [`Control::apply`]s it. Errors are JSON `{ "error": …, "reason": … }`
 //! with a 4xx status.
 
-use super::{path, ClockChange, Command, Control, Insert, Refusal, Remove, StatusCode};
-use crate::dc::Fault;
+use super::{
+    path, ClockChange, Command, Control, FaultRequest, Insert, Refusal, Remove, StatusCode,
+};
 use crate::events::Event;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -84,7 +85,10 @@ async fn clock(State(c): State<Control>, body: Option<Json<ClockChange>>) -> Res
     reply(&c, Command::Clock(change)).await
 }
 
-async fn faults(State(c): State<Control>, body: Result<Json<Fault>, JsonRejection>) -> Response {
+async fn faults(
+    State(c): State<Control>,
+    body: Result<Json<FaultRequest>, JsonRejection>,
+) -> Response {
     if let Err(r) = c.dc() {
         return r.into_response();
     }

@@ -14,11 +14,12 @@ pub use client::{ControlClient, ControlError};
 pub use http::router;
 
 use crate::clock::{Clock, VirtualClock};
-use crate::dc::{Dc, Fault};
+use crate::dc::{ArmedFault, Dc};
 use crate::events::{Event, EventError};
 use crate::fixtures::{CardFactory, Fixtures};
 use crate::reader::NamedSlot;
 pub use axum::http::StatusCode;
+use nhi_protocol::dc::FaultKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -94,6 +95,42 @@ pub struct ClockChange {
     pub advance: Option<i64>,
 }
 
+/// `POST /faults`: a DC fault as a control client asks for it. The kind stays text on
+/// this wire so that an unknown one is refused as `bad-fault` naming the known kinds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultRequest {
+    /// Path prefix (`/api/v1/` for all).
+    pub path: String,
+    /// A [`FaultKind`] name: `latency`, `http5xx`, `refuse`, `dropSession`,
+    /// `unknownCommand`, `undefined`, `slowBody`.
+    pub kind: String,
+    /// Milliseconds (latency, slowBody).
+    #[serde(default)]
+    pub ms: u64,
+}
+
+impl FaultRequest {
+    /// The fault to arm, or an error naming the known kinds.
+    pub fn check(&self) -> Result<ArmedFault, String> {
+        Ok(ArmedFault {
+            path: self.path.clone(),
+            kind: FaultKind::parse(&self.kind)?,
+            ms: self.ms,
+        })
+    }
+}
+
+impl From<&ArmedFault> for FaultRequest {
+    fn from(f: &ArmedFault) -> FaultRequest {
+        FaultRequest {
+            path: f.path.clone(),
+            kind: f.kind.as_str().to_string(),
+            ms: f.ms,
+        }
+    }
+}
+
 /// `GET /dc`: where the DC is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DcInfo {
@@ -117,7 +154,7 @@ pub enum Command {
     /// Read, set or advance the virtual clock.
     Clock(ClockChange),
     /// Arm a DC fault.
-    ArmFault(Fault),
+    ArmFault(FaultRequest),
     /// Disarm every DC fault.
     ClearFaults,
     /// Where the DC is.
@@ -237,9 +274,10 @@ impl Control {
             Command::Clock(change) => Ok(self.clock(change)),
             Command::ArmFault(f) => {
                 let dc = self.dc()?;
-                f.check()
+                let f = f
+                    .check()
                     .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad-fault", e))?;
-                dc.arm_fault(f);
+                dc.arm(f);
                 Ok(json!({ "faults": dc.faults() }))
             }
             Command::ClearFaults => {

@@ -7,28 +7,6 @@ use nhi_protocol::dc::FaultKind;
 use serde::{Deserialize, Serialize};
 use std::sync::{Mutex, MutexGuard};
 
-/// A fault as a control client asks for it (the kind still as text, so a caller can
-/// report an unknown kind in its own words: [`Fault::check`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Fault {
-    /// Path prefix (`/api/v1/` for all).
-    pub path: String,
-    /// A [`FaultKind`] name: `latency`, `http5xx`, `refuse`, `dropSession`,
-    /// `unknownCommand`, `undefined`, `slowBody`.
-    pub kind: String,
-    /// Milliseconds (latency, slowBody).
-    #[serde(default)]
-    pub ms: u64,
-}
-
-impl Fault {
-    /// The kind, or an error naming the known kinds.
-    pub fn check(&self) -> Result<FaultKind, String> {
-        FaultKind::parse(&self.kind)
-    }
-}
-
 /// A fault in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,19 +34,6 @@ impl Dc {
         let mut v = list(&self.faults);
         v.retain(|x| !(x.path == f.path && x.kind == f.kind));
         v.push(f);
-    }
-
-    /// Arms a fault given with its kind as text; an unknown kind is refused with the
-    /// known ones named (callers that validated with [`Fault::check`] never see it).
-    pub fn arm_fault(&self, f: Fault) {
-        match f.check() {
-            Ok(kind) => self.arm(ArmedFault {
-                path: f.path,
-                kind,
-                ms: f.ms,
-            }),
-            Err(e) => tracing::error!("DC fault not armed: {e}"),
-        }
     }
 
     /// Disarms faults on `path` (all when None).

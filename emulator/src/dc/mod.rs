@@ -22,7 +22,7 @@ pub mod store;
 pub mod virtual_card;
 
 pub use error::{DcError, DcResult, ErrorKind};
-pub use faults::{ArmedFault, Fault};
+pub use faults::ArmedFault;
 pub use launch::{launch, Launch, Running};
 pub use nhi_protocol::dc::msg::SamAuth;
 pub use nhi_protocol::ident::roc_datetime;

@@ -365,9 +365,4 @@ impl Dc {
             revoked_tokens,
         })
     }
-
-    /// [`Dc::phone_lost`] as JSON, for the control plane's scripted events.
-    pub fn lost_phone(&self, phone_id: &str) -> DcResult<serde_json::Value> {
-        Ok(serde_json::to_value(self.phone_lost(phone_id)?)?)
-    }
 }

@@ -4,13 +4,17 @@
 
 use super::flow::Visit;
 use super::plan::FailureClass;
-use super::record::dc_path;
+use super::record::DC_VIRTUAL_CARD;
 use crate::token;
 use nhi_emulator::card::Card;
 use nhi_emulator::clock::Clock;
-use nhi_emulator::dc::Fault;
+use nhi_emulator::dc::ArmedFault;
 use nhi_protocol::api::path;
+use nhi_protocol::api::reply::TransferExportReply;
+use nhi_protocol::dc::msg::{PhoneRequest, RegisterRequest};
+use nhi_protocol::dc::{path as dc_path, FaultKind};
 use nhi_protocol::StatusCode;
+use serde::Deserialize;
 use serde_json::json;
 
 const OK: StatusCode = StatusCode::Success;
@@ -90,16 +94,24 @@ impl Visit<'_> {
     /// The phone is reported lost (1531 for its tokens); registered and activated again,
     /// it verifies.
     async fn phone_lost(&mut self, tok: &str) -> Result<String, String> {
-        let phone = json!({ "phoneId": self.p.phone });
+        let phone = PhoneRequest {
+            phone_id: self.p.phone.clone(),
+        };
         let name = "report the phone lost";
-        self.rec.dc(name, dc_path::LOST_PHONE, phone, OK).await;
+        self.rec.dc(name, dc_path::VC_LOST_PHONE, &phone, OK).await;
         let name = "verify a token of a lost phone";
         self.verify(name, tok, StatusCode::TransferredOrInvalid)
             .await;
         let p = &self.p.person;
-        let body = json!({ "phoneId": self.p.phone, "cardNo": p.card_no, "idNo": p.id_no });
+        let body = RegisterRequest {
+            phone_id: self.p.phone.clone(),
+            card_no: p.card_no.clone(),
+            id_no: p.id_no.clone(),
+            photo_check: true,
+            counter_check: true,
+        };
         self.rec
-            .dc("register again", dc_path::REGISTER, body, OK)
+            .dc("register again", dc_path::VC_REGISTER, &body, OK)
             .await;
         self.activate(false).await?;
         let tok = self.token().await?;
@@ -140,15 +152,15 @@ impl Visit<'_> {
     /// once it is back, the same token verifies.
     async fn dc_fault(&mut self, fc: FailureClass, tok: String) -> Result<String, String> {
         let kind = match fc {
-            FailureClass::DcUnreachable => "refuse",
-            FailureClass::DcServerError => "http5xx",
-            FailureClass::DcSessionDropped => "dropSession",
+            FailureClass::DcUnreachable => FaultKind::Refuse,
+            FailureClass::DcServerError => FaultKind::Http5xx,
+            FailureClass::DcSessionDropped => FaultKind::DropSession,
             other => return Err(format!("{other:?} is not a DC fault")),
         };
         let dc = &self.w.dc.dc;
-        dc.arm_fault(Fault {
-            path: dc_path::VIRTUAL_CARD.into(),
-            kind: kind.into(),
+        dc.arm(ArmedFault {
+            path: DC_VIRTUAL_CARD.into(),
+            kind,
             ms: 0,
         });
         let name = format!("verify while the DC fault {kind} is on");
@@ -199,7 +211,9 @@ impl Visit<'_> {
                 OK,
             )
             .await;
-        let code = x.reply.get("transferCode").filter(|c| c.is_string());
+        let code = TransferExportReply::deserialize(&x.reply)
+            .ok()
+            .map(|r| r.transfer_code);
         self.rec
             .check(code.is_some(), || format!("no transferCode in {}", x.reply));
         let name = "import a transfer from another institution";

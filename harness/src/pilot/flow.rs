@@ -8,13 +8,16 @@
 
 use super::plan::FailureClass;
 use super::population::{PilotPerson, Site};
-use super::record::{dc_path, CaseResult, Recorder};
+use super::record::{CaseResult, Recorder};
 use super::site::SiteCards;
 use crate::client::{Exchange, SutClient};
 use crate::world::World;
 use nhi_emulator::clock::Clock;
 use nhi_protocol::api::path;
+use nhi_protocol::dc::msg::{RegisterRequest, TokenIssueReply, TokenIssueRequest};
+use nhi_protocol::dc::path as dc_path;
 use nhi_protocol::StatusCode;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -134,11 +137,16 @@ impl Visit<'_> {
     /// The phone app registers the card (double-ID photo, counter identity check).
     async fn register(&mut self) {
         let p = &self.p.person;
-        let body = json!({ "phoneId": self.p.phone, "cardNo": p.card_no, "idNo": p.id_no,
-                           "photoCheck": true, "counterCheck": true });
+        let body = RegisterRequest {
+            phone_id: self.p.phone.clone(),
+            card_no: p.card_no.clone(),
+            id_no: p.id_no.clone(),
+            photo_check: true,
+            counter_check: true,
+        };
         let name = "app registration (double-ID photo + counter identity check)";
         self.rec
-            .dc(name, dc_path::REGISTER, body, StatusCode::Success)
+            .dc(name, dc_path::VC_REGISTER, &body, StatusCode::Success)
             .await;
     }
 
@@ -179,7 +187,7 @@ impl Visit<'_> {
         body["hcId"] = json!(p.person.card_no);
         let name = "activate virtual card (one phone one card)";
         self.rec
-            .dc(name, dc_path::ACTIVATE, body, StatusCode::Success)
+            .dc(name, dc_path::VC_ACTIVATE, &body, StatusCode::Success)
             .await;
         w.slots.hc.remove();
         let name = "HC logout after activation";
@@ -191,16 +199,18 @@ impl Visit<'_> {
     /// The phone shows a fresh QR token (one second later than the last).
     pub async fn token(&mut self) -> Result<String, String> {
         self.w.clock.advance(1);
-        let body = json!({ "phoneId": self.p.phone });
+        let body = TokenIssueRequest {
+            phone_id: self.p.phone.clone(),
+            alg: None,
+        };
         let name = "phone shows a QR token";
         let x = self
             .rec
-            .dc(name, dc_path::TOKEN, body, StatusCode::Success)
+            .dc(name, dc_path::VC_TOKEN, &body, StatusCode::Success)
             .await;
-        x.reply["token"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("the DC gave the phone no token: {}", x.reply))
+        TokenIssueReply::deserialize(&x.reply)
+            .map(|r| r.token)
+            .map_err(|e| format!("the DC gave the phone no token ({e}): {}", x.reply))
     }
 
     /// Reads the virtual card's basic data (the token is not consumed) and checks it.
@@ -316,7 +326,7 @@ impl Visit<'_> {
         up["visit"] = visit;
         let name = "upload the visit with the special code";
         self.rec
-            .dc(name, dc_path::UPLOAD, up, StatusCode::Success)
+            .dc(name, dc_path::UPLOAD, &up, StatusCode::Success)
             .await;
     }
 

@@ -10,17 +10,9 @@ use nhi_protocol::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
-/// The DC endpoints the pilot calls as the phone app and the HIS (the DC's side is
-/// emulator/src/dc/api.rs); one place, so the pilot's flows never spell a DC path.
-pub(super) mod dc_path {
-    pub const REGISTER: &str = "/api/v1/VirtualCard/Register";
-    pub const ACTIVATE: &str = "/api/v1/VirtualCard/Activate";
-    pub const TOKEN: &str = "/api/v1/VirtualCard/Token";
-    pub const LOST_PHONE: &str = "/api/v1/VirtualCard/LostPhone";
-    pub const UPLOAD: &str = "/api/v1/Upload";
-    /// The prefix of every virtual-card endpoint (where the pilot arms DC faults).
-    pub const VIRTUAL_CARD: &str = "/api/v1/VirtualCard/";
-}
+/// The prefix of every virtual-card path of the DC (`nhi_protocol::dc::path::VC_*`),
+/// where the pilot arms DC faults.
+pub(super) const DC_VIRTUAL_CARD: &str = "/api/v1/VirtualCard/";
 
 /// Which side of the pilot a step talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -133,9 +125,16 @@ impl<'a> Recorder<'a> {
         x
     }
 
-    /// POSTs to the DC (as the phone app or the HIS) and checks the status code.
-    pub async fn dc(&mut self, name: &str, path: &str, body: Value, want: StatusCode) -> Exchange {
-        let x = self.w.dc_api.post(path, body).await;
+    /// POSTs a request body to a DC path (as the phone app or the HIS) and checks the
+    /// status code.
+    pub async fn dc<T: Serialize>(
+        &mut self,
+        name: &str,
+        path: &str,
+        body: &T,
+        want: StatusCode,
+    ) -> Exchange {
+        let x = self.w.dc_api.send(path, body).await;
         self.record(name, Side::Dc, &x, want);
         x
     }
@@ -192,6 +191,26 @@ impl<'a> Recorder<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_fault_prefix_covers_every_virtual_card_path() {
+        use nhi_protocol::dc::path;
+        let vc = [
+            path::VC_REGISTER,
+            path::VC_ACTIVATE,
+            path::VC_TOKEN,
+            path::VC_VERIFY,
+            path::VC_INSPECT,
+            path::VC_TRANSFER_EXPORT,
+            path::VC_TRANSFER_IMPORT,
+            path::VC_LOST_PHONE,
+        ];
+        for p in vc {
+            assert!(p.starts_with(DC_VIRTUAL_CARD), "{p}");
+        }
+        let others = path::ALL.iter().filter(|p| p.starts_with(DC_VIRTUAL_CARD));
+        assert_eq!(others.count(), vc.len());
+    }
 
     #[test]
     fn a_step_keeps_its_json_field_names() {

@@ -6,6 +6,7 @@ use crate::world::World;
 use nhi_emulator::card::{Card, Hpc};
 use nhi_emulator::clock::Clock;
 use nhi_protocol::api::path;
+use nhi_protocol::StatusCode;
 use serde_json::json;
 
 /// A site's cards, kept across its cases (PIN state lives in the card).
@@ -50,7 +51,7 @@ pub async fn setup_site(
         ("SAM Verification", path::SAM_VERIFY),
     ] {
         let x = w.sut.call("POST", p, Some(json!({}))).await;
-        if x.status.as_deref() != Some("0000") {
+        if x.code() != Some(StatusCode::Success) {
             return Err(format!("site {}: {name} answered {:?}", site.key, x.reply));
         }
     }

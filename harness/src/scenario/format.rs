@@ -4,7 +4,7 @@
 //! keep toml's line numbers in type errors.
 
 use crate::check::Expectation;
-use nhi_emulator::dc::Fault;
+use nhi_emulator::dc::ArmedFault;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -65,7 +65,7 @@ pub enum Action {
     /// Move the virtual clock forward by seconds.
     Clock(i64),
     /// Arm a DC fault.
-    Fault(Fault),
+    Fault(ArmedFault),
     /// Disarm all DC faults.
     FaultClear,
     /// An event in the world outside the SUT (the DC, a phone, an institution).
@@ -155,7 +155,7 @@ pub struct VirtualCard {
 }
 
 fn default_phone() -> String {
-    "phone-1".into()
+    nhi_emulator::events::DEFAULT_PHONE.into()
 }
 
 /// `standing` step.

@@ -7,7 +7,7 @@ use super::format::{
     Action, Call, Device, HcaCredential, Insert, Named, ScriptedEvent, Standing, Step, VirtualCard,
 };
 use crate::check::Expectation;
-use nhi_emulator::dc::Fault;
+use nhi_emulator::control::FaultRequest;
 use nhi_protocol::StatusCode;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -21,7 +21,7 @@ pub struct RawStep {
     call: Option<String>,
     partner_call: Option<String>,
     clock: Option<i64>,
-    fault: Option<Fault>,
+    fault: Option<FaultRequest>,
     fault_clear: Option<bool>,
     virtual_card: Option<VirtualCard>,
     standing: Option<Standing>,
@@ -113,6 +113,11 @@ impl RawStep {
             Some(false) => return Err("`fault_clear` can only be `true`".into()),
             None => None,
         };
+        // An unknown fault kind is an error of the file, named with the known kinds.
+        let fault = match self.fault.take() {
+            Some(f) => Some(done("fault", Action::Fault(f.check()?))),
+            None => None,
+        };
         let set = [
             self.call
                 .take()
@@ -125,7 +130,7 @@ impl RawStep {
                 .take()
                 .map(|x| done("remove", Action::Remove(x))),
             self.clock.take().map(|x| done("clock", Action::Clock(x))),
-            self.fault.take().map(|x| done("fault", Action::Fault(x))),
+            fault,
             fault_clear,
             (self.virtual_card.take()).map(|x| event("virtual_card", E::VirtualCard(x))),
             self.standing

@@ -188,7 +188,7 @@ impl CtlCmd {
                 advance,
             }),
             CtlCmd::Fault { path, kind, ms } => {
-                Command::ArmFault(nhi_emulator::dc::Fault { path, kind, ms })
+                Command::ArmFault(nhi_emulator::control::FaultRequest { path, kind, ms })
             }
             CtlCmd::ClearFaults => Command::ClearFaults,
         })
