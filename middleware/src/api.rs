@@ -251,6 +251,8 @@ async fn route(st: &AppState, action: Action, b: &Value) -> OpResult {
             d.run(op, b).await
         }
         Action::Status => st.device.lock().await.status(),
+        Action::DeviceName => st.device.lock().await.name(),
+        Action::Devices => st.device.lock().await.devices(),
         Action::CallLog => {
             let calls: Vec<LogEntry> = st
                 .log

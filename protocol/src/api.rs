@@ -21,8 +21,10 @@ pub mod path {
     pub const VERSION: &str = "/api/common/v1/Version";
     /// GET: reader time.
     pub const READER_TIME: &str = "/api/common/v1/ReaderTime";
-    /// GET: device list.
+    /// GET: the device list (cloud SAMs and readers holding a SAM), read afresh each call.
     pub const DEVICES: &str = "/api/common/v1/Devices";
+    /// GET: the name of the connected device (seed 004's call log shows this path only).
+    pub const NAME: &str = "/api/common/v1/Name";
     /// GET: API call log. DELETE: clear it.
     pub const CALL_LOG: &str = "/api/common/v1/CallLog";
     /// POST: verify the SAM with the DC.

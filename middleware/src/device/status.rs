@@ -5,7 +5,10 @@ use crate::cards::hc;
 use crate::error::{reply, transport_fail, Fail, OpResult};
 use crate::mutants::Mutant;
 use nhi_protocol::apdu::CardKind;
-use nhi_protocol::api::reply::{Empty, ModeReport, ReaderNameReply, StatusReply};
+use nhi_protocol::api::reply::{
+    DeviceEntry, DeviceKind, DeviceNameReply, DevicesReply, Empty, ModeReport, ReaderNameReply,
+    StatusReply,
+};
 use nhi_protocol::mode::HcKind;
 use nhi_protocol::StatusCode;
 
@@ -37,6 +40,33 @@ impl Device {
             hc: report(s.hc_kind.map(|k| format!("{k:?}")), s.hc),
             hc_pin_set: pin.map(|p| p != 0),
             hc_pin_verified: pin.map(|p| p == 2),
+        })
+    }
+
+    /// `Name`: the connected device's name (see [`DeviceNameReply`]).
+    pub fn name(&self) -> OpResult {
+        reply(&DeviceNameReply {
+            device_name: self.device_name(),
+        })
+    }
+
+    /// `Devices`: imported cloud SAMs, then readers holding a SAM, looked at afresh (the
+    /// seed's 更新裝置列表 is calling this again).
+    pub fn devices(&mut self) -> OpResult {
+        self.refresh();
+        let cloud = self.store.cloud_sams.iter().map(|c| DeviceEntry {
+            device_name: c.sam_id.clone(),
+            kind: DeviceKind::Cloud,
+        });
+        let physical = self
+            .readers_with(CardKind::Sam)
+            .into_iter()
+            .map(|r| DeviceEntry {
+                device_name: r,
+                kind: DeviceKind::Physical,
+            });
+        reply(&DevicesReply {
+            devices: cloud.chain(physical).collect(),
         })
     }
 

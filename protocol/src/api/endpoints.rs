@@ -51,6 +51,10 @@ pub enum Action {
     Op(Op),
     /// Device status and modes.
     Status,
+    /// The connected device's name.
+    DeviceName,
+    /// The devices `Initial` can connect to.
+    Devices,
     /// The API call log.
     CallLog,
     /// Clear the API call log.
@@ -165,6 +169,8 @@ macro_rules! table {
 /// Every endpoint of the Web API.
 pub const ENDPOINTS: &[Endpoint] = table! {
     GET STATUS => Status, Common, "Device status and modes", &[];
+    GET NAME => DeviceName, Common, "裝置名稱 Name of the connected device (empty when none)", &[];
+    GET DEVICES => Devices, Common, "裝置列表 / 更新裝置列表 Devices Initial can connect to: cloud SAMs and readers holding a SAM", &[];
     POST INITIAL => Op(Initial), Common, "連接裝置 Initialise the devices (optional deviceName)", &[];
     POST FINALIZE => Op(Finalize), Common, "中斷裝置 Release the devices", &[];
     GET VERSION => Op(Version), Common, "取得版本編號 Version numbers", &[];

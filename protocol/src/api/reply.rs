@@ -115,6 +115,50 @@ pub struct HpcBasicReply {
     pub e_name: String,
 }
 
+/// `GET Name`: the connected device's name. Seed 004 shows only the path and its result
+/// 0000, called by the console after 連接裝置 and 中斷裝置 (the API 呼叫記錄 screenshot:
+/// `/api/common/v1/Initial 1201`, `/api/common/v1/Name 0000`, `/api/common/v1/Finalize
+/// 0000`, `/api/common/v1/Name 0000`); it is silent on the reply. Ours: the header's
+/// 裝置名稱 (cloud SAM → its SAM id, physical SAM → its reader), the same value as
+/// `Status`'s `deviceName`, empty when no device is connected; answered in any mode, as
+/// the screenshot's 0000 after Finalize requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceNameReply {
+    /// SAM id of a cloud SAM, reader of a physical SAM, empty when none is connected.
+    pub device_name: String,
+}
+
+/// Kind of a device in the device list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceKind {
+    /// An imported cloud SAM (its name is its SAM id).
+    Cloud,
+    /// A reader holding a physical SAM (its name is the reader's).
+    Physical,
+}
+
+/// One entry of the device list: a name `Initial` accepts as `deviceName`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceEntry {
+    /// The name to pass to `Initial`.
+    pub device_name: String,
+    /// Cloud or physical SAM.
+    pub kind: DeviceKind,
+}
+
+/// `GET Devices`: seed 004 「裝置列表:下拉式選單,列出目前可使用的雲端安全模組及 COM
+/// PORT」 and 「更新裝置列表:從元件端取得最新的裝置列表資訊」. Cloud SAMs first (import
+/// order), then readers holding a SAM: a physical SAM here sits in a COM reader or a PC/SC
+/// reader, and both are listed by the name `Initial` accepts. The seed's screenshot lists
+/// only SAM ids; it does not show the reply's fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevicesReply {
+    /// The devices, read afresh on each call.
+    pub devices: Vec<DeviceEntry>,
+}
+
 /// `Hc/BasicData` of a physical HC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
