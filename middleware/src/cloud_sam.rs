@@ -3,7 +3,7 @@
 //! by `nhi_protocol::dc::cloud_sam`, the format's one source.
 
 use crate::error::{reply, Fail, OpResult};
-use crate::settings::{CloudSam, Secret, Store};
+use crate::settings::{assign_comports, CloudSam, Secret, Store};
 use nhi_protocol::api::reply::{CloudSamEntry, CloudSamListReply, Empty, SamIdReply};
 use nhi_protocol::api::request::CloudSamAddRequest;
 use nhi_protocol::dc::{CloudSamError, CloudSamFile, CloudSamName};
@@ -35,18 +35,25 @@ pub fn parse_file(name: &str, content: &str, check_name: bool) -> Result<CloudSa
         hospital_name: f.hospital_name,
         hospital_short_name: f.hospital_short_name,
         secret: Secret::from(f.secret.as_str()),
+        comport: None,
     })
 }
 
-/// `CloudSam/Add`: imports (or replaces) a cloud SAM.
+/// `CloudSam/Add`: imports (or replaces) a cloud SAM; a re-imported SAM keeps its COM port.
 pub fn add(store: &mut Store, req: &CloudSamAddRequest, check_name: bool) -> OpResult {
-    let sam = parse_file(&req.file_name, &req.content, check_name)?;
+    let mut sam = parse_file(&req.file_name, &req.content, check_name)?;
+    sam.comport = store
+        .cloud_sams
+        .iter()
+        .find(|c| c.sam_id == sam.sam_id)
+        .and_then(|c| c.comport);
     store.cloud_sams.retain(|c| c.sam_id != sam.sam_id);
     let r = SamIdReply {
         sam_id: sam.sam_id.clone(),
         hospital_id: sam.hospital_id.clone(),
     };
     store.cloud_sams.push(sam);
+    assign_comports(&mut store.cloud_sams);
     store
         .save()
         .map_err(|e| Fail::new(StatusCode::DcUndefined, e))?;
@@ -64,6 +71,7 @@ pub fn list(store: &Store) -> OpResult {
                 hospital_id: c.hospital_id.clone(),
                 hospital_name: c.hospital_name.clone(),
                 hospital_short_name: c.hospital_short_name.clone(),
+                comport: c.comport.map(|n| format!("COM{n}")),
             })
             .collect(),
         store_error: store.store_error.clone(),

@@ -47,6 +47,26 @@ pub struct CloudSam {
     /// The SAM secret (base64) — only ever stored encrypted.
     #[serde(default)]
     pub secret: Secret,
+    /// Its COM port number (see [`assign_comports`]); None only until assigned.
+    #[serde(default)]
+    pub comport: Option<u16>,
+}
+
+/// Gives every cloud SAM without one a COM port number: the smallest number from 1 that no
+/// other imported cloud SAM holds. Seed 004 lists a Comport per cloud SAM, 「主要用於相容
+///性元件」, and shows COM2/COM3 and COM2/COM1 for two SAMs; it does not say how numbers are
+/// chosen. Ours are kept with the SAM in the store, so a SAM keeps its number across
+/// restarts and re-imports, and a removed SAM's number is reused by the next import. Stores
+/// written before the column existed get numbers when loaded, in list order.
+pub fn assign_comports(sams: &mut [CloudSam]) {
+    for i in 0..sams.len() {
+        if sams.get(i).is_some_and(|s| s.comport.is_none()) {
+            let free = (1..=u16::MAX).find(|n| sams.iter().all(|s| s.comport != Some(*n)));
+            if let Some(s) = sams.get_mut(i) {
+                s.comport = free;
+            }
+        }
+    }
 }
 
 /// What identifies "this user on this machine": the key of the cloud SAM store is
@@ -180,7 +200,10 @@ impl Store {
         };
         let (cloud_sams, store_error) = match &settings.cloud_sams_sealed {
             Some(s) => match ctx.open(s) {
-                Ok(v) => (v, None),
+                Ok(mut v) => {
+                    assign_comports(&mut v);
+                    (v, None)
+                }
                 Err(e) => (Vec::new(), Some(e)),
             },
             None => (Vec::new(), None),
@@ -228,7 +251,21 @@ mod tests {
             hospital_name: "測試機構".into(),
             hospital_short_name: "測試".into(),
             secret: "c2VjcmV0".into(),
+            comport: Some(1),
         }
+    }
+
+    #[test]
+    fn comports_are_the_smallest_free_numbers_and_kept() {
+        let with = |id: &str, c: Option<u16>| CloudSam {
+            sam_id: id.into(),
+            comport: c,
+            ..sam()
+        };
+        let mut v = vec![with("a", None), with("b", Some(1)), with("c", None)];
+        assign_comports(&mut v);
+        let got: Vec<_> = v.iter().map(|s| s.comport).collect();
+        assert_eq!(got, vec![Some(2), Some(1), Some(3)]);
     }
 
     #[test]

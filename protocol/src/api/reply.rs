@@ -293,6 +293,10 @@ pub struct CloudSamEntry {
     pub hospital_name: String,
     /// Short name.
     pub hospital_short_name: String,
+    /// Its COM port, `COM<n>`: seed 004 lists 「Comport (主要用於相容性元件)」 for every cloud
+    /// SAM. The number is assigned at import (the middleware documents how); null only if
+    /// no number is free.
+    pub comport: Option<String>,
 }
 
 /// `CloudSam/Get`.
