@@ -91,29 +91,9 @@ fn json_reply(http: Http, code: StatusCode, message: Option<&str>, extra: Value)
     r
 }
 
-fn origin_allowed(origin: &str, hosts: &[String], any: bool) -> bool {
-    if any {
-        return true;
-    }
-    let host = origin.split("://").nth(1).unwrap_or(origin);
-    let host = host.split('/').next().unwrap_or(host);
-    let bare = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .map(|h| format!("{h}]"))
-            .unwrap_or_default()
-    } else {
-        host.split(':').next().unwrap_or(host).to_string()
-    };
-    matches!(bare.as_str(), "localhost" | "127.0.0.1" | "[::1]")
-        || hosts
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(&bare) || h.eq_ignore_ascii_case(origin))
-}
-
 fn add_cors(resp: &mut Response, origin: Option<&str>, st: &AppState) {
     let Some(o) = origin else { return };
-    if !origin_allowed(o, &st.cors_hosts, st.mutants.on(Mutant::CorsAnyOrigin)) {
+    if !crate::cors::origin_allowed(o, &st.cors_hosts, st.mutants.on(Mutant::CorsAnyOrigin)) {
         return;
     }
     let h = resp.headers_mut();
@@ -297,12 +277,7 @@ async fn route(st: &AppState, action: Action, b: &Value) -> OpResult {
         }
         Action::CorsAdd | Action::CorsRemove => {
             let h = request::<HostNameRequest>(b)?.host_name;
-            if h.is_empty() || h.contains('/') || h.contains(' ') {
-                return Err(Fail::new(
-                    StatusCode::ParamFormat3,
-                    "hostName: a host name such as www.nhi.gov.tw",
-                ));
-            }
+            crate::cors::check_entry(&h)?;
             let mut d = st.device.lock().await;
             let hosts = &mut d.store.settings.cors_hosts;
             if action == Action::CorsAdd {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod cards;
 pub mod cloud_sam;
+pub mod cors;
 pub mod dc_client;
 pub mod device;
 pub mod error;
