@@ -79,6 +79,19 @@ pub struct Device {
     device_id: String,
 }
 
+/// `Version`'s `fileVersion`: seed 004 shows 「檔案版本編號 (FileVersion): 1.2.0.1」, the
+/// 4-part file version of the executable (「目前元件執行檔的版本編號」). Ours is the crate's
+/// major.minor.patch plus a fourth part 0 (no build number is kept; the seed does not say
+/// what its fourth part counts).
+pub const FILE_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION_MAJOR"),
+    ".",
+    env!("CARGO_PKG_VERSION_MINOR"),
+    ".",
+    env!("CARGO_PKG_VERSION_PATCH"),
+    ".0"
+);
+
 /// Checks a PIN's shape: digits only (1704) of 6–8 characters (1705).
 pub fn check_pin(pin: &str) -> Result<(), Fail> {
     if pin.is_empty() || !pin.bytes().all(|b| b.is_ascii_digit()) {
@@ -236,7 +249,7 @@ impl Device {
                 reply(&Empty {})
             }
             Op::Version => reply(&VersionReply {
-                file_version: env!("CARGO_PKG_VERSION").into(),
+                file_version: FILE_VERSION.into(),
                 long_version: "6000".into(),
                 short_version: "60".into(),
                 // Informational only: a path that cannot be told is reported as empty.
