@@ -287,9 +287,7 @@ async fn route(st: &AppState, action: Action, b: &Value) -> OpResult {
             } else {
                 hosts.retain(|x| *x != h);
             }
-            d.store
-                .save()
-                .map_err(|e| Fail::new(StatusCode::DcUndefined, e))?;
+            d.store.save_for(crate::settings::Setting::Cors)?;
             reply(&CorsChangedReply {
                 hosts: d.store.settings.cors_hosts.clone(),
                 applies_after_restart: true,

@@ -3,7 +3,7 @@
 //! by `nhi_protocol::dc::cloud_sam`, the format's one source.
 
 use crate::error::{reply, Fail, OpResult};
-use crate::settings::{assign_comports, CloudSam, Secret, Store};
+use crate::settings::{assign_comports, CloudSam, Secret, Setting, Store};
 use nhi_protocol::api::reply::{CloudSamEntry, CloudSamListReply, Empty, SamIdReply};
 use nhi_protocol::api::request::CloudSamAddRequest;
 use nhi_protocol::dc::{CloudSamError, CloudSamFile, CloudSamName};
@@ -54,9 +54,7 @@ pub fn add(store: &mut Store, req: &CloudSamAddRequest, check_name: bool) -> OpR
     };
     store.cloud_sams.push(sam);
     assign_comports(&mut store.cloud_sams);
-    store
-        .save()
-        .map_err(|e| Fail::new(StatusCode::DcUndefined, e))?;
+    store.save_for(Setting::CloudSams)?;
     reply(&r)
 }
 
@@ -88,9 +86,7 @@ pub fn remove(store: &mut Store, sam_id: &str) -> OpResult {
             format!("no cloud SAM {sam_id}"),
         ));
     }
-    store
-        .save()
-        .map_err(|e| Fail::new(StatusCode::DcUndefined, e))?;
+    store.save_for(Setting::CloudSams)?;
     reply(&Empty {})
 }
 
@@ -108,6 +104,26 @@ mod tests {
             version: CloudSamFile::VERSION,
         };
         CloudSamFile::encode(&f.body().unwrap(), &[0; 3])
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_written_answers_1610_not_a_dc_code() {
+        let dir = std::env::temp_dir().join(format!("nhi-cloud-sam-{}", std::process::id()));
+        std::fs::write(&dir, b"a file, not a directory").unwrap();
+        let ctx = crate::settings::KeyContext {
+            machine: "m".into(),
+            user: "u".into(),
+        };
+        let mut store = Store::load(Some(dir.clone()), ctx);
+        let req = CloudSamAddRequest {
+            file_name: "7777777777901000000047.SAM".into(),
+            content: content("901000000047", "7777777777"),
+        };
+        let add = add(&mut store, &req, true).unwrap_err();
+        assert_eq!(add.code, StatusCode::CloudSamFileFormat, "{}", add.message);
+        let gone = remove(&mut store, "901000000047").unwrap_err();
+        assert_eq!(gone.code, StatusCode::CloudSamFileFormat);
+        std::fs::remove_file(&dir).unwrap();
     }
 
     #[test]

@@ -5,6 +5,7 @@ use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LE
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use nhi_protocol::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -167,6 +168,37 @@ pub struct Settings {
     pub last_device: Option<String>,
 }
 
+/// Which setting a save is for: it decides the status code when the save fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The imported cloud SAMs (`CloudSam/Add`, `CloudSam/Remove`).
+    CloudSams,
+    /// The default PC/SC reader (`PcscReaderReader/SetDefault`, `RemoveDefault`, `AutoDetect`).
+    DefaultReader,
+    /// The CORS whitelist (`Cors/Add`, `Cors/Remove`).
+    Cors,
+}
+
+impl Setting {
+    /// Seed 004 has no status code for "the local settings could not be written"; these are
+    /// our choices, each the nearest code of the function's own group, never a DC code:
+    /// - cloud SAMs: 1610 「雲端安全模組檔案格式錯誤」 — the store is the encrypted cloud-SAM
+    ///   file (「加密儲存至本機使用者專屬組態資料中」) and it could not be written;
+    /// - default reader: 1199 「PCSC 發生其它錯誤」 — the "other error" of the PC/SC reader
+    ///   functions this setting belongs to;
+    /// - CORS: the seed has no CORS code, and 1704–1706 「參數格式異常」 would blame the
+    ///   caller's input. We answer 1799 「DC 端未定義錯誤」, the seed's one "undefined error"
+    ///   code, as for a panicking handler; its "DC 端" does not fit, and this is the only
+    ///   settings save that uses it.
+    pub fn failure_code(self) -> StatusCode {
+        match self {
+            Setting::CloudSams => StatusCode::CloudSamFileFormat,
+            Setting::DefaultReader => StatusCode::PcscOther,
+            Setting::Cors => StatusCode::DcUndefined,
+        }
+    }
+}
+
 /// Settings plus where they live and how cloud SAMs are sealed.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -215,6 +247,13 @@ impl Store {
             cloud_sams,
             store_error,
         }
+    }
+
+    /// Writes the settings for a settings function, failing with that function's code (see
+    /// [`Setting::failure_code`]).
+    pub fn save_for(&mut self, what: Setting) -> Result<(), crate::error::Fail> {
+        self.save()
+            .map_err(|e| crate::error::Fail::new(what.failure_code(), e))
     }
 
     /// Writes the settings (atomically: temp file + rename, mode 0600).

@@ -4,6 +4,7 @@ use super::Device;
 use crate::cards::hc;
 use crate::error::{reply, transport_fail, Fail, OpResult};
 use crate::mutants::Mutant;
+use crate::settings::Setting;
 use nhi_protocol::apdu::CardKind;
 use nhi_protocol::api::reply::{
     DeviceEntry, DeviceKind, DeviceNameReply, DevicesReply, Empty, ModeReport, ReaderNameReply,
@@ -86,9 +87,7 @@ impl Device {
             ));
         }
         self.store.settings.default_reader = Some(name.to_string());
-        self.store
-            .save()
-            .map_err(|e| Fail::new(StatusCode::PcscOther, e))?;
+        self.store.save_for(Setting::DefaultReader)?;
         reply(&ReaderNameReply {
             reader_name: name.to_string(),
         })
@@ -128,9 +127,7 @@ impl Device {
     /// `PcscReaderReader/RemoveDefault`.
     pub fn remove_default_reader(&mut self) -> OpResult {
         self.store.settings.default_reader = None;
-        self.store
-            .save()
-            .map_err(|e| Fail::new(StatusCode::PcscOther, e))?;
+        self.store.save_for(Setting::DefaultReader)?;
         reply(&Empty {})
     }
 }
