@@ -1,7 +1,8 @@
 //! Thin helpers over aws-lc-rs (HMAC, RSA and ECDSA) and RustCrypto AES-CBC.
 //!
 //! AES-128-CBC without padding comes from the `aes` + `cbc` crates: aws-lc-rs only offers
-//! CBC with PKCS#7 padding, and the token payload is exactly four blocks (DESIGN §3).
+//! CBC with PKCS#7 padding, and the token payload is exactly four blocks (the layout of
+//! `nhi_protocol::token`).
 
 use aws_lc_rs::{hmac, rand::SystemRandom, signature};
 use signature::KeyPair;

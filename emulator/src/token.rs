@@ -1,4 +1,4 @@
-//! Virtual-card token issue, SAM-side decryption and verification (DESIGN §3).
+//! Virtual-card token issue, SAM-side decryption and verification (layout: `nhi_protocol::token`).
 
 use crate::crypto::{aes128_cbc_decrypt, aes128_cbc_encrypt, hmac256, EcSigner, RsaSigner};
 use crate::keys::{self, Secrets};

@@ -1,4 +1,4 @@
-//! Virtual-card (QR) token layout (DESIGN §3).
+//! Virtual-card (QR) token layout (the project's own; no seed specifies one).
 //!
 //! `b64(iv16) . b64(AES-128-CBC(payload64)) . b64(alg/key-id byte ‖ signature)`.
 //! The DC signs `seg1 "." seg2` (the ASCII of the first two segments as sent).

@@ -1,4 +1,6 @@
-//! Data protection of seed 002: per-field encryption at rest, masking, lookup hashes.
+//! Data protection after seed 002: per-field encryption at rest, masking, lookup hashes.
+//! The masking rules are the seed's; the cipher is not: seed 002 says 「加密採安全 DES 演算法」,
+//! we use AES-256-GCM (a deliberate deviation).
 
 use crate::crypto::hmac256;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};

@@ -7,7 +7,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 
-/// Failure classes, each from the seeds, with the status code a correct SUT answers.
+/// Failure classes, with the status code a correct SUT answers. Seed 000 gives no classes,
+/// only that the failed cases be analysed (「為何會失敗的經驗也要去歸納跟整理」); these are
+/// ours, each built on the seed fact its variant names (mostly a seed-004 status code).
 /// Serialized as its [`FailureClass::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FailureClass {

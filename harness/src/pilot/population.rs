@@ -120,7 +120,8 @@ const GIVEN: &[&str] = &[
     "志", "明", "家", "俊", "宏", "美", "淑", "惠", "怡", "婷", "雅", "文", "建", "偉", "嘉", "玉",
     "芳", "秀", "佳", "欣", "冠", "宇", "柏", "翰", "承", "庭", "子", "瑜", "思", "涵",
 ];
-/// Rarer characters that are still in Big5 (seed 000 asks for names like these).
+/// Rarer characters that are still in Big5: seed 004 says of the HC name 「姓名:中英文,Big5
+/// 編碼不超過 20 碼」; seed 000 says nothing about names, and the choice of characters is ours.
 const RARE: &[&str] = &[
     "璿", "翀", "淼", "彧", "禎", "堉", "焱", "鑫", "旻", "昇", "甯", "靚", "巖",
 ];

@@ -122,8 +122,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     };
     let com = cli.com.or(file.com);
     let transport: Arc<dyn Transport> = match com {
-        // The COM port alone, or — with named PC/SC readers too — in the device order of
-        // seed 004: PC/SC readers first, then the COM port.
+        // The COM port alone, or — with named PC/SC readers too — PC/SC readers first, then
+        // the COM port. This order is ours: seed 004's order 「(1)最後連接裝置(2)雲端安全模組
+        // (3)實體安全模組」 is which SAM Initial tries, not an order of transports.
         Some(path) => {
             let serial: Arc<dyn Transport> =
                 Arc::new(nhi_middleware::serial::SerialTransport::new(&path));
