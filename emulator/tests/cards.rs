@@ -48,7 +48,7 @@ fn hc_select_both_forms_and_basic_data() {
     // GET DATA before SELECT: conditions not satisfied.
     assert_eq!(sw(&c.handle(apdu::GET_BASIC)), 0x6985);
     let h = |s: &str| hex::decode(s.replace(' ', "")).unwrap();
-    // The form of DESIGN §2 (Lc=0x10, 16-byte AID) …
+    // The long SELECT form public clients send (Lc=0x10, 16-byte AID) …
     assert_eq!(
         hx(&c.handle(&h(
             "00 A4 04 00 10 D1 58 00 00 01 00 00 00 00 00 00 00 00 00 11 00"
