@@ -256,7 +256,9 @@ impl Store {
             .map_err(|e| crate::error::Fail::new(what.failure_code(), e))
     }
 
-    /// Writes the settings (atomically: temp file + rename, mode 0600).
+    /// Writes the settings so that a crash (kill -9, power loss) at any instant leaves
+    /// either the old or the new file, never a torn one: write a temp file (mode 0600),
+    /// fsync it, rename it over the old file, fsync the directory.
     pub fn save(&mut self) -> Result<(), String> {
         self.settings.cloud_sams_sealed = if self.cloud_sams.is_empty() {
             None
@@ -264,19 +266,41 @@ impl Store {
             Some(self.ctx.seal(&self.cloud_sams)?)
         };
         let Some(p) = &self.path else { return Ok(()) };
-        if let Some(d) = p.parent() {
-            std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
-        }
-        let tmp = p.with_extension("tmp");
         let body = serde_json::to_vec_pretty(&self.settings).map_err(|e| e.to_string())?;
-        std::fs::write(&tmp, body).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
-        }
-        std::fs::rename(&tmp, p).map_err(|e| format!("{}: {e}", p.display()))
+        write_atomically(p, &body)
     }
+}
+
+/// Replaces `path` with `body` atomically and durably (see [`Store::save`]).
+fn write_atomically(path: &std::path::Path, body: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
+    }
+    let tmp = path.with_extension("tmp");
+    fn err(p: &std::path::Path) -> impl Fn(std::io::Error) -> String + '_ {
+        move |e| format!("{}: {e}", p.display())
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp).map_err(err(&tmp))?;
+    f.write_all(body).map_err(err(&tmp))?;
+    f.sync_all().map_err(err(&tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(err(path))?;
+    // The rename itself is durable only once the directory is synced.
+    if let Some(d) = dir {
+        std::fs::File::open(d)
+            .and_then(|d| d.sync_all())
+            .map_err(err(d))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

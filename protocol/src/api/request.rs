@@ -21,7 +21,7 @@ pub struct ServiceTypeRequest {
 }
 
 /// Body with a PIN (HPC verify; HC verify and set).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PinRequest {
     /// PIN digits.
@@ -29,7 +29,7 @@ pub struct PinRequest {
 }
 
 /// HPC set-PIN body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewPinRequest {
     /// New PIN digits.
@@ -37,7 +37,7 @@ pub struct NewPinRequest {
 }
 
 /// HPC reset-PIN body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetPinRequest {
     /// PUK (8 digits).
@@ -47,7 +47,7 @@ pub struct ResetPinRequest {
 }
 
 /// Body with a virtual-card token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenRequest {
     /// The QR token text.
@@ -55,7 +55,7 @@ pub struct TokenRequest {
 }
 
 /// Mobile HCA login body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialRequest {
     /// The mobile HCA credential.
@@ -63,7 +63,7 @@ pub struct CredentialRequest {
 }
 
 /// Transfer import body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransferImportRequest {
     /// Code from the exporting device.
@@ -71,7 +71,7 @@ pub struct TransferImportRequest {
 }
 
 /// Cloud SAM import body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudSamAddRequest {
     /// The `.SAM` file's name.
@@ -103,6 +103,28 @@ pub struct HostNameRequest {
     /// Host name, e.g. `www.nhi.gov.tw`.
     pub host_name: String,
 }
+
+/// `Debug` for bodies that carry a PIN, PUK, token, credential, transfer code or cloud-SAM
+/// secret: the type name only, so a logged or panicking request never shows the secret.
+macro_rules! redacted_debug {
+    ($($t:ident),*) => { $(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), " { <redacted> }"))
+            }
+        }
+    )* };
+}
+
+redacted_debug!(
+    PinRequest,
+    NewPinRequest,
+    ResetPinRequest,
+    TokenRequest,
+    CredentialRequest,
+    TransferImportRequest,
+    CloudSamAddRequest
+);
 
 #[cfg(test)]
 mod tests {
