@@ -294,7 +294,10 @@ fn write_atomically(path: &std::path::Path, body: &[u8]) -> Result<(), String> {
     f.sync_all().map_err(err(&tmp))?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(err(path))?;
-    // The rename itself is durable only once the directory is synced.
+    // The rename itself is durable only once the directory is synced. Unix only: Windows
+    // cannot open a directory as a file (it journals the rename's metadata itself), and
+    // trying made every settings save fail there (caught by the Windows build under Wine).
+    #[cfg(unix)]
     if let Some(d) = dir {
         std::fs::File::open(d)
             .and_then(|d| d.sync_all())
