@@ -332,6 +332,7 @@ impl World {
         #[cfg(feature = "pcsc")]
         if let Some(m) = &self._pcsc {
             let name = self.slots.name_of(slot)?;
+            let atr = card.atr().to_vec();
             let before = m.changes(&name);
             slot.insert(card);
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -341,7 +342,21 @@ impl World {
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
-            return Ok(());
+            // "Present" is announced before a slow power-up may have finished (or after one
+            // that failed under load): the light is on only when a client can connect and
+            // read this card's ATR.
+            loop {
+                let probe = m.connect_atr(&name);
+                if probe.as_deref() == Ok(atr.as_slice()) {
+                    return Ok(());
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err(format!(
+                        "pcscd shows a card in {name:?} but a client cannot connect to it within 10 s (last attempt: {probe:?})"
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
         }
         slot.insert(card);
         Ok(())

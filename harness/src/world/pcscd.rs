@@ -87,6 +87,21 @@ impl ReaderMonitor {
     pub fn present(&self, reader: &str) -> bool {
         self.get(reader).0
     }
+    /// Connects to the card in `reader` as any PC/SC client would (shared, leaving the card
+    /// powered) and returns its ATR.
+    pub fn connect_atr(&self, reader: &str) -> Result<Vec<u8>, String> {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(|e| format!("pcscd: {e}"))?;
+        let name = std::ffi::CString::new(reader).map_err(|e| format!("{reader:?}: {e}"))?;
+        let card = ctx
+            .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+            .map_err(|e| format!("connect: {e}"))?;
+        let mut names = [0u8; 2048];
+        let mut atr = [0u8; pcsc::MAX_ATR_SIZE];
+        let status = card
+            .status2(&mut names, &mut atr)
+            .map_err(|e| format!("status: {e}"))?;
+        Ok(status.atr().to_vec())
+    }
     /// How many presence changes pcscd reported for `reader`.
     pub fn changes(&self, reader: &str) -> u64 {
         self.get(reader).1
