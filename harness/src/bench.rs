@@ -5,7 +5,7 @@
 
 use crate::world::World;
 use nhi_emulator::control::{
-    CardSpec, ClockChange, Command, ControlClient, FaultRequest, Insert, Remove,
+    CardSpec, ClockChange, Command, ControlClient, FaultRequest, Insert, ReaderFaultRequest, Remove,
 };
 use nhi_emulator::dc::ArmedFault;
 use nhi_emulator::events::Event;
@@ -110,6 +110,27 @@ impl Bench<'_> {
             Bench::Remote(r) => {
                 let reader = reader_of(role)?.into();
                 r.send(Command::Remove(Remove { reader })).await.map(|_| ())
+            }
+        }
+    }
+
+    /// Sets or clears a fault of a role's reader.
+    pub async fn reader_fault(
+        &self,
+        role: &str,
+        fault: Option<nhi_emulator::reader::ReaderFault>,
+    ) -> Result<(), String> {
+        match self {
+            Bench::Local(w) => {
+                let slot = w.slot(role)?;
+                slot.set_fault(fault);
+                slot.fault_settled().await;
+                Ok(())
+            }
+            Bench::Remote(r) => {
+                let reader = reader_of(role)?.into();
+                let f = ReaderFaultRequest { reader, fault };
+                r.send(Command::ReaderFault(f)).await.map(|_| ())
             }
         }
     }

@@ -2,7 +2,7 @@
 //! the reference middleware runs in-process with no pcscd.
 
 use nhi_emulator::reader::inproc::{InprocConnection, InprocError};
-use nhi_emulator::reader::NamedSlot;
+use nhi_emulator::reader::{NamedSlot, ReaderFault, Slot};
 use nhi_middleware::transport::{Connection, Transport, TransportError};
 
 /// Named emulator slots as readers.
@@ -20,7 +20,22 @@ impl InprocTransport {
 
 struct Conn {
     c: InprocConnection,
+    slot: Slot,
+    reader: String,
     atr: Vec<u8>,
+}
+
+/// A reader fault as the PC/SC layer reports it: an unplugged reader is unknown, a failing
+/// one fails every call (reader/fault.rs).
+fn check(slot: &Slot, reader: &str) -> Result<(), TransportError> {
+    match slot.fault() {
+        Some(ReaderFault::Unplugged) => Err(TransportError::UnknownReader(reader.to_string())),
+        Some(ReaderFault::Failing) => Err(TransportError::Other(format!(
+            "reader {reader:?} is not working"
+        ))),
+        // A corrupted line is a serial reader's fault; a PC/SC reader has no such line.
+        Some(ReaderFault::Garbling) | None => Ok(()),
+    }
 }
 
 fn map(e: InprocError) -> TransportError {
@@ -35,16 +50,22 @@ impl Connection for Conn {
         self.atr.clone()
     }
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        check(&self.slot, &self.reader)?;
         self.c.transmit(apdu).map_err(map)
     }
     fn alive(&mut self) -> bool {
-        self.c.is_alive()
+        self.slot.fault().is_none() && self.c.is_alive()
     }
 }
 
 impl Transport for InprocTransport {
     fn readers(&self) -> Result<Vec<String>, TransportError> {
-        Ok(self.slots.iter().map(|s| s.name.clone()).collect())
+        Ok(self
+            .slots
+            .iter()
+            .filter(|s| s.slot.fault() != Some(ReaderFault::Unplugged))
+            .map(|s| s.name.clone())
+            .collect())
     }
     fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
         let s = self
@@ -52,7 +73,13 @@ impl Transport for InprocTransport {
             .iter()
             .find(|s| s.name == reader)
             .ok_or_else(|| TransportError::UnknownReader(reader.to_string()))?;
+        check(&s.slot, reader)?;
         let (c, atr) = InprocConnection::connect(&s.slot).map_err(map)?;
-        Ok(Box::new(Conn { c, atr }))
+        Ok(Box::new(Conn {
+            c,
+            slot: s.slot.clone(),
+            reader: reader.to_string(),
+            atr,
+        }))
     }
 }

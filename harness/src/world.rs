@@ -32,7 +32,9 @@ pub const READER_SPARE: &str = STANDARD_READERS[3].name;
 const READERS: [&str; 4] = [READER_HC, READER_SAM, READER_HPC, READER_SPARE];
 
 /// How the embedded middleware reaches the emulated cards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportKind {
     /// Function calls (no pcscd).

@@ -125,6 +125,9 @@ fn scenarios_pass_against_external_processes() {
             &sut,
             "--emulator",
             &control,
+            // The SUT reaches the cards through the COM reader: its scenarios run too.
+            "--transport",
+            "serial",
             "--scenarios",
         ])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
@@ -144,6 +147,12 @@ fn scenarios_pass_against_external_processes() {
     assert!(r.scenarios.len() >= 21);
     assert!(r.transport.contains("emulator"));
     assert!(stdout.contains("cells exercised: 209/209"), "{stdout}");
+    assert!(
+        r.scenarios
+            .iter()
+            .any(|s| s.id == "common/reader-faults-com" && s.pass),
+        "the COM reader's faults reach the external SUT (1201, 1202)"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

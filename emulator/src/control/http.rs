@@ -3,7 +3,8 @@
 //! with a 4xx status.
 
 use super::{
-    path, ClockChange, Command, Control, FaultRequest, Insert, Refusal, Remove, StatusCode,
+    path, ClockChange, Command, Control, FaultRequest, Insert, ReaderFaultRequest, Refusal, Remove,
+    StatusCode,
 };
 use crate::events::Event;
 use axum::extract::rejection::JsonRejection;
@@ -76,6 +77,16 @@ async fn remove(State(c): State<Control>, body: Result<Json<Remove>, JsonRejecti
     }
 }
 
+async fn reader_fault(
+    State(c): State<Control>,
+    body: Result<Json<ReaderFaultRequest>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(f)) => reply(&c, Command::ReaderFault(f)).await,
+        Err(_) => bad_request("body: {reader, fault: unplugged|failing|garbling|null}"),
+    }
+}
+
 /// A GET, or a POST without a JSON body, reads the clock.
 async fn clock(State(c): State<Control>, body: Option<Json<ClockChange>>) -> Response {
     let change = match body {
@@ -130,10 +141,11 @@ async fn scripted(
 /// The control router.
 pub fn router(c: Control) -> Router {
     let routes = format!(
-        "routes: GET {r}, POST {i}, POST {rm}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}",
+        "routes: GET {r}, POST {i}, POST {rm}, POST {rf}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}",
         r = path::READERS,
         i = path::INSERT,
         rm = path::REMOVE,
+        rf = path::READER_FAULT,
         cl = path::CLOCK,
         f = path::FAULTS,
         dc = path::DC,
@@ -148,6 +160,7 @@ pub fn router(c: Control) -> Router {
         .route(path::READERS, get(readers))
         .route(path::INSERT, post(insert))
         .route(path::REMOVE, post(remove))
+        .route(path::READER_FAULT, post(reader_fault))
         .route(path::CLOCK, get(clock).post(clock))
         .route(path::FAULTS, post(faults).delete(clear_faults))
         .fallback(move || {

@@ -54,6 +54,8 @@ pub mod path {
     pub const INSERT: &str = "/readers/insert";
     /// `POST`: remove a card.
     pub const REMOVE: &str = "/readers/remove";
+    /// `POST`: set or clear a reader's fault (unplugged, failing, garbling).
+    pub const READER_FAULT: &str = "/readers/fault";
     /// `GET` (read) or `POST` (set or advance) the virtual clock.
     pub const CLOCK: &str = "/clock";
     /// `POST` arms a DC fault, `DELETE` disarms them all.
@@ -75,6 +77,17 @@ pub struct Insert {
     pub card: CardSpec,
     /// Fixture key (ID or card number, HPC id, hospital id); none: the first in fixtures.
     pub person: Option<String>,
+}
+
+/// `POST /readers/fault`: a fault of the reader hardware (reader/fault.rs says what each
+/// endpoint makes of it); `fault` absent or null clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReaderFaultRequest {
+    /// Reader name (any slot of the COM reader stands for the whole device).
+    pub reader: String,
+    /// The fault, or none to clear.
+    #[serde(default)]
+    pub fault: Option<crate::reader::ReaderFault>,
 }
 
 /// `POST /readers/remove`.
@@ -151,6 +164,8 @@ pub enum Command {
     Insert(Insert),
     /// Take the card out of a reader.
     Remove(Remove),
+    /// Set or clear a reader's fault.
+    ReaderFault(ReaderFaultRequest),
     /// Read, set or advance the virtual clock.
     Clock(ClockChange),
     /// Arm a DC fault.
@@ -183,6 +198,7 @@ impl Command {
             Command::Readers => (Method::Get, path::READERS.into(), None),
             Command::Insert(i) => (Method::Post, path::INSERT.into(), Some(json(i)?)),
             Command::Remove(r) => (Method::Post, path::REMOVE.into(), Some(json(r)?)),
+            Command::ReaderFault(f) => (Method::Post, path::READER_FAULT.into(), Some(json(f)?)),
             Command::Clock(c) if *c == ClockChange::default() => {
                 (Method::Get, path::CLOCK.into(), None)
             }
@@ -271,6 +287,12 @@ impl Control {
                 let slot = self.slot(&r.reader)?;
                 Ok(json!({ "reader": r.reader, "removed": slot.slot.remove().map(|c| c.label()) }))
             }
+            Command::ReaderFault(f) => {
+                let slot = self.slot(&f.reader)?;
+                slot.slot.set_fault(f.fault);
+                slot.slot.fault_settled().await;
+                Ok(json!({ "reader": f.reader, "fault": f.fault }))
+            }
             Command::Clock(change) => Ok(self.clock(change)),
             Command::ArmFault(f) => {
                 let dc = self.dc()?;
@@ -310,6 +332,7 @@ impl Control {
                     "reader": s.name,
                     "card": s.slot.describe().map(|(k, l)| json!({ "kind": k, "label": l })),
                     "visible": s.slot.is_announced(),
+                    "fault": s.slot.fault(),
                 })
             })
             .collect();

@@ -1,11 +1,13 @@
 //! Readers: slots that hold cards, and the endpoints that carry APDUs to them
 //! (in-process, vpcd for PC/SC, a COM-port reader on a pty).
 
+pub mod fault;
 pub mod inproc;
 pub mod serial;
 pub mod vpcd;
 
 use crate::card::{Card, CardKind};
+pub use fault::ReaderFault;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a slot holds.
@@ -17,6 +19,12 @@ pub struct SlotState {
     pub generation: u64,
     /// The generation whose ATR a reader (pcscd) has been given: the card is visible.
     pub announced: u64,
+    /// A fault of the reader this slot belongs to (the control API sets it).
+    pub fault: Option<ReaderFault>,
+    /// The slot belongs to the COM reader, which acts on `unplugged` in its own thread.
+    pub com_served: bool,
+    /// The COM reader has closed its port (it acted on `unplugged`).
+    pub line_down: bool,
 }
 
 /// A reader slot shared between the control plane and an endpoint.
@@ -58,6 +66,26 @@ impl Slot {
     /// True when both handles are the same slot.
     pub fn same(&self, other: &Slot) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+    /// Sets or clears the reader's fault.
+    pub fn set_fault(&self, fault: Option<ReaderFault>) {
+        self.lock().fault = fault;
+    }
+    /// The reader's fault, if any.
+    pub fn fault(&self) -> Option<ReaderFault> {
+        self.lock().fault
+    }
+    /// Waits (up to 2 s) until the endpoint has acted on the slot's fault: a COM reader's
+    /// port is gone when unplugged and back otherwise, so the next client finds it so.
+    pub async fn fault_settled(&self) {
+        let settled = || {
+            let s = self.lock();
+            !s.com_served || s.line_down == (s.fault == Some(ReaderFault::Unplugged))
+        };
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !settled() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
     /// True when a card is in the slot.
     pub fn is_present(&self) -> bool {

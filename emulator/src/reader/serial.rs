@@ -2,10 +2,10 @@
 //! of protocol/docs/SERIAL.md, and a thin shell ([`SerialEndpoint`]) that puts it behind a pty so
 //! any serial program can open the other end.
 
-use super::Slot;
+use super::{ReaderFault, Slot};
 use crate::clock::{Clock, VirtualClock};
 use nhi_protocol::serial::{cmd, Decoder, Event, Frame, Nak, SlotStatus, INTER_BYTE_TIMEOUT_MS};
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -30,6 +30,9 @@ impl SerialReader {
     /// A reader over labelled slots (label = the reader name a host shows for that slot).
     pub fn new(slots: Vec<(String, Slot)>, clock: VirtualClock) -> SerialReader {
         let n = slots.len();
+        for (_, s) in &slots {
+            s.lock().com_served = true;
+        }
         SerialReader {
             slots,
             powered: vec![None; n],
@@ -37,6 +40,18 @@ impl SerialReader {
             offset: 0,
             last: None,
         }
+    }
+
+    /// Tells the control plane whether the port is gone (see [`Slot::fault_settled`]).
+    fn set_line_down(&self, down: bool) {
+        for (_, s) in &self.slots {
+            s.lock().line_down = down;
+        }
+    }
+
+    /// The reader's fault: a fault set on any of its slots is the whole device's.
+    pub fn fault(&self) -> Option<ReaderFault> {
+        self.slots.iter().find_map(|(_, s)| s.fault())
     }
 
     fn expected(&self) -> u8 {
@@ -181,16 +196,16 @@ pub struct SerialEndpoint {
 }
 
 impl SerialEndpoint {
-    /// Opens a pty pair and serves the reader on it from a background thread.
+    /// Opens a pty pair and serves the reader on it from a background thread. Programs open
+    /// a stable link to the pty (in the temp dir), so an unplugged reader can vanish and come
+    /// back under the same name.
     #[cfg(unix)]
     pub fn start(reader: SerialReader) -> io::Result<SerialEndpoint> {
-        let (master, slave) = serialport::TTYPort::pair().map_err(io::Error::from)?;
-        let path = serialport::SerialPort::name(&slave)
-            .map(PathBuf::from)
-            .ok_or_else(|| io::Error::other("pty without a name"))?;
-        // The slave end stays open in the serving thread so the master never sees EIO
-        // between clients.
-        Self::serve_on(Box::new(master), Some(Box::new(slave)), path, reader)
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let link = std::env::temp_dir().join(format!("nhi-emu-com-{}-{n}", std::process::id()));
+        let pty = pty::PtyLine::open(&link)?;
+        Self::serve_on(Line::Pty(pty), link, reader)
     }
 
     /// A pty exists only on Unix: on other systems the reader needs a port named by the user.
@@ -210,25 +225,15 @@ impl SerialEndpoint {
             .timeout(Duration::from_millis(50))
             .open()
             .map_err(|e| io::Error::other(format!("COM reader port {name}: {e}")))?;
-        Self::serve_on(port, None, PathBuf::from(name), reader)
+        Self::serve_on(Line::Port(port), PathBuf::from(name), reader)
     }
 
-    fn serve_on(
-        mut line: Box<dyn serialport::SerialPort>,
-        keep_open: Option<Box<dyn serialport::SerialPort>>,
-        path: PathBuf,
-        reader: SerialReader,
-    ) -> io::Result<SerialEndpoint> {
-        line.set_timeout(Duration::from_millis(50))
-            .map_err(io::Error::from)?;
+    fn serve_on(line: Line, path: PathBuf, reader: SerialReader) -> io::Result<SerialEndpoint> {
         let stop = Arc::new(AtomicBool::new(false));
         let s2 = stop.clone();
         let thread = std::thread::Builder::new()
             .name("com-reader".into())
-            .spawn(move || {
-                let _keep_open = keep_open;
-                serve(line, reader, &s2)
-            })?;
+            .spawn(move || serve(line, reader, &s2))?;
         Ok(SerialEndpoint {
             path,
             stop,
@@ -236,7 +241,7 @@ impl SerialEndpoint {
         })
     }
 
-    /// The path a serial program opens (e.g. /dev/pts/3), or the port served on.
+    /// The path a serial program opens (a link to the pty, or the port served on).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -251,29 +256,146 @@ impl Drop for SerialEndpoint {
     }
 }
 
-fn serve(mut master: Box<dyn serialport::SerialPort>, mut reader: SerialReader, stop: &AtomicBool) {
+/// The line the reader serves on.
+enum Line {
+    /// A pty behind a link; closed while the reader is unplugged.
+    #[cfg(unix)]
+    Pty(pty::PtyLine),
+    /// A port the user named: it cannot vanish, so an unplugged reader goes silent.
+    Port(Box<dyn serialport::SerialPort>),
+}
+
+#[cfg(unix)]
+mod pty {
+    use std::io;
+    use std::path::{Path, PathBuf};
+
+    /// A pty pair and the link programs open. Dropping it closes the pty and removes the
+    /// link: the port is gone, as an unplugged USB serial adapter's is.
+    pub(super) struct PtyLine {
+        pub(super) master: serialport::TTYPort,
+        /// Held open so the master never sees EIO between clients.
+        _slave: serialport::TTYPort,
+        link: PathBuf,
+    }
+
+    impl PtyLine {
+        pub(super) fn open(link: &Path) -> io::Result<PtyLine> {
+            let (mut master, slave) = serialport::TTYPort::pair().map_err(io::Error::from)?;
+            let target = serialport::SerialPort::name(&slave)
+                .ok_or_else(|| io::Error::other("pty without a name"))?;
+            serialport::SerialPort::set_timeout(&mut master, std::time::Duration::from_millis(50))
+                .map_err(io::Error::from)?;
+            match std::fs::remove_file(link) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            std::os::unix::fs::symlink(target, link)?;
+            Ok(PtyLine {
+                master,
+                _slave: slave,
+                link: link.to_path_buf(),
+            })
+        }
+    }
+
+    impl PtyLine {
+        pub(super) fn link_path(&self) -> PathBuf {
+            self.link.clone()
+        }
+    }
+
+    impl Drop for PtyLine {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.link);
+        }
+    }
+}
+
+impl Line {
+    fn port(&mut self) -> &mut dyn serialport::SerialPort {
+        match self {
+            #[cfg(unix)]
+            Line::Pty(p) => &mut p.master,
+            Line::Port(p) => p.as_mut(),
+        }
+    }
+}
+
+/// A reply as a bad cable delivers it: one byte of the checksum flipped, so the host's
+/// decoder refuses the frame (pure).
+pub fn garble(mut reply: Vec<u8>) -> Vec<u8> {
+    if let Some(i) = reply.len().checked_sub(2) {
+        reply[i] ^= 0x5A;
+    }
+    reply
+}
+
+fn serve(line: Line, mut reader: SerialReader, stop: &AtomicBool) {
+    #[cfg(unix)]
+    let link = match &line {
+        Line::Pty(p) => Some(p.link_path()),
+        Line::Port(_) => None,
+    };
+    let mut line = Some(line);
     let mut decoder = Decoder::new();
     let mut buf = [0u8; 4096];
     let mut last_byte = Instant::now();
     // When nobody reads the line (a host floods without reading replies), a reply that
     // cannot be written within 10 ms is dropped, as bytes sent into a dead line are.
-    let send = |master: &mut Box<dyn serialport::SerialPort>, out: &[u8]| {
+    let send = |port: &mut dyn serialport::SerialPort, out: &[u8]| {
         if out.is_empty() {
             return;
         }
-        let _ = master.set_timeout(Duration::from_millis(10));
-        if master.write_all(out).is_err() {
+        let _ = port.set_timeout(Duration::from_millis(10));
+        if port.write_all(out).is_err() {
             tracing::debug!("COM reader: line congested, reply dropped");
         }
-        let _ = master.set_timeout(Duration::from_millis(50));
+        let _ = port.set_timeout(Duration::from_millis(50));
     };
     while !stop.load(Ordering::Relaxed) {
-        match master.read(&mut buf) {
+        let fault = reader.fault();
+        #[cfg(unix)]
+        if let Some(link) = &link {
+            match (fault == Some(ReaderFault::Unplugged), line.is_some()) {
+                (true, true) => {
+                    line = None;
+                    decoder = Decoder::new();
+                    reader.set_line_down(true);
+                    tracing::debug!("COM reader unplugged: the port is gone");
+                }
+                (false, false) => match pty::PtyLine::open(link) {
+                    Ok(p) => {
+                        line = Some(Line::Pty(p));
+                        reader.set_line_down(false);
+                    }
+                    Err(e) => tracing::warn!("COM reader: cannot plug the pty back in: {e}"),
+                },
+                _ => {}
+            }
+        }
+        let Some(l) = line.as_mut() else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        let port = l.port();
+        match port.read(&mut buf) {
             Ok(0) => std::thread::sleep(Duration::from_millis(20)),
             Ok(n) => {
                 last_byte = Instant::now();
-                let out = answer_bytes(&mut reader, &mut decoder, &buf[..n]);
-                send(&mut master, &out);
+                match fault {
+                    // A dead reader (or an unplugged one behind a port that cannot vanish)
+                    // hears nothing.
+                    Some(ReaderFault::Failing | ReaderFault::Unplugged) => {}
+                    Some(ReaderFault::Garbling) => {
+                        let out = answer_bytes(&mut reader, &mut decoder, &buf[..n]);
+                        send(port, &garble(out));
+                    }
+                    None => {
+                        let out = answer_bytes(&mut reader, &mut decoder, &buf[..n]);
+                        send(port, &out);
+                    }
+                }
             }
             Err(e)
                 if matches!(
@@ -286,7 +408,7 @@ fn serve(mut master: Box<dyn serialport::SerialPort>, mut reader: SerialReader, 
                 {
                     if let Some(ev) = decoder.timeout() {
                         if let Ok(b) = reader.on_event(ev).encode() {
-                            send(&mut master, &b);
+                            send(port, &b);
                         }
                     }
                 }

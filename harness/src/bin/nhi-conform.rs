@@ -36,7 +36,9 @@ enum Cmd {
         /// cards, clock, faults and the DC; needs --sut.
         #[arg(long, requires = "sut")]
         emulator: Option<String>,
-        /// How the embedded middleware reaches the cards.
+        /// How the embedded middleware reaches the cards; with --sut and --emulator, how the
+        /// SUT reaches the emulator's readers (scenarios that need a transport, such as the
+        /// COM reader's faults, run only on theirs).
         #[arg(long, value_enum, default_value = "inproc")]
         transport: TransportKind,
         /// Scenario directory.
@@ -210,7 +212,13 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 .clone()
                 .unwrap_or_else(|| "embedded reference middleware".into());
             let transport_name = match (&sut, &emulator, transport) {
-                (Some(_), Some(e), _) => format!("external, emulator {e}"),
+                (Some(_), Some(e), TransportKind::Inproc) => format!("external, emulator {e}"),
+                (Some(_), Some(e), t) => {
+                    format!(
+                        "external over {}, emulator {e}",
+                        format!("{t:?}").to_lowercase()
+                    )
+                }
                 (Some(_), None, _) => "external".to_string(),
                 (None, _, t) => format!("{t:?}").to_lowercase(),
             };

@@ -25,6 +25,10 @@ pub struct Scenario {
     /// Tags for `--tag`.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The transports that can carry what the scenario checks (e.g. a reader fault);
+    /// empty: all. A scenario whose transports exclude the run's is not selected.
+    #[serde(default)]
+    pub transports: Vec<crate::world::TransportKind>,
     /// The embedded middleware's DC timeout for this scenario (ms), for time-out cases.
     pub dc_timeout_ms: Option<u64>,
     /// Steps.
@@ -44,6 +48,17 @@ pub struct Step {
     /// Mode × operation cells the step's call exercises (generated scenarios; see
     /// cells.rs); empty for other steps.
     pub cells: Vec<String>,
+}
+
+impl Scenario {
+    /// Whether the scenario applies to a run over `transport` (`external`: the SUT is not
+    /// the embedded middleware, so it cannot be in-process).
+    pub fn applies_to(&self, transport: crate::world::TransportKind, external: bool) -> bool {
+        use crate::world::TransportKind;
+        self.transports.is_empty()
+            || (self.transports.contains(&transport)
+                && !(external && transport == TransportKind::Inproc))
+    }
 }
 
 impl Step {
@@ -68,6 +83,8 @@ pub enum Action {
     Fault(ArmedFault),
     /// Disarm all DC faults.
     FaultClear,
+    /// Set (or clear) a fault of a role's reader hardware.
+    ReaderFault(ReaderFaultStep),
     /// An event in the world outside the SUT (the DC, a phone, an institution).
     Event(ScriptedEvent),
 }
@@ -105,6 +122,16 @@ pub struct Call {
     pub repeat: u32,
     /// The `Origin` header to send, and whether the reply must allow it (CORS).
     pub origin: Option<(String, Option<bool>)>,
+}
+
+/// `reader_fault` step: `{ reader = "hc", fault = "unplugged" }`; no `fault` clears it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderFaultStep {
+    /// Reader role.
+    pub reader: String,
+    /// `unplugged`, `failing`, `garbling`; absent: the reader works again.
+    pub fault: Option<nhi_emulator::reader::ReaderFault>,
 }
 
 /// `insert` step.

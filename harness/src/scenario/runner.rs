@@ -63,6 +63,7 @@ impl Runner<'_> {
             Action::Clock(secs) => b.advance_clock(*secs).await,
             Action::Fault(fault) => b.arm_fault(fault).await,
             Action::FaultClear => b.clear_faults().await,
+            Action::ReaderFault(r) => b.reader_fault(&r.reader, r.fault).await,
             Action::Event(e) => self.event(e).await,
             Action::Call(call) => {
                 let at = StepAt {
@@ -326,6 +327,7 @@ pub async fn run_all(all: &[Scenario], o: &RunOptions) -> Result<Vec<ScenarioRes
     let selected: Vec<&Scenario> = all
         .iter()
         .filter(|s| o.tag.as_ref().is_none_or(|t| s.tags.contains(t)))
+        .filter(|s| s.applies_to(o.world.transport, o.world.sut.is_some()))
         .enumerate()
         .filter(|(i, _)| o.partition.is_none_or(|(k, n)| i % n == k - 1))
         .map(|(_, s)| s)

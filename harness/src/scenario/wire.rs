@@ -4,7 +4,8 @@
 //! key, and call options only on calls.
 
 use super::format::{
-    Action, Call, Device, HcaCredential, Insert, Named, ScriptedEvent, Standing, Step, VirtualCard,
+    Action, Call, Device, HcaCredential, Insert, Named, ReaderFaultStep, ScriptedEvent, Standing,
+    Step, VirtualCard,
 };
 use crate::check::Expectation;
 use nhi_emulator::control::FaultRequest;
@@ -23,6 +24,7 @@ pub struct RawStep {
     clock: Option<i64>,
     fault: Option<FaultRequest>,
     fault_clear: Option<bool>,
+    reader_fault: Option<ReaderFaultStep>,
     virtual_card: Option<VirtualCard>,
     standing: Option<Standing>,
     cloud_sam_file: Option<Named>,
@@ -56,7 +58,7 @@ enum Found {
 }
 
 const ACTIONS: &str = "insert, remove, call, partner_call, clock, fault, fault_clear, \
-                       virtual_card, standing, cloud_sam_file, hca_credential, lose_phone, \
+                       reader_fault, virtual_card, standing, cloud_sam_file, hca_credential, lose_phone, \
                        revoke_cert";
 
 impl TryFrom<RawStep> for Step {
@@ -132,6 +134,7 @@ impl RawStep {
             self.clock.take().map(|x| done("clock", Action::Clock(x))),
             fault,
             fault_clear,
+            (self.reader_fault.take()).map(|x| done("reader_fault", Action::ReaderFault(x))),
             (self.virtual_card.take()).map(|x| event("virtual_card", E::VirtualCard(x))),
             self.standing
                 .take()

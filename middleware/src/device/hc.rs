@@ -30,9 +30,7 @@ impl Device {
     /// Mode 1 → 2 of a physical HC: select, read its number (test and production must not
     /// mix, 1003), let the SAM check it.
     pub(super) fn hc_authenticate(&mut self) -> Result<(), Fail> {
-        let reader = self
-            .reader_of(CardKind::Hc)
-            .ok_or_else(|| Fail::code(StatusCode::NoCard))?;
+        let reader = self.reader_for(CardKind::Hc)?;
         cards::select(&mut self.at(&reader), AID_HC, StatusCode::HcMode1)?;
         let b = hc::basic(&mut self.at(&reader), StatusCode::HcMode1)?;
         if b.card_no.is_test() != self.is_test_sam()? && !self.mutant_on(Mutant::MixTestProduction)
@@ -108,9 +106,7 @@ impl Device {
                 .map(|v| v.card_id.clone())
                 .ok_or_else(|| Fail::code(StatusCode::NoCard));
         }
-        let r = self
-            .reader_of(CardKind::Hc)
-            .ok_or_else(|| Fail::code(StatusCode::NoCard))?;
+        let r = self.reader_for(CardKind::Hc)?;
         self.bound
             .get(&r)
             .and_then(|b| b.id.clone())

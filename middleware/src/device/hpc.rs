@@ -25,9 +25,7 @@ use serde_json::Value;
 impl Device {
     /// Mode 1 → 2 of the HPC: select, read its identity, let the SAM check it.
     pub(super) fn hpc_authenticate(&mut self) -> Result<(), Fail> {
-        let reader = self
-            .reader_of(CardKind::Hpc)
-            .ok_or_else(|| Fail::code(StatusCode::NoCard))?;
+        let reader = self.reader_for(CardKind::Hpc)?;
         cards::select(&mut self.at(&reader), AID_HPC, StatusCode::HpcMode1)?;
         let b = hpc::basic(&mut self.at(&reader), StatusCode::HpcMode1)?;
         self.hpc_info = Some(HpcInfo {

@@ -4,7 +4,7 @@
 use super::{Device, SamUse};
 use crate::cards::Link;
 use crate::error::{transport_fail, Fail};
-use crate::transport::Connection;
+use crate::transport::{Connection, TransportError};
 use nhi_protocol::apdu::{CardKind, Response};
 use nhi_protocol::mode::{self, HcKind, HpcKind, Operation as Op, Outcome};
 use nhi_protocol::StatusCode;
@@ -64,8 +64,16 @@ impl Device {
             if self.bound.contains_key(&r) {
                 continue;
             }
-            let Ok(conn) = blocking(|| self.transport.connect(&r)) else {
-                continue;
+            let conn = match blocking(|| self.transport.connect(&r)) {
+                Ok(c) => c,
+                Err(e) => {
+                    // An empty reader is normal; a reader that fails is worth reporting
+                    // when a call then finds no card (see `card`).
+                    if reader_failure(&e) {
+                        self.reader_error.get_or_insert(e);
+                    }
+                    continue;
+                }
             };
             let kind = CardKind::from_atr(&conn.atr());
             self.bound.insert(
@@ -162,12 +170,21 @@ impl Device {
         }
     }
 
-    /// The card of `kind` (1100 when no reader holds one).
+    /// The card of `kind` (1102 when no reader holds one, or the failure of a reader that
+    /// could not be read: 1199, 1201, 1202).
     pub(super) fn card(&mut self, kind: CardKind) -> Result<InReader<'_>, Fail> {
-        let reader = self
-            .reader_of(kind)
-            .ok_or_else(|| Fail::code(StatusCode::NoCard))?;
+        let reader = self.reader_for(kind)?;
         Ok(self.at(&reader))
+    }
+
+    /// The reader holding a card of `kind` (1102 when none does, or the failure of a
+    /// reader that could not be read: 1199, 1201, 1202).
+    pub(super) fn reader_for(&self, kind: CardKind) -> Result<String, Fail> {
+        self.reader_of(kind)
+            .ok_or_else(|| match self.reader_error.clone() {
+                Some(e) if reader_failure(&e) => transport_fail(e),
+                _ => Fail::code(StatusCode::NoCard),
+            })
     }
 
     /// The physical SAM's reader.
@@ -185,6 +202,15 @@ impl Device {
             .ok_or_else(|| Fail::code(StatusCode::SamMode1))?;
         Ok(SamInReader(self.at(&reader)))
     }
+}
+
+/// A failure of the reader itself (1199, 1201, 1202), as opposed to an empty reader or a
+/// reader subsystem that is down.
+pub(super) fn reader_failure(e: &TransportError) -> bool {
+    matches!(
+        e,
+        TransportError::PortOpen(_) | TransportError::ReaderFailed(_) | TransportError::Other(_)
+    )
 }
 
 /// The card in one reader, as a [`Link`] for the card clients.

@@ -5,7 +5,6 @@ use super::{random8, Device, SamInfo, SamUse};
 use crate::cards::{self, sam};
 use crate::dc_client::unb64;
 use crate::error::{reply, request, transport_fail, Fail, OpResult};
-use crate::transport::TransportError;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use nhi_protocol::apdu::CardKind;
@@ -71,9 +70,7 @@ impl Device {
                     // says more than "no device".
                     None => {
                         return Err(match self.reader_error.clone() {
-                            Some(
-                                e @ (TransportError::PortOpen(_) | TransportError::ReaderFailed(_)),
-                            ) => transport_fail(e),
+                            Some(e) if super::readers::reader_failure(&e) => transport_fail(e),
                             _ => Fail::new(
                                 StatusCode::NoDevice,
                                 "no cloud SAM imported and no SAM in any reader",

@@ -143,6 +143,15 @@ enum CtlCmd {
         #[arg(long)]
         reader: String,
     },
+    /// Set a reader's fault (unplugged, failing, garbling); without --fault, clear it.
+    ReaderFault {
+        /// Reader name (any slot of the COM reader stands for the whole device).
+        #[arg(long)]
+        reader: String,
+        /// unplugged, failing or garbling.
+        #[arg(long)]
+        fault: Option<String>,
+    },
     /// Show, set or advance the virtual clock.
     Clock {
         /// Set the clock to this instant (RFC 3339).
@@ -183,6 +192,20 @@ impl CtlCmd {
                 person,
             }),
             CtlCmd::Remove { reader } => Command::Remove(Remove { reader }),
+            CtlCmd::ReaderFault { reader, fault } => {
+                let fault = fault
+                    .map(|f| {
+                        serde_json::from_value(serde_json::Value::String(f.clone())).map_err(|_| {
+                            let all: Vec<&str> = nhi_emulator::reader::ReaderFault::ALL
+                                .iter()
+                                .map(|f| f.name())
+                                .collect();
+                            Usage(format!("--fault {f:?}: one of {}", all.join(", ")))
+                        })
+                    })
+                    .transpose()?;
+                Command::ReaderFault(nhi_emulator::control::ReaderFaultRequest { reader, fault })
+            }
             CtlCmd::Clock { set, advance } => Command::Clock(ClockChange {
                 set: set.as_deref().map(|s| instant(Some(s))).transpose()?,
                 advance,
