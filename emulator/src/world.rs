@@ -92,6 +92,10 @@ pub struct WorldConfig {
     /// which has no ptys; without it there the world has no COM reader and says so.
     #[serde(default)]
     pub com_port: Option<String>,
+    /// Seconds the COM reader's clock starts off the DC's: a reader's clock drifts until
+    /// SAM verification sets it (seed 004: 驗證 SAM 時,會由中心端向讀卡機校時).
+    #[serde(default)]
+    pub com_clock_drift: i64,
     /// Freeze virtual time at this instant (RFC 3339 in the file); none: follow the wall
     /// clock.
     #[serde(default, deserialize_with = "frozen_at")]
@@ -184,6 +188,7 @@ impl Default for WorldConfig {
             slot: default_slots(),
             com: default_com(),
             com_port: None,
+            com_clock_drift: 0,
             frozen_at: None,
             seed: default_seed(),
             dc_rules: DcConfig::default(),
@@ -332,7 +337,8 @@ impl World {
                     .map(|n| (n.name.clone(), n.slot.clone()))
                     .collect(),
                 clock.clone(),
-            );
+            )
+            .with_clock_drift(cfg.com_clock_drift);
             match (&cfg.com_port, cfg!(unix)) {
                 (Some(port), _) => Some(
                     SerialEndpoint::open_existing(port, reader)

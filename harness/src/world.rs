@@ -68,6 +68,8 @@ pub struct WorldOptions {
     pub wrap_transport: Option<TransportWrap>,
     /// A running `nhi-emu up` (control API URL) to use instead of in-process devices.
     pub emulator: Option<String>,
+    /// Seconds the COM reader's clock starts off the DC's (serial transport).
+    pub com_clock_drift: i64,
 }
 
 /// A transport as the middleware takes it.
@@ -99,6 +101,7 @@ impl Default for WorldOptions {
             dc_timeout: std::time::Duration::from_secs(5),
             wrap_transport: None,
             emulator: None,
+            com_clock_drift: 0,
         }
     }
 }
@@ -227,6 +230,7 @@ impl World {
             slot: WorldConfig::standard_slots(false),
             com: Vec::new(),
             com_port: None,
+            com_clock_drift: o.com_clock_drift,
             frozen_at: Some(o.start),
             seed: o.seed,
             dc_rules: o.dc_config.clone(),

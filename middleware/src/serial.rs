@@ -263,4 +263,11 @@ impl Transport for SerialTransport {
         self.slot_of(reader).ok()?;
         Some(self.time())
     }
+    fn set_reader_time(&self, reader: &str, unix: i64) -> Option<Result<(), TransportError>> {
+        self.slot_of(reader).ok()?;
+        Some(
+            self.call(cmd::TIME_SET, unix.to_be_bytes().to_vec())
+                .map(|_| ()),
+        )
+    }
 }

@@ -46,6 +46,10 @@ pub trait Transport: Send + Sync {
     fn readers(&self) -> Result<Vec<String>, TransportError>;
     /// Connects to the card in a reader.
     fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError>;
+    /// Sets the reader's own clock (Unix seconds); None when the reader has none.
+    fn set_reader_time(&self, _reader: &str, _unix: i64) -> Option<Result<(), TransportError>> {
+        None
+    }
     /// The reader's own clock (Unix seconds), when the reader has one (COM readers do;
     /// PC/SC readers do not).
     fn reader_time(&self, _reader: &str) -> Option<Result<i64, TransportError>> {
@@ -89,6 +93,9 @@ impl Transport for Chain {
     }
     fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
         self.owner(reader)?.connect(reader)
+    }
+    fn set_reader_time(&self, reader: &str, unix: i64) -> Option<Result<(), TransportError>> {
+        self.owner(reader).ok()?.set_reader_time(reader, unix)
     }
     fn reader_time(&self, reader: &str) -> Option<Result<i64, TransportError>> {
         self.owner(reader).ok()?.reader_time(reader)

@@ -42,6 +42,12 @@ impl SerialReader {
         }
     }
 
+    /// A reader whose clock runs `secs` off the shared clock until a host sets it.
+    pub fn with_clock_drift(mut self, secs: i64) -> SerialReader {
+        self.offset = secs;
+        self
+    }
+
     /// Tells the control plane whether the port is gone (see [`Slot::fault_settled`]).
     fn set_line_down(&self, down: bool) {
         for (_, s) in &self.slots {

@@ -204,7 +204,24 @@ impl Device {
         self.sam_info.name = verified.hospital_name;
         self.sam_info.short_name = verified.hospital_short_name;
         self.sam_session = Some(verified.sam_session);
-        Ok(())
+        self.sync_reader_clock().await
+    }
+
+    /// Seed 004: 「驗證 SAM 時,會由中心端向讀卡機校時」 — the DC's time is written to the
+    /// physical SAM's reader when it has a clock of its own (the COM reader; a PC/SC
+    /// reader has none, and its ReaderTime is the DC's time anyway).
+    async fn sync_reader_clock(&mut self) -> Result<(), Fail> {
+        let Some(r) = self.sam_reader() else {
+            return Ok(());
+        };
+        if super::readers::blocking(|| self.transport.reader_time(&r)).is_none() {
+            return Ok(());
+        }
+        let t: TimeReply = self.dc.call(path::TIME, &dc::Empty {}).await?;
+        match super::readers::blocking(|| self.transport.set_reader_time(&r, t.unix)) {
+            Some(Err(e)) => Err(transport_fail(e)),
+            Some(Ok(())) | None => Ok(()),
+        }
     }
 
     /// `Sam/Logout`: drops the DC sessions and the virtual HC.
