@@ -160,6 +160,11 @@ pub struct Settings {
     /// Default PC/SC reader.
     #[serde(default)]
     pub default_reader: Option<String>,
+    /// 「不使用」 chosen (RemoveDefault): with a cloud SAM no PC/SC reader is used, so
+    /// physical cards are not read (seed 004: 使用雲端安全模組可以不使用讀卡機,相關實體
+    /// 卡片功能將無法運作). Never chosen (false, the default): any reader is used.
+    #[serde(default)]
+    pub pcsc_off: bool,
     /// CORS whitelist (host names).
     #[serde(default)]
     pub cors_hosts: Vec<String>,

@@ -217,6 +217,17 @@ impl Device {
 
     /// Runs an operation under the mode rules.
     pub async fn run(&mut self, op: Op, body: &Value) -> OpResult {
+        let r = self.run_checked(op, body).await;
+        match r {
+            // "No card" when physical cards are off says the wrong thing: no reader is used.
+            Err(f) if f.code == StatusCode::NoCard && self.physical_cards_off() => {
+                Err(readers::not_in_use())
+            }
+            r => r,
+        }
+    }
+
+    async fn run_checked(&mut self, op: Op, body: &Value) -> OpResult {
         if !self.begin(op).await? {
             return reply(&Empty {});
         }

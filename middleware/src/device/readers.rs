@@ -122,8 +122,22 @@ impl Device {
         }
     }
 
+    /// Physical HC and HPC are not read: a cloud SAM and 「不使用」 chosen for the PC/SC
+    /// reader (seed 004).
+    pub(super) fn physical_cards_off(&self) -> bool {
+        self.store.settings.pcsc_off && matches!(self.sam, Some(SamUse::Cloud(_)))
+    }
+
+    /// Whether the device uses cards of `kind` from its readers.
+    fn uses(&self, kind: CardKind) -> bool {
+        !(matches!(kind, CardKind::Hc | CardKind::Hpc) && self.physical_cards_off())
+    }
+
     /// The first reader holding a card of `kind` (default reader first).
     pub(super) fn reader_of(&self, kind: CardKind) -> Option<String> {
+        if !self.uses(kind) {
+            return None;
+        }
         let d = self.store.settings.default_reader.as_ref();
         let mut v: Vec<&String> = self
             .bound
@@ -139,7 +153,7 @@ impl Device {
     pub(super) fn readers_with(&self, kind: CardKind) -> Vec<String> {
         self.bound
             .iter()
-            .filter(|(_, b)| b.kind == kind)
+            .filter(|(_, b)| b.kind == kind && self.uses(kind))
             .map(|(n, _)| n.clone())
             .collect()
     }
@@ -182,6 +196,7 @@ impl Device {
     pub(super) fn reader_for(&self, kind: CardKind) -> Result<String, Fail> {
         self.reader_of(kind)
             .ok_or_else(|| match self.reader_error.clone() {
+                _ if !self.uses(kind) => not_in_use(),
                 Some(e) if reader_failure(&e) => transport_fail(e),
                 _ => Fail::code(StatusCode::NoCard),
             })
@@ -202,6 +217,14 @@ impl Device {
             .ok_or_else(|| Fail::code(StatusCode::SamMode1))?;
         Ok(SamInReader(self.at(&reader)))
     }
+}
+
+/// 1101: physical cards are off (「不使用」 with a cloud SAM).
+pub(super) fn not_in_use() -> Fail {
+    Fail::new(
+        StatusCode::NoReaderInUse,
+        "no PC/SC reader in use (「不使用」): physical cards are not read with a cloud SAM",
+    )
 }
 
 /// A failure of the reader itself (1199, 1201, 1202), as opposed to an empty reader or a

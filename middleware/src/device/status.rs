@@ -87,7 +87,15 @@ impl Device {
             ));
         }
         self.store.settings.default_reader = Some(name.to_string());
+        let was_off = self.physical_cards_off();
+        self.store.settings.pcsc_off = false;
         self.store.save_for(Setting::DefaultReader)?;
+        if was_off {
+            // Cards the device ignored are seen now: the next refresh binds them anew,
+            // with their mode transitions.
+            self.bound
+                .retain(|_, b| !matches!(b.kind, CardKind::Hc | CardKind::Hpc));
+        }
         reply(&ReaderNameReply {
             reader_name: name.to_string(),
         })
@@ -124,10 +132,24 @@ impl Device {
         }
     }
 
-    /// `PcscReaderReader/RemoveDefault`.
+    /// `PcscReaderReader/RemoveDefault`: 「不使用」 (see `Settings::pcsc_off`).
     pub fn remove_default_reader(&mut self) -> OpResult {
         self.store.settings.default_reader = None;
+        self.store.settings.pcsc_off = true;
         self.store.save_for(Setting::DefaultReader)?;
+        if self.physical_cards_off() {
+            // The physical cards leave the device's view as if removed.
+            let gone: Vec<(String, CardKind)> = self
+                .bound
+                .iter()
+                .filter(|(_, b)| matches!(b.kind, CardKind::Hc | CardKind::Hpc))
+                .map(|(n, b)| (n.clone(), b.kind))
+                .collect();
+            for (reader, kind) in gone {
+                self.bound.remove(&reader);
+                self.card_gone(&reader, kind);
+            }
+        }
         reply(&Empty {})
     }
 }
