@@ -7,13 +7,12 @@
 //! cloud SAM on COM1, cards in the emulated readers, the DC over HTTPS. One test: the
 //! library keeps one session, like the real DLL in one HIS process.
 
+mod common;
+
+use common::Stack;
 use libloading::{Library, Symbol};
-use nhi_emulator::fixtures::{CardFactory, Fixtures};
-use nhi_harness::world::{World, WorldOptions};
-use nhi_protocol::api::path;
-use serde_json::json;
+use nhi_emulator::fixtures::CardFactory;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 type F0 = extern "system" fn() -> i32;
@@ -63,28 +62,10 @@ fn big5(s: &str) -> Vec<u8> {
 
 #[test]
 fn his_call_sequence_and_legacy_codes() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let f = Fixtures::demo().unwrap();
-    let factory = Arc::new(CardFactory::test().unwrap());
-    let world = rt
-        .block_on(World::start(&f, factory.clone(), &WorldOptions::default()))
-        .unwrap();
-    let hospital = f.hospital("7777777777").unwrap();
-    let (file, content) = world.dc.dc.issue_cloud_sam(&hospital.id).unwrap();
-    let add = rt.block_on(world.sut.call(
-        "POST",
-        path::CLOUD_SAM_ADD,
-        Some(json!({ "fileName": file, "content": content })),
-    ));
-    assert_eq!(add.status.as_deref(), Some("0000"), "{:?}", add.reply);
-    let list = rt.block_on(world.sut.call("GET", path::CLOUD_SAM_GET, None));
-    assert_eq!(
-        list.reply["cloudSams"][0]["comport"], "COM1",
-        "{:?}",
-        list.reply
-    );
+    let stack = Stack::start();
+    let (world, f, factory) = (&stack.world, &stack.fixtures, &stack.factory);
+    let hospital = f.hospital(common::HOSPITAL).unwrap();
     std::env::set_var("NHI_CSHIS_URL", world.sut.base());
-    assert!(world.sut.base().starts_with("https://"));
 
     let dll = Dll(library());
 
@@ -117,18 +98,15 @@ fn his_call_sequence_and_legacy_codes() {
     let hpc = factory
         .hpc(holder, CardFactory::hpc_serial(holder))
         .unwrap();
-    rt.block_on(world.insert(&world.slots.hc, Box::new(hpc)))
-        .unwrap();
+    stack.insert_hc(Box::new(hpc));
     assert_eq!(dll.buf("hisGetBasicData", 72).0, 4013);
     let sam = factory.sam(hospital).unwrap();
-    rt.block_on(world.insert(&world.slots.hc, Box::new(sam)))
-        .unwrap();
+    stack.insert_hc(Box::new(sam));
     assert_eq!(dll.buf("hisGetRegisterBasic", 78).0, 4013);
 
     // The visit: open → verify SAM → basic data → register basic → sequence number → close.
-    let person = f.people.iter().find(|p| p.name == "吳佳蓉").unwrap();
-    rt.block_on(world.insert(&world.slots.hc, Box::new(factory.hc(person).unwrap())))
-        .unwrap();
+    let person = stack.patient();
+    stack.insert_hc(Box::new(factory.hc(person).unwrap()));
     assert_eq!(dll.call0("csCloseCom"), 0);
     let t = Instant::now();
     assert_eq!(dll.open(0), 0);
@@ -198,5 +176,4 @@ fn his_call_sequence_and_legacy_codes() {
     assert_eq!(dll.call0("hpcVerifyHPCPIN"), 3599);
     assert_eq!(dll.call0("csCloseCom"), 0);
     std::env::remove_var("NHI_CSHIS_URL");
-    drop(world);
 }
