@@ -172,6 +172,40 @@ fn his_call_sequence_and_legacy_codes() {
     assert_eq!(dll.f::<FInt>("hisGetCardStatus")(3), 0, "no HPC");
     assert_eq!(dll.f::<FInt>("hisGetCardStatus")(7), 6018);
     assert_eq!(dll.buf("hpcGetHPCSN", 32).0, 4014, "no HPC");
+    // The doctor's HPC: serial number, ID number, names (Chinese in Big5), status.
+    let doctor = &f.hpcs[0];
+    let card = factory
+        .hpc(doctor, CardFactory::hpc_serial(doctor))
+        .unwrap();
+    stack
+        .rt
+        .block_on(world.insert(&world.slots.hpc, Box::new(card)))
+        .unwrap();
+    // The 6.0 mode model serves HPC basic data in mode 3 only: before the PIN, 4042
+    // (醫事人員卡PIN尚未認證成功). The PIN is entered through the 6.0 API, as the
+    // console does (hpcVerifyHPCPIN needs a reader PIN pad: 3599).
+    assert_eq!(dll.buf("hpcGetHPCSN", 32).0, 4042);
+    let pin = stack.rt.block_on(world.sut.call(
+        "POST",
+        nhi_protocol::api::path::HPC_VERIFY,
+        Some(serde_json::json!({ "pin": doctor.pin })),
+    ));
+    assert_eq!(pin.status.as_deref(), Some("0000"), "{:?}", pin.reply);
+    let (rc, sn, len) = dll.buf("hpcGetHPCSN", 32);
+    assert_eq!(rc, 0);
+    assert_eq!(&sn[..len as usize], doctor.card_id.as_bytes());
+    let (rc, ssn, len) = dll.buf("hpcGetHPCSSN", 32);
+    assert_eq!((rc, &ssn[..len as usize]), (0, doctor.id_no.as_bytes()));
+    let (rc, cname, len) = dll.buf("hpcGetHPCCNAME", 32);
+    assert_eq!((rc, &cname[..len as usize]), (0, &big5(&doctor.name)[..]));
+    let (rc, ename, len) = dll.buf("hpcGetHPCENAME", 64);
+    assert_eq!((rc, &ename[..len as usize]), (0, doctor.name_en.as_bytes()));
+    let mut hpc_status: i16 = -1;
+    let status_fn = dll.f::<extern "system" fn(i32, *mut i16) -> i32>("hpcGetHPCStatus");
+    assert_eq!(status_fn(1, &mut hpc_status), 0);
+    assert_eq!(i32::from(hpc_status), dll.f::<FInt>("hisGetCardStatus")(3));
+    assert_eq!(hpc_status, 3, "HPC PIN verified");
+    assert_eq!(status_fn(1, std::ptr::null_mut()), 6018);
     // Write-back has no 6.0 path yet (issue #17): the documented 3599.
     assert_eq!(dll.call0("hpcVerifyHPCPIN"), 3599);
     assert_eq!(dll.call0("csCloseCom"), 0);
