@@ -37,6 +37,13 @@ fn call_error(e: CallError) -> Legacy {
     }
 }
 
+/// Bad settings: 3597, and the reason on stderr — the legacy API has no way to carry it,
+/// and whoever set up `csHis.ini` reads it there (a console HIS, or a test).
+fn config_error(why: String) -> Legacy {
+    eprintln!("csHis: {why}");
+    codes::CONFIG
+}
+
 fn layout_error(_: layout::LayoutError) -> Legacy {
     codes::BAD_REPLY
 }
@@ -79,8 +86,8 @@ pub fn com_name(port: i32) -> LegacyResult<String> {
 /// of that name holding a SAM, and initialises the service with it.
 pub fn open(port: i32, dirs: &[PathBuf]) -> LegacyResult<()> {
     let com = com_name(port)?;
-    let cfg: Config = config::load(dirs).map_err(|_| codes::CONFIG)?;
-    let client = Client::new(&cfg).map_err(|_| codes::CONFIG)?;
+    let cfg: Config = config::load(dirs).map_err(config_error)?;
+    let client = Client::new(&cfg).map_err(config_error)?;
     let device = find_device(&client, &com)?;
     let status: StatusReply = get(&client, Method::Get, path::STATUS, None, Target::Sam)?;
     if status.initialized && status.device_name != device {

@@ -22,14 +22,18 @@ type FIntBuf = extern "system" fn(i32, *mut u8, *mut i16) -> i32;
 type FSeq = extern "system" fn(*const u8, *const u8, *const u8, *mut u8, *mut i16) -> i32;
 
 /// `libcsHis.so`: cargo builds the cdylib into `deps/` beside this test.
-fn library() -> Library {
+fn so_path() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
-    let p: PathBuf = [deps, deps.parent().unwrap()]
+    [deps, deps.parent().unwrap()]
         .iter()
         .map(|d| d.join("libcsHis.so"))
         .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("libcsHis.so not built next to {}", exe.display()));
+        .unwrap_or_else(|| panic!("libcsHis.so not built next to {}", exe.display()))
+}
+
+fn library() -> Library {
+    let p = so_path();
     // SAFETY (test): loading our own library; its initialisers are Rust's.
     unsafe { Library::new(&p) }.unwrap()
 }
@@ -82,6 +86,22 @@ fn his_call_sequence_and_legacy_codes() {
     assert_eq!(basic(b.as_mut_ptr(), &mut neg), 6018);
     assert_eq!(dll.open(-1), 6018);
     assert_eq!(dll.open(5), 4000, "no device on COM6");
+    // Settings naming no usable service: 3597; a service that is not running: 4000.
+    std::env::set_var("NHI_CSHIS_URL", "ftp://127.0.0.1:5066");
+    assert_eq!(dll.open(0), 3597);
+    std::env::set_var("NHI_CSHIS_URL", "https://192.0.2.1:5066");
+    assert_eq!(dll.open(0), 3597, "remote HTTPS without a CA");
+    std::env::set_var("NHI_CSHIS_URL", "https://127.0.0.1:9");
+    assert_eq!(dll.open(0), 4000);
+    // Without the environment, csHis.ini beside the library says where the service is.
+    std::env::remove_var("NHI_CSHIS_URL");
+    let ini = so_path().with_file_name("csHis.ini");
+    std::fs::write(&ini, format!("[csHis]\nurl = {}\n", world.sut.base())).unwrap();
+    let from_ini = dll.open(0);
+    std::fs::remove_file(&ini).unwrap();
+    assert_eq!(from_ini, 0, "csHis.ini beside {}", ini.display());
+    assert_eq!(dll.call0("csCloseCom"), 0);
+    std::env::set_var("NHI_CSHIS_URL", world.sut.base());
 
     // DC down: the SAM cannot be verified (4061 網路不通).
     assert_eq!(dll.open(0), 0);
