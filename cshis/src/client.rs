@@ -117,9 +117,10 @@ fn tls_config(cfg: &Config) -> Result<rustls::ClientConfig, String> {
 /// True for `localhost`, `127.x.x.x` and `[::1]`.
 fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?']).next().unwrap_or(rest);
+    // The authority ends at the first `/` or `?` (none: the whole rest).
+    let host = rest.find(['/', '?']).map_or(rest, |end| &rest[..end]);
     let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        Some(v6) => v6.split_once(']').map_or(v6, |(h, _)| h),
         None => host.rsplit_once(':').map_or(host, |(h, _)| h),
     };
     host.eq_ignore_ascii_case("localhost")
