@@ -1,0 +1,18 @@
+//! The legacy csHis.dll card API — the compatibility component the 6.0 control software
+//! ships for HIS programs written against the older reader API (seed 004: every cloud SAM
+//! has a Comport 「主要用於相容性元件」) — implemented over the 6.0 Web API of any
+//! implementation. Functions, buffer layouts and return codes, with their sources:
+//! protocol/docs/CSHIS.md.
+//!
+//! A pure core ([`codes`], [`layout`], [`config`]), a blocking client ([`client`]), the
+//! functions with their session ([`service`]) and the one unsafe module, the exported
+//! boundary ([`ffi`]).
+// The library is named as HIS code loads it (`csHis.dll`).
+#![allow(non_snake_case)]
+
+pub mod client;
+pub mod codes;
+pub mod config;
+pub mod ffi;
+pub mod layout;
+pub mod service;

@@ -1,0 +1,73 @@
+//! The stack HIS code runs against in these tests: the harness's emulated world (DC over
+//! HTTPS, emulated readers, the reference middleware over HTTPS) with a cloud SAM of the
+//! demo institution imported — so it has Comport COM1 — and an HC in the HC reader.
+
+use nhi_emulator::fixtures::{CardFactory, Fixtures, Person};
+use nhi_harness::world::{World, WorldOptions};
+use nhi_protocol::api::path;
+use serde_json::json;
+use std::sync::Arc;
+
+/// The demo institution the cloud SAM belongs to.
+pub const HOSPITAL: &str = "7777777777";
+
+/// A running stack.
+pub struct Stack {
+    /// Keeps the world's tasks running while HIS code calls in from this thread.
+    pub rt: tokio::runtime::Runtime,
+    pub world: World,
+    pub fixtures: Fixtures,
+    pub factory: Arc<CardFactory>,
+}
+
+impl Stack {
+    /// Starts the world and imports the cloud SAM (COM1).
+    pub fn start() -> Stack {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let fixtures = Fixtures::demo().unwrap();
+        let factory = Arc::new(CardFactory::test().unwrap());
+        let world = rt
+            .block_on(World::start(
+                &fixtures,
+                factory.clone(),
+                &WorldOptions::default(),
+            ))
+            .unwrap();
+        let (file, content) = world.dc.dc.issue_cloud_sam(HOSPITAL).unwrap();
+        let add = rt.block_on(world.sut.call(
+            "POST",
+            path::CLOUD_SAM_ADD,
+            Some(json!({ "fileName": file, "content": content })),
+        ));
+        assert_eq!(add.status.as_deref(), Some("0000"), "{:?}", add.reply);
+        let list = rt.block_on(world.sut.call("GET", path::CLOUD_SAM_GET, None));
+        assert_eq!(
+            list.reply["cloudSams"][0]["comport"], "COM1",
+            "{:?}",
+            list.reply
+        );
+        assert!(world.sut.base().starts_with("https://"));
+        Stack {
+            rt,
+            world,
+            fixtures,
+            factory,
+        }
+    }
+
+    /// The demo person whose HC the visit reads.
+    pub fn patient(&self) -> &Person {
+        self.fixtures
+            .people
+            .iter()
+            .find(|p| p.name == "吳佳蓉")
+            .unwrap()
+    }
+
+    /// Puts a card into the HC reader.
+    pub fn insert_hc(&self, card: Box<dyn nhi_emulator::card::Card>) {
+        self.rt
+            .block_on(self.world.insert(&self.world.slots.hc, card))
+            .unwrap();
+    }
+}

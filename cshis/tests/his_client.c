@@ -1,0 +1,110 @@
+/*
+ * A HIS program as clinics' software calls csHis.dll: LoadLibrary, GetProcAddress, WINAPI
+ * (stdcall) function pointers, fixed char buffers and `int` lengths (like the SDK sample's
+ * dynamic-link example). Cross-compiled with mingw and run under Wine by
+ * cshis/tests/wine.rs against the emulated world.
+ *
+ * Usage: his_client <COM index> <expected card number> <expected ID number>
+ * Prints one line per call and exits 0 only when every answer is what HIS code expects.
+ */
+#include <windows.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int(WINAPI *F0)(void);
+typedef int(WINAPI *FInt)(int);
+typedef int(WINAPI *FBuf)(char *, int *);
+typedef int(WINAPI *FSeq)(char *, char *, char *, char *, int *);
+
+static HMODULE dll;
+static int failures;
+
+static FARPROC fn(const char *name) {
+    FARPROC p = GetProcAddress(dll, name);
+    if (p == NULL) {
+        printf("GetProcAddress(%s) failed: not exported under its bare name\n", name);
+        exit(2);
+    }
+    return p;
+}
+
+static void expect(const char *what, int got, int want) {
+    printf("%-44s %5d (want %d)\n", what, got, want);
+    if (got != want) failures++;
+}
+
+static void expect_bytes(const char *what, const char *got, const char *want, int n) {
+    int ok = memcmp(got, want, n) == 0;
+    /* Show ASCII fields; a field with Big5 bytes is only compared. */
+    int ascii = 1;
+    for (int i = 0; i < n; i++) ascii &= (unsigned char)got[i] < 0x80;
+    printf("%-44s %.*s (%s)\n", what, ascii ? n : 0, got, ok ? "ok" : "MISMATCH");
+    if (!ok) failures++;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        printf("usage: his_client <COM index> <card number> <ID number>\n");
+        return 2;
+    }
+    int com = atoi(argv[1]);
+    dll = LoadLibraryA("csHis.dll");
+    if (dll == NULL) {
+        printf("LoadLibrary(csHis.dll) failed: %lu\n", GetLastError());
+        return 2;
+    }
+    FInt OpenCom = (FInt)fn("csOpenCom");
+    F0 CloseCom = (F0)fn("csCloseCom");
+    F0 VerifySAMDC = (F0)fn("csVerifySAMDC");
+    FBuf GetBasicData = (FBuf)fn("hisGetBasicData");
+    FBuf GetRegisterBasic = (FBuf)fn("hisGetRegisterBasic");
+    FBuf GetHospID = (FBuf)fn("csGetHospID");
+    FSeq GetSeqNumber256 = (FSeq)fn("hisGetSeqNumber256");
+
+    char basic[72], reg[78], hosp[10], seq[296], small[50];
+    int len;
+
+    len = 72;
+    expect("hisGetBasicData before csOpenCom", GetBasicData(basic, &len), 4000);
+
+    DWORD start = GetTickCount();
+    expect("csOpenCom", OpenCom(com), 0);
+    expect("csVerifySAMDC", VerifySAMDC(), 0);
+    len = 72;
+    expect("hisGetBasicData", GetBasicData(basic, &len), 0);
+    expect("  length", len, 72);
+    len = 78;
+    expect("hisGetRegisterBasic", GetRegisterBasic(reg, &len), 0);
+    expect("  length", len, 78);
+    len = 296;
+    expect("hisGetSeqNumber256 (no 6.0 path: 3599)",
+           GetSeqNumber256("01", " ", "1", seq, &len), 3599);
+    expect("csCloseCom", CloseCom(), 0);
+    printf("visit (open, verify, basic, register, seq, close): %lu ms\n", GetTickCount() - start);
+
+    expect_bytes("  card number", basic, argv[2], 12);
+    expect_bytes("  ID number", basic + 32, argv[3], 10);
+    expect_bytes("  register basic = basic data (58 bytes)", reg, basic, 58);
+
+    expect("csOpenCom again", OpenCom(com), 0);
+    len = 10;
+    expect("csGetHospID", GetHospID(hosp, &len), 0);
+    memset(small, 0x5A, sizeof small);
+    len = sizeof small;
+    expect("hisGetBasicData into 50 bytes", GetBasicData(small, &len), 6018);
+    expect("  needed length", len, 72);
+    int untouched = 1;
+    for (int i = 0; i < (int)sizeof small; i++) untouched &= small[i] == 0x5A;
+    expect("  buffer untouched", untouched, 1);
+    len = 72;
+    expect("hisGetBasicData(NULL, &len)", GetBasicData(NULL, &len), 6018);
+    expect("hisGetBasicData(buf, NULL)", GetBasicData(basic, NULL), 6018);
+    expect("csCloseCom", CloseCom(), 0);
+    len = 72;
+    expect("hisGetBasicData after csCloseCom", GetBasicData(basic, &len), 4000);
+
+    FreeLibrary(dll);
+    printf("his_client: %s (%d failures)\n", failures ? "FAILED" : "OK", failures);
+    return failures ? 1 : 0;
+}
