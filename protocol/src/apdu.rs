@@ -22,6 +22,14 @@ pub const ATR_HPC: &[u8] = &[
     0x3B, 0xF9, 0x18, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45, 0x50, 0x56, 0x5F, 0x4A, 0x32, 0x44, 0x30,
     0x38, 0x31, 0xB6,
 ];
+/// ATR of the emulated doctor card (醫師卡: seed 004 lists it as an HPC kind, "no longer
+/// used in the future"). Ours: the HPC's ATR with the historical bytes "NHIDOCTOR" and a
+/// valid TCK; the real card's ATR is not public.
+pub const ATR_DOCTOR: &[u8] = &[
+    0x3B, 0xF9, 0x18, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45, 0x4E, 0x48, 0x49, 0x44, 0x4F, 0x43, 0x54,
+    0x4F, 0x52, 0xA4,
+];
+
 /// ATR of the emulated physical SAM (ours; historical bytes spell "NHISAM", valid TCK).
 pub const ATR_SAM: &[u8] = &[
     0x3B, 0xC6, 0x00, 0x81, 0x31, 0xFE, 0x7D, 0x4E, 0x48, 0x49, 0x53, 0x41, 0x4D, 0xE5,
@@ -45,7 +53,7 @@ impl CardKind {
     pub fn from_atr(atr: &[u8]) -> CardKind {
         if atr == ATR_HC {
             CardKind::Hc
-        } else if atr == ATR_HPC {
+        } else if atr == ATR_HPC || atr == ATR_DOCTOR {
             CardKind::Hpc
         } else if atr == ATR_SAM {
             CardKind::Sam

@@ -4,7 +4,7 @@ use super::{
     card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, PinState, PIN_TRIES,
 };
 use crate::crypto::{hmac256, RsaSigner};
-use nhi_protocol::apdu::{ins, sw, tag, Command, HpcBasic, AID_HPC, ATR_HPC};
+use nhi_protocol::apdu::{ins, sw, tag, Command, HpcBasic, AID_HPC, ATR_DOCTOR, ATR_HPC};
 use std::sync::Arc;
 
 /// HPC basic-data record length (the layout is nhi-protocol's [`HpcBasic`]).
@@ -43,6 +43,8 @@ pub struct Hpc {
     pin: PinState,
     puk_tries_left: u8,
     selected: bool,
+    /// A doctor card (醫師卡), the older kind of HPC: same application, its own ATR.
+    doctor: bool,
 }
 
 impl Hpc {
@@ -72,7 +74,14 @@ impl Hpc {
             cert_der: Arc::new(cert_der),
             puk_tries_left: 10,
             selected: false,
+            doctor: false,
         })
+    }
+    /// The same holder's doctor card (醫師卡): it answers like an HPC and tells itself apart
+    /// by its ATR only (seed 004 lists it as an HPC kind).
+    pub fn into_doctor_card(mut self) -> Hpc {
+        self.doctor = true;
+        self
     }
     /// The profile.
     pub fn profile(&self) -> &HpcProfile {
@@ -211,7 +220,11 @@ impl Hpc {
 
 impl Card for Hpc {
     fn atr(&self) -> &'static [u8] {
-        ATR_HPC
+        if self.doctor {
+            ATR_DOCTOR
+        } else {
+            ATR_HPC
+        }
     }
     fn reset(&mut self) {
         self.selected = false;

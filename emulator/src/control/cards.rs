@@ -18,6 +18,8 @@ pub enum CardSpec {
     Hpc,
     /// A SAM of an institution.
     Sam,
+    /// A doctor card (醫師卡): the older HPC kind, told apart by its ATR.
+    Doctor,
     /// An HC in the right format signed with the wrong keys.
     HcForged,
     /// An HPC in the right format signed with the wrong keys.
@@ -40,10 +42,11 @@ pub enum CardSpec {
 
 impl CardSpec {
     /// Every kind, in the order the control API lists them.
-    pub const ALL: [CardSpec; 12] = [
+    pub const ALL: [CardSpec; 13] = [
         CardSpec::Hc,
         CardSpec::Hpc,
         CardSpec::Sam,
+        CardSpec::Doctor,
         CardSpec::HcForged,
         CardSpec::HpcForged,
         CardSpec::HcNoApplet,
@@ -61,6 +64,7 @@ impl CardSpec {
             CardSpec::Hc => "hc",
             CardSpec::Hpc => "hpc",
             CardSpec::Sam => "sam",
+            CardSpec::Doctor => "doctor",
             CardSpec::HcForged => "hc-forged",
             CardSpec::HpcForged => "hpc-forged",
             CardSpec::HcNoApplet => "hc-no-applet",
@@ -92,6 +96,14 @@ impl CardSpec {
                 Box::new(factory.hpc(h, CardFactory::hpc_serial(h))?)
             }
             CardSpec::Sam => Box::new(factory.sam(hospital_of(fixtures, person)?)?),
+            CardSpec::Doctor => {
+                let h = holder_of(fixtures, person)?;
+                Box::new(
+                    factory
+                        .hpc(h, CardFactory::hpc_serial(h))?
+                        .into_doctor_card(),
+                )
+            }
             CardSpec::HcForged => Box::new(factory.hc_forged(person_of(fixtures, person)?)?),
             CardSpec::HpcForged => Box::new(factory.hpc_forged(holder_of(fixtures, person)?)?),
             CardSpec::HcNoApplet => Box::new(Faulty::new(CardKind::Hc, faulty::Fault::NoApplet)),

@@ -10,7 +10,7 @@ use nhi_protocol::api::reply::{
     DeviceEntry, DeviceKind, DeviceNameReply, DevicesReply, Empty, ModeReport, ReaderNameReply,
     StatusReply,
 };
-use nhi_protocol::mode::HcKind;
+use nhi_protocol::mode::{HcKind, HpcKind};
 use nhi_protocol::StatusCode;
 
 impl Device {
@@ -37,10 +37,26 @@ impl Device {
                 .or_else(|| self.reader_of(CardKind::Hpc))
                 .unwrap_or_default(),
             sam: report(s.sam_kind.map(|k| format!("{k:?}")), s.sam),
-            hpc: report(s.hpc_kind.map(|k| format!("{k:?}")), s.hpc),
+            hpc: report(self.hpc_kind_name(), s.hpc),
             hc: report(s.hc_kind.map(|k| format!("{k:?}")), s.hc),
             hc_pin_set: pin.map(|p| p != 0),
             hc_pin_verified: pin.map(|p| p == 2),
+        })
+    }
+
+    /// The HPC kind as the status panel names it: seed 004's three kinds are 醫師卡
+    /// (`DoctorCard`, told by its ATR), 醫事人員卡 (`Card`) and 醫事人員行動憑證 (`Mobile`).
+    fn hpc_kind_name(&self) -> Option<String> {
+        let kind = self.state.hpc_kind?;
+        let doctor = kind == HpcKind::Card
+            && self
+                .reader_of(CardKind::Hpc)
+                .and_then(|r| self.bound.get(&r))
+                .is_some_and(|b| b.conn.atr() == nhi_protocol::apdu::ATR_DOCTOR);
+        Some(if doctor {
+            "DoctorCard".to_string()
+        } else {
+            format!("{kind:?}")
         })
     }
 

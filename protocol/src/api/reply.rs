@@ -232,7 +232,8 @@ pub struct MarkerReply {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModeReport {
-    /// `Physical`, `Cloud`, `Virtual`, `Mobile`, … (null: none).
+    /// `Physical`, `Cloud`, `Virtual`, `Mobile`, `Card`; for the HPC also `DoctorCard`
+    /// (醫師卡, seed 004's first HPC kind) (null: none).
     pub kind: Option<String>,
     /// Mode 0–3.
     pub mode: u8,
