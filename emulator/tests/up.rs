@@ -80,7 +80,14 @@ fn ctl(url: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
 #[test]
 fn up_prints_its_endpoints_and_ctl_drives_it() {
     let u = up();
-    assert!(u.com.starts_with("/dev/pts/"), "{}", u.com);
+    // A stable link to the pty, so an unplugged reader comes back under the same name.
+    let pty = std::fs::read_link(&u.com).unwrap();
+    assert!(
+        pty.starts_with("/dev/pts/"),
+        "{} → {}",
+        u.com,
+        pty.display()
+    );
     let (code, v, _) = ctl(&u.control, &["readers"]);
     assert_eq!(code, 0);
     let readers = v["readers"].as_array().unwrap();
@@ -119,6 +126,41 @@ fn up_prints_its_endpoints_and_ctl_drives_it() {
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["id_no"], "A123456789");
     assert_eq!(s["info"][1], "NHI COM reader card");
+
+    // Unplugged: the port is gone; plugged back in: the same path serves again.
+    let fault = |f: Option<&str>| {
+        let mut args = vec!["reader-fault", "--reader", "NHI COM reader card"];
+        args.extend(f.map(|f| ["--fault", f]).into_iter().flatten());
+        ctl(&u.control, &args)
+    };
+    let (code, v, _) = fault(Some("unplugged"));
+    assert_eq!(
+        (code, &v["fault"]),
+        (0, &serde_json::json!("unplugged")),
+        "{v}"
+    );
+    assert!(
+        !std::path::Path::new(&u.com).exists(),
+        "the port is still there"
+    );
+    let (code, v, err) = fault(Some("melted"));
+    assert_eq!(code, 2, "{v}");
+    assert!(err.contains("unplugged, failing, garbling"), "{err}");
+    let (code, _, _) = fault(None);
+    assert_eq!(code, 0);
+    let again = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/serial_client.py"
+        ))
+        .arg(&u.com)
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 
     let (code, v, _) = ctl(&u.control, &["remove", "--reader", "NHI COM reader card"]);
     assert_eq!(code, 0);
