@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The DC's disk fills up (a fault of the machine, not of a peer): its SQLite database sits
 //! on a tiny tmpfs, a filler file takes the remaining space, and writes go on. Every reply
-//! stays well-formed JSON with a known status code (a failed write: HTTP 500, 1799 and
+//! stays well-formed JSON with a known status code (a failed write: HTTP 507, 1799 and
 //! "database or disk is full"; no panic), the database
 //! passes `PRAGMA integrity_check`, and writes succeed again once space returns. Mounting
 //! a tmpfs needs root; elsewhere the test says so and passes without running.
@@ -62,8 +62,9 @@ async fn post(http: &reqwest::Client, base: &str, p: &str, body: &Value) -> Stri
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
-    // A database error is HTTP 500 with 1799 and its reason; a panic would say otherwise.
-    let clear_full = status == 500
+    // A full disk is HTTP 507 (Insufficient Storage) with 1799 and its reason; a panic or
+    // any other database error would say otherwise.
+    let clear_full = status == 507
         && v["statusCode"] == "1799"
         && v["message"].as_str().is_some_and(|m| m.contains("full"));
     assert!(

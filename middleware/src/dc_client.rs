@@ -106,9 +106,16 @@ impl DcClient {
             } else {
                 StatusCode::DcHttp
             };
+            // The DC's own words, when it gave any (e.g. "database or disk is full").
+            let why = v
+                .as_ref()
+                .and_then(|v| v.get("message"))
+                .and_then(Value::as_str)
+                .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
+                .unwrap_or_default();
             return Err(Fail::new(
                 code,
-                format!("DC replied HTTP {}", http.as_u16()),
+                format!("DC replied HTTP {}{why}", http.as_u16()),
             ));
         }
         let Some(v) = v else {

@@ -54,6 +54,7 @@ fn reply(http: Http, code: StatusCode, reason: &str, extra: Value) -> Response {
 fn err(e: DcError) -> Response {
     let http = match (e.kind, e.code) {
         (ErrorKind::Internal, _) => Http::INTERNAL_SERVER_ERROR,
+        (ErrorKind::StorageFull, _) => Http::INSUFFICIENT_STORAGE,
         (_, StatusCode::ParamFormat1 | StatusCode::ParamFormat2 | StatusCode::ParamFormat3) => {
             Http::BAD_REQUEST
         }

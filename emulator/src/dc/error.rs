@@ -10,6 +10,9 @@ pub enum ErrorKind {
     Refusal,
     /// The DC itself failed (its database, its keys): HTTP 500.
     Internal,
+    /// The DC's disk is full: nothing was written, HTTP 507 (Insufficient Storage), so an
+    /// operator sees at once what to fix; writes resume when space returns.
+    StorageFull,
 }
 
 /// A DC refusal or failure.
@@ -53,7 +56,15 @@ impl std::error::Error for DcError {}
 
 impl From<rusqlite::Error> for DcError {
     fn from(e: rusqlite::Error) -> DcError {
-        DcError::internal(format!("database: {e}"))
+        let full = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+        DcError {
+            kind: if full {
+                ErrorKind::StorageFull
+            } else {
+                ErrorKind::Internal
+            },
+            ..DcError::internal(format!("database: {e}"))
+        }
     }
 }
 
