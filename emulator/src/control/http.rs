@@ -87,11 +87,16 @@ async fn reader_fault(
     }
 }
 
-/// A GET, or a POST without a JSON body, reads the clock.
-async fn clock(State(c): State<Control>, body: Option<Json<ClockChange>>) -> Response {
-    let change = match body {
-        Some(Json(change)) => change,
-        None => ClockChange::default(),
+/// A GET, or a POST without a body, reads the clock; a body that is not a clock change is
+/// `bad-request` naming the field (a JSON refusal like every other).
+async fn clock(State(c): State<Control>, body: axum::body::Bytes) -> Response {
+    let change = if body.iter().all(u8::is_ascii_whitespace) {
+        ClockChange::default()
+    } else {
+        match serde_json::from_slice::<ClockChange>(&body) {
+            Ok(change) => change,
+            Err(e) => return bad_request(&format!("body: {{set?, advance?}}: {e}")),
+        }
     };
     reply(&c, Command::Clock(change)).await
 }
@@ -163,6 +168,15 @@ pub fn router(c: Control) -> Router {
         .route(path::READER_FAULT, post(reader_fault))
         .route(path::CLOCK, get(clock).post(clock))
         .route(path::FAULTS, post(faults).delete(clear_faults))
+        .method_not_allowed_fallback({
+            let routes = routes.clone();
+            move || {
+                let routes = format!("method not allowed here; {routes}");
+                async move {
+                    Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "no-route", routes).into_response()
+                }
+            }
+        })
         .fallback(move || {
             let routes = routes.clone();
             async move { Refusal::new(StatusCode::NOT_FOUND, "no-route", routes).into_response() }

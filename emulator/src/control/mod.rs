@@ -315,7 +315,7 @@ impl Control {
                 .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "dc-info", e)),
                 None => Err(Refusal::no_dc()),
             },
-            Command::Reset => self.reset(),
+            Command::Reset => self.reset().await,
             Command::Event(e) => {
                 let dc = self.dc()?;
                 Ok(e.apply(dc, &self.clock, &self.factory, &self.fixtures)?)
@@ -374,7 +374,13 @@ impl Control {
         })
     }
 
-    fn reset(&self) -> Result<Value, Refusal> {
+    async fn reset(&self) -> Result<Value, Refusal> {
+        for s in &self.slots {
+            s.slot.set_fault(None);
+        }
+        for s in &self.slots {
+            s.slot.fault_settled().await;
+        }
         let removed: Vec<Value> = self
             .slots
             .iter()
