@@ -223,6 +223,7 @@ impl World {
             dc: o.dc_listen,
             db: dir.join("dc.db"),
             slot: WorldConfig::standard_slots(false),
+            ifd: Vec::new(),
             com: Vec::new(),
             com_port: None,
             frozen_at: Some(o.start),

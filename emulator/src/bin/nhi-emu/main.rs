@@ -95,6 +95,11 @@ enum Cmd {
         /// com0com null-modem pair) instead of a new pty; needed on Windows.
         #[arg(long)]
         com_port: Option<String>,
+        /// Serve the PC/SC readers through nhi-ifd, our pcscd driver (readers "NHI IFD 1"
+        /// and "NHI IFD 2", card + SAM slot each, a PIN pad on 2; `ci/setup-pcsc` installs
+        /// it) instead of vpcd.
+        #[arg(long)]
+        ifd: bool,
     },
 }
 
@@ -103,8 +108,12 @@ async fn run_up(
     config: Option<std::path::PathBuf>,
     frozen_at: Option<String>,
     com_port: Option<String>,
+    ifd: bool,
 ) -> Result<ExitCode, Usage> {
     let mut cfg = WorldConfig::load(config.as_deref()).map_err(Usage)?;
+    if ifd {
+        cfg.use_standard_ifd();
+    }
     if com_port.is_some() {
         cfg.com_port = com_port;
     }
@@ -350,9 +359,10 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             config,
             frozen_at,
             com_port,
+            ifd,
         } => {
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(run_up(fixtures, config, frozen_at, com_port))
+            rt.block_on(run_up(fixtures, config, frozen_at, com_port, ifd))
         }
         Cmd::Token {
             cmd: TokenCmd::Verify { token, at },
