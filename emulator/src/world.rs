@@ -76,7 +76,8 @@ pub struct StandardIfdReader {
     pub name: &'static str,
     /// II: pcscd numbers the readers of one driver in reader.conf.d order.
     pub index: u8,
-    /// The endpoint's TCP port on 127.0.0.1 (the entry's DEVICENAME).
+    /// The endpoint's TCP port on 127.0.0.1 (the entry's DEVICENAME); below Linux's
+    /// ephemeral range, so no outgoing connection can be holding it.
     pub port: u16,
     /// Whether the reader has a PIN pad.
     pub pin_pad: bool,
@@ -89,13 +90,13 @@ pub const STANDARD_IFD_READERS: [StandardIfdReader; 2] = [
     StandardIfdReader {
         name: "NHI IFD 1",
         index: 0,
-        port: 35980,
+        port: 29980,
         pin_pad: false,
     },
     StandardIfdReader {
         name: "NHI IFD 2",
         index: 1,
-        port: 35981,
+        port: 29981,
         pin_pad: true,
     },
 ];

@@ -75,6 +75,15 @@ impl Link {
             None => {
                 let s =
                     TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).map_err(io)?;
+                // With nobody listening on a port in the ephemeral range, the kernel can
+                // pick that very port as our source: a TCP self-connection that would
+                // hold the emulator's port and echo our requests back. Refuse it.
+                if s.local_addr().map_err(io)? == s.peer_addr().map_err(io)? {
+                    return Err(io(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionRefused,
+                        "self-connection (nobody listens)",
+                    )));
+                }
                 s.set_nodelay(true).map_err(io)?;
                 *locked(&self.interrupt) = Some(s.try_clone().map_err(io)?);
                 conn.insert(s)
