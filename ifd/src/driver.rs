@@ -60,7 +60,14 @@ struct SlotLink {
     cmd: Link,
     /// The polling thread's blocking waits.
     events: Link,
-    stop: AtomicBool,
+    /// The reader was closed: the polling thread must not wait any more.
+    closed: AtomicBool,
+    /// pcscd asked the current wait to end (it restarts polling with a new time-out, e.g.
+    /// after SCardDisconnect); cleared when the next wait starts.
+    interrupted: AtomicBool,
+    /// The thread pcscd runs the polling function on: its event thread, the only caller
+    /// whose presence answers move [`SlotState::reported`].
+    poller: Mutex<Option<std::thread::ThreadId>>,
     state: Mutex<SlotState>,
 }
 
@@ -116,7 +123,9 @@ pub fn create(lun: u64, addr: SocketAddr) -> i64 {
         .map(|_| SlotLink {
             cmd: Link::new(addr),
             events: Link::new(addr),
-            stop: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
+            poller: Mutex::new(None),
             state: Mutex::default(),
         })
         .collect();
@@ -130,7 +139,7 @@ pub fn close(lun: u64) -> i64 {
     match locked(&READERS).remove(&reader) {
         Some(r) => {
             for s in &r.slots {
-                s.stop.store(true, Ordering::SeqCst);
+                s.closed.store(true, Ordering::SeqCst);
                 s.events.interrupt();
             }
             rc::SUCCESS
@@ -193,8 +202,11 @@ pub fn capability(lun: u64, t: u64) -> Result<Capability, i64> {
     }
 }
 
-/// IFDHICCPresence. A card swapped since the last report is first reported absent once,
-/// so pcscd powers up the new card instead of taking it for the old one.
+/// IFDHICCPresence. To pcscd's event thread, a card swapped since the last report is first
+/// reported absent once, so pcscd powers up the new card instead of taking it for the old
+/// one. Other callers (pcscd asks from client threads too) get the plain state and change
+/// nothing: the event thread must see every transition itself, or its own idea of the
+/// slot and pcscd's shared one drift apart.
 pub fn presence(lun: u64) -> i64 {
     let (reader, slot) = match slot_of(lun) {
         Ok(x) => x,
@@ -206,6 +218,13 @@ pub fn presence(lun: u64) -> i64 {
         // No such slot in the emulated reader, or no emulator: an empty slot.
         _ => None,
     };
+    let me = std::thread::current().id();
+    if locked(&s.poller).is_some_and(|p| p != me) {
+        return match now {
+            Some(n) if n.present => rc::ICC_PRESENT,
+            _ => rc::ICC_NOT_PRESENT,
+        };
+    }
     let mut st = locked(&s.state);
     let last = st.reported;
     let report = match (now, last) {
@@ -237,6 +256,7 @@ pub fn poll(lun: u64, timeout_ms: i32) -> i64 {
         Err(e) => return e,
     };
     let s = &reader.slots[slot];
+    *locked(&s.poller) = Some(std::thread::current().id());
     let Some(known) = locked(&s.state).reported else {
         return rc::SUCCESS;
     };
@@ -244,7 +264,8 @@ pub fn poll(lun: u64, timeout_ms: i32) -> i64 {
         .ok()
         .filter(|&t| t > 0)
         .map_or(LONGEST_WAIT_MS, |t| t.min(LONGEST_WAIT_MS));
-    if s.stop.load(Ordering::SeqCst) {
+    s.interrupted.store(false, Ordering::SeqCst);
+    if s.closed.load(Ordering::SeqCst) {
         return rc::SUCCESS;
     }
     let body = wire::wait_body(known, wait);
@@ -253,7 +274,8 @@ pub fn poll(lun: u64, timeout_ms: i32) -> i64 {
         Ok(_) => rc::SUCCESS,
         Err(_) => {
             // No emulator: try again a little later rather than spin (pcscd calls again).
-            if !s.stop.load(Ordering::SeqCst) {
+            // An interrupted wait returns at once.
+            if !s.closed.load(Ordering::SeqCst) && !s.interrupted.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(200).min(timeout));
             }
             rc::SUCCESS
@@ -261,12 +283,13 @@ pub fn poll(lun: u64, timeout_ms: i32) -> i64 {
     }
 }
 
-/// The stop function: wakes the polling thread of `lun`.
+/// The stop function: ends the current wait of `lun`'s polling thread (pcscd calls the
+/// polling function again afterwards, so nothing stays stopped).
 pub fn stop_poll(lun: u64) -> i64 {
     match slot_of(lun) {
         Ok((reader, slot)) => {
             let s = &reader.slots[slot];
-            s.stop.store(true, Ordering::SeqCst);
+            s.interrupted.store(true, Ordering::SeqCst);
             s.events.interrupt();
             rc::SUCCESS
         }

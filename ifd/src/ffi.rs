@@ -201,7 +201,11 @@ pub extern "C" fn IFDHPowerICC(
 ) -> Rc {
     guarded(|| {
         if atr_length.is_null() {
-            return rc::COMMUNICATION_ERROR;
+            // pcscd powers an unused card down with null ATR pointers.
+            return match driver::power(lun as u64, action as u64) {
+                Ok(_) => rc::SUCCESS,
+                Err(e) => e,
+            };
         }
         // SAFETY: non-null; pcscd passes the ATR buffer size (MAX_ATR_SIZE) there.
         let capacity = unsafe { *atr_length } as usize;

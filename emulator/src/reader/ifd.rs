@@ -21,6 +21,8 @@ const STOP_CHECK: Duration = Duration::from_millis(250);
 pub struct IfdReader {
     slots: Vec<Slot>,
     pad: Option<PinPad>,
+    /// Distinguishes this endpoint's generations from an earlier one's (see [`on_wire`]).
+    epoch: u64,
 }
 
 impl IfdReader {
@@ -34,7 +36,12 @@ impl IfdReader {
                 slots.len()
             ));
         }
-        Ok(IfdReader { slots, pad })
+        // Wall-clock milliseconds (24 bits of them): a new value for every emulator start.
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_millis() as u64 & 0xFF_FFFF)
+            | 1;
+        Ok(IfdReader { slots, pad, epoch })
     }
 }
 
@@ -65,18 +72,19 @@ fn slot_answer(
     let bad = |e: wire::WireError| (Status::BadRequest, e.to_string().into_bytes());
     match req.op {
         Op::Hello => answer(reader, req, stop),
-        Op::Presence => (Status::Ok, presence(slot).encode()),
+        Op::Presence => (Status::Ok, presence(slot, reader.epoch).encode()),
         Op::Wait => match wire::parse_wait(req.body) {
             Ok((known, timeout_ms)) => {
                 let mut left = Duration::from_millis(u64::from(timeout_ms));
-                let mut now = presence(slot);
+                let mut now = presence(slot, reader.epoch);
                 while now == known && !left.is_zero() && !stop.load(Ordering::Relaxed) {
                     let step = left.min(STOP_CHECK);
-                    let (present, generation) =
-                        slot.wait_change((known.present, known.generation), step);
+                    // `now == known`: the driver's generation is of this epoch.
+                    let known_raw = (known.present, known.generation & GENERATION_MASK);
+                    let (present, generation) = slot.wait_change(known_raw, step);
                     now = Presence {
                         present,
-                        generation,
+                        generation: on_wire(reader.epoch, generation),
                     };
                     left = left.saturating_sub(step);
                 }
@@ -93,14 +101,17 @@ fn slot_answer(
                     let atr = card.atr().to_vec();
                     // pcscd has the card's ATR: the card is visible to PC/SC clients.
                     s.announced = generation;
-                    (Status::Ok, wire::with_generation(generation, &atr))
+                    (
+                        Status::Ok,
+                        wire::with_generation(on_wire(reader.epoch, generation), &atr),
+                    )
                 }
                 None => (Status::NoCard, Vec::new()),
             }
         }
         Op::PowerOff => (Status::Ok, Vec::new()),
         Op::Apdu => match wire::split_generation(req.body) {
-            Ok((generation, apdu)) => to_card(slot, generation, apdu),
+            Ok((generation, apdu)) => to_card(slot, reader.epoch, generation, apdu),
             Err(e) => bad(e),
         },
         Op::VerifyPin | Op::ModifyPin => {
@@ -114,7 +125,7 @@ fn slot_answer(
                         _ => PinRequest::modify(structure),
                     };
                     match request {
-                        Ok(r) => pad.enter(r, slot, generation, stop),
+                        Ok(r) => pad.enter(r, slot, reader.epoch, generation, stop),
                         Err(e) => (Status::BadRequest, e.into_bytes()),
                     }
                 }
@@ -125,22 +136,31 @@ fn slot_answer(
 }
 
 /// Sends an APDU to the card of `generation`; [`Status::NoCard`] once it was swapped out.
-pub(super) fn to_card(slot: &Slot, generation: u64, apdu: &[u8]) -> (Status, Vec<u8>) {
+pub(super) fn to_card(slot: &Slot, epoch: u64, generation: u64, apdu: &[u8]) -> (Status, Vec<u8>) {
     let mut s = slot.lock();
-    let same = s.generation == generation;
+    let same = on_wire(epoch, s.generation) == generation;
     match s.card.as_mut() {
         Some(card) if same => (Status::Ok, card.handle(apdu)),
         _ => (Status::NoCard, Vec::new()),
     }
 }
 
-fn presence(slot: &Slot) -> Presence {
+fn presence(slot: &Slot, epoch: u64) -> Presence {
     let s = slot.lock();
     Presence {
         present: s.card.is_some(),
-        generation: s.generation,
+        generation: on_wire(epoch, s.generation),
     }
 }
+
+/// A slot generation as the driver sees it: qualified by the endpoint's epoch, so the
+/// cards of a restarted emulator (counting from 1 again) never pass for the old ones.
+fn on_wire(epoch: u64, generation: u64) -> u64 {
+    (epoch << 40) | (generation & GENERATION_MASK)
+}
+
+/// The slot-generation bits of a wire generation.
+const GENERATION_MASK: u64 = (1 << 40) - 1;
 
 /// A running ifd endpoint: a listener and one thread per driver connection.
 #[derive(Debug)]

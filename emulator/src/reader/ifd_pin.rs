@@ -350,6 +350,7 @@ impl PinPad {
         &self,
         req: PinRequest,
         slot: &Slot,
+        epoch: u64,
         generation: u64,
         stop: &AtomicBool,
     ) -> (Status, Vec<u8>) {
@@ -395,7 +396,7 @@ impl PinPad {
             Err(End::TimedOut) => return (Status::Ok, sw::TIMED_OUT.to_vec()),
         };
         match req.apdu(&pins) {
-            Ok(Ok(apdu)) => super::ifd::to_card(slot, generation, &apdu),
+            Ok(Ok(apdu)) => super::ifd::to_card(slot, epoch, generation, &apdu),
             Ok(Err(sw)) => (Status::Ok, sw.to_vec()),
             Err(e) => (Status::BadRequest, e.into_bytes()),
         }
