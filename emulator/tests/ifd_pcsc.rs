@@ -58,7 +58,13 @@ struct Readers {
     endpoints: Vec<IfdEndpoint>,
 }
 
+/// Starts the readers once pcscd shows the previous test's cards gone from all four
+/// slots (else a client could connect to the old card just before the swap).
 fn start() -> Readers {
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    for name in names() {
+        wait_present(&ctx, &name, false);
+    }
     let slots: Vec<Slot> = (0..4).map(|_| Slot::empty()).collect();
     let (hc, sam, hpc) = cards();
     slots[0].insert(hc);
@@ -177,7 +183,7 @@ fn public_clients_see_dual_slot_readers_and_the_pin_pad() {
 
 /// PIN_VERIFY_STRUCTURE for VERIFY with an ASCII PIN of 6–8 digits (the HPC's format).
 fn verify_structure() -> Vec<u8> {
-    let apdu = [0x00, 0x20, 0x00, 0x00, 0x00];
+    let apdu = [0x00, 0x20, 0x00, 0x10, 0x00];
     let mut s = vec![
         30, 0, 0x82, 0x00, 0x00, 8, 6, 0x02, 1, 0x04, 0x09, 0, 0, 0, 0,
     ];
