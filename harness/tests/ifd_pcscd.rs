@@ -8,6 +8,9 @@ use nhi_harness::scenario::{load_dir, run_all, RunOptions};
 use nhi_harness::world::{TransportKind, WorldOptions};
 use std::path::Path;
 
+/// Both tests serve the same fixed reader ports: one at a time.
+static READERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn enabled(what: &str) -> bool {
     let on = std::env::var("NHI_PCSC_TESTS").as_deref() == Ok("1");
     if !on {
@@ -28,6 +31,7 @@ async fn scenarios_pass_over_pcscd_through_nhi_ifd() {
     if !enabled("scenarios") {
         return;
     }
+    let _one_at_a_time = READERS.lock().await;
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"));
     let all = load_dir(dir).unwrap();
     let o = RunOptions {
@@ -57,6 +61,7 @@ async fn pilot_500_passes_over_pcscd_through_nhi_ifd() {
     if !enabled("500-case pilot") {
         return;
     }
+    let _one_at_a_time = READERS.lock().await;
     let o = PilotOptions {
         cases: 500,
         seed: 2019,
