@@ -455,6 +455,7 @@ impl World {
                     dc: Some(dc.dc.clone()),
                     dc_endpoint: Some((dc.server.url(), dc.ca_pem.clone())),
                     card_rng,
+                    pads: pads.clone(),
                     announce_wait: if cfg.serve_vpcd {
                         readers.iter().map(|s| s.name.clone()).collect()
                     } else {

@@ -76,6 +76,16 @@ async fn remove(State(c): State<Control>, body: Result<Json<Remove>, JsonRejecti
     }
 }
 
+async fn pads(
+    State(c): State<Control>,
+    body: Result<Json<super::pad::PadPress>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(p)) => reply(&c, Command::Pad(p)).await,
+        Err(_) => bad_request("body: {reader, keys?, cancel?, timeout?}"),
+    }
+}
+
 /// A GET, or a POST without a JSON body, reads the clock.
 async fn clock(State(c): State<Control>, body: Option<Json<ClockChange>>) -> Response {
     let change = match body {
@@ -130,7 +140,7 @@ async fn scripted(
 /// The control router.
 pub fn router(c: Control) -> Router {
     let routes = format!(
-        "routes: GET {r}, POST {i}, POST {rm}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}",
+        "routes: GET {r}, POST {i}, POST {rm}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}, POST {pads}",
         r = path::READERS,
         i = path::INSERT,
         rm = path::REMOVE,
@@ -140,6 +150,7 @@ pub fn router(c: Control) -> Router {
         rs = path::RESET,
         s = path::SCRIPTED,
         events = Event::NAMES.join("|"),
+        pads = path::PADS,
     );
     Router::new()
         .route(path::DC, get(dc_info))
@@ -150,6 +161,7 @@ pub fn router(c: Control) -> Router {
         .route(path::REMOVE, post(remove))
         .route(path::CLOCK, get(clock).post(clock))
         .route(path::FAULTS, post(faults).delete(clear_faults))
+        .route(path::PADS, post(pads))
         .fallback(move || {
             let routes = routes.clone();
             async move { Refusal::new(StatusCode::NOT_FOUND, "no-route", routes).into_response() }

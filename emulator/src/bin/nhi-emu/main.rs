@@ -175,6 +175,23 @@ enum CtlCmd {
     },
     /// Disarm every DC fault.
     ClearFaults,
+    /// Act at an ifd reader's PIN pad (`nhi-emu up --ifd`: reader "NHI IFD 2 01 00"): type
+    /// digits (`#` = OK), press Cancel (64 01) or let the entry time out (64 00); no action:
+    /// show the pad's state.
+    Pad {
+        /// The card slot of the reader with the pad.
+        #[arg(long)]
+        reader: String,
+        /// Digits to type; `#` is OK.
+        #[arg(long)]
+        keys: Option<String>,
+        /// Press Cancel.
+        #[arg(long)]
+        cancel: bool,
+        /// Let the entry time out now.
+        #[arg(long)]
+        timeout: bool,
+    },
 }
 
 impl CtlCmd {
@@ -200,6 +217,17 @@ impl CtlCmd {
                 Command::ArmFault(nhi_emulator::control::FaultRequest { path, kind, ms })
             }
             CtlCmd::ClearFaults => Command::ClearFaults,
+            CtlCmd::Pad {
+                reader,
+                keys,
+                cancel,
+                timeout,
+            } => Command::Pad(nhi_emulator::control::pad::PadPress {
+                reader,
+                keys,
+                cancel,
+                timeout,
+            }),
         })
     }
 }
