@@ -8,6 +8,8 @@ use crate::clock::VirtualClock;
 use crate::control::{CardSpec, Control};
 use crate::dc::{self, DcConfig};
 use crate::fixtures::{rfc3339, CardFactory, Fixtures};
+use crate::reader::ifd::{IfdEndpoint, IfdReader};
+use crate::reader::ifd_pin::PinPad;
 use crate::reader::serial::{SerialEndpoint, SerialReader};
 use crate::reader::vpcd::VpcdEndpoint;
 use crate::reader::{NamedSlot, Slot};
@@ -66,6 +68,48 @@ pub fn standard_reader(role: &str) -> Result<&'static StandardReader, String> {
         .ok_or_else(|| format!("reader {role:?}: hc, sam, hpc or spare"))
 }
 
+/// A reader served to nhi-ifd, our pcscd driver (`ci/setup-pcsc` writes a reader.conf.d
+/// entry for each): a card slot and a SAM slot, the PIN pad on the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StandardIfdReader {
+    /// pcscd's FRIENDLYNAME; the slots are "NAME II 00" and "NAME II 01".
+    pub name: &'static str,
+    /// II: pcscd numbers the readers of one driver in reader.conf.d order.
+    pub index: u8,
+    /// The endpoint's TCP port on 127.0.0.1 (the entry's DEVICENAME); below Linux's
+    /// ephemeral range, so no outgoing connection can be holding it.
+    pub port: u16,
+    /// Whether the reader has a PIN pad.
+    pub pin_pad: bool,
+}
+
+/// The standard ifd readers: reader 1 holds the HC and the SAM, reader 2 (with a PIN pad,
+/// seed 004's dedicated HPC reader) the HPC and the spare slot — the roles of
+/// [`STANDARD_READERS`], in the same order.
+pub const STANDARD_IFD_READERS: [StandardIfdReader; 2] = [
+    StandardIfdReader {
+        name: "NHI IFD 1",
+        index: 0,
+        port: 29980,
+        pin_pad: false,
+    },
+    StandardIfdReader {
+        name: "NHI IFD 2",
+        index: 1,
+        port: 29981,
+        pin_pad: true,
+    },
+];
+
+/// The PC/SC names of the standard ifd readers' slots, in the order of
+/// [`STANDARD_READERS`] (hc, sam, hpc, spare).
+pub fn standard_ifd_slot_names() -> Vec<String> {
+    STANDARD_IFD_READERS
+        .iter()
+        .flat_map(|r| [0, 1].map(|slot| format!("{} {:02X} {slot:02X}", r.name, r.index)))
+        .collect()
+}
+
 /// What a world runs: the world file of `nhi-emu up` (TOML; every key optional), plus
 /// settings only a program sets (marked "not in the file").
 #[derive(Debug, Clone, Deserialize)]
@@ -83,6 +127,10 @@ pub struct WorldConfig {
     /// PC/SC readers (vpcd), each with the card it starts with.
     #[serde(default = "default_slots")]
     pub slot: Vec<SlotConfig>,
+    /// Readers served to nhi-ifd, our pcscd driver (`[[ifd]]`), each grouping `[[slot]]`s;
+    /// their slots are not served over vpcd.
+    #[serde(default)]
+    pub ifd: Vec<IfdConfig>,
     /// The COM-port reader's slots (label = the reader name hosts see); empty = no COM
     /// reader (unless `com_over_slots`).
     #[serde(default = "default_com")]
@@ -122,12 +170,26 @@ pub struct WorldConfig {
 pub struct SlotConfig {
     /// Reader name (as pcscd is configured to call it).
     pub reader: String,
-    /// vpcd port.
+    /// vpcd port; absent (0) for a slot of an `[[ifd]]` reader.
+    #[serde(default)]
     pub port: u16,
     /// The card it starts with.
     pub card: Option<CardSpec>,
     /// Fixture key of that card.
     pub person: Option<String>,
+}
+
+/// A reader of the nhi-ifd driver (`[[ifd]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IfdConfig {
+    /// Where the endpoint listens (the reader.conf.d entry's DEVICENAME).
+    pub listen: SocketAddr,
+    /// Its slots by `[[slot]]` reader name: the card slot, then the SAM slot.
+    pub slots: Vec<String>,
+    /// It has a PIN pad (PC/SC part 10), typed on through the control API.
+    #[serde(default)]
+    pub pin_pad: bool,
 }
 
 /// A slot of the COM-port reader (`[[com]]`).
@@ -186,6 +248,7 @@ impl Default for WorldConfig {
             dc: default_dc(),
             db: default_db(),
             slot: default_slots(),
+            ifd: Vec::new(),
             com: default_com(),
             com_port: None,
             com_clock_drift: 0,
@@ -211,6 +274,25 @@ impl WorldConfig {
         }
     }
 
+    /// Serves the standard slots through the nhi-ifd driver's [`STANDARD_IFD_READERS`]
+    /// instead of vpcd (the cards stay as configured, by position).
+    pub fn use_standard_ifd(&mut self) {
+        for (slot, name) in self.slot.iter_mut().zip(standard_ifd_slot_names()) {
+            slot.reader = name;
+            slot.port = 0;
+        }
+        let names = standard_ifd_slot_names();
+        self.ifd = STANDARD_IFD_READERS
+            .iter()
+            .zip(names.chunks(2))
+            .map(|(r, slots)| IfdConfig {
+                listen: ([127, 0, 0, 1], r.port).into(),
+                slots: slots.to_vec(),
+                pin_pad: r.pin_pad,
+            })
+            .collect();
+    }
+
     /// The [`STANDARD_READERS`] as slots, with their default cards or empty.
     pub fn standard_slots(with_cards: bool) -> Vec<SlotConfig> {
         STANDARD_READERS
@@ -229,6 +311,8 @@ impl WorldConfig {
 pub struct Endpoints {
     /// One vpcd connection per PC/SC reader (when served over vpcd).
     pub vpcd: Vec<VpcdEndpoint>,
+    /// One endpoint per reader of the nhi-ifd driver.
+    pub ifd: Vec<IfdEndpoint>,
     /// The COM-port reader on a pty.
     pub com: Option<SerialEndpoint>,
     /// The control API.
@@ -254,6 +338,8 @@ pub struct World {
     pub readers: Vec<NamedSlot>,
     /// The COM-port reader's slots.
     pub com_slots: Vec<NamedSlot>,
+    /// PIN pads of ifd readers, by the name of the reader's card slot.
+    pub pads: Vec<(String, PinPad)>,
     /// The servers; keep them alive as long as the world.
     pub endpoints: Endpoints,
 }
@@ -298,9 +384,17 @@ impl World {
         };
         let mut readers = Vec::new();
         let mut vpcd = Vec::new();
+        let in_ifd = |name: &str| cfg.ifd.iter().any(|r| r.slots.iter().any(|s| s == name));
         for s in &cfg.slot {
             let slot = loaded(s.card, s.person.as_deref(), format!("slot {:?}", s.reader))?;
-            if cfg.serve_vpcd {
+            if in_ifd(&s.reader) {
+                // Served by its [[ifd]] reader below.
+            } else if s.port == 0 {
+                return Err(format!(
+                    "slot {:?}: no vpcd port and in no [[ifd]] reader",
+                    s.reader
+                ));
+            } else if cfg.serve_vpcd {
                 vpcd.push(VpcdEndpoint::start(
                     ([127, 0, 0, 1], s.port).into(),
                     slot.clone(),
@@ -311,6 +405,7 @@ impl World {
                 slot,
             });
         }
+        let (ifd, pads) = serve_ifd(&cfg.ifd, &readers)?;
         let com_slots = if cfg.com_over_slots {
             readers.clone()
         } else {
@@ -366,10 +461,15 @@ impl World {
                     dc: Some(dc.dc.clone()),
                     dc_endpoint: Some((dc.server.url(), dc.ca_pem.clone())),
                     card_rng,
+                    pads: pads.clone(),
                     announce_wait: if cfg.serve_vpcd {
                         readers.iter().map(|s| s.name.clone()).collect()
                     } else {
-                        Vec::new()
+                        readers
+                            .iter()
+                            .filter(|s| in_ifd(&s.name))
+                            .map(|s| s.name.clone())
+                            .collect()
                     },
                 };
                 let server = crate::http::serve(
@@ -389,7 +489,13 @@ impl World {
             ca_file,
             readers,
             com_slots,
-            endpoints: Endpoints { vpcd, com, control },
+            pads,
+            endpoints: Endpoints {
+                vpcd,
+                ifd,
+                com,
+                control,
+            },
         })
     }
 
@@ -397,4 +503,37 @@ impl World {
     pub fn control_url(&self) -> Option<String> {
         self.endpoints.control.as_ref().map(|s| s.url())
     }
+}
+
+/// The PIN pads of a world, by the name of their reader's card slot.
+type Pads = Vec<(String, PinPad)>;
+
+/// Starts one endpoint per `[[ifd]]` reader over the named `readers`.
+fn serve_ifd(ifd: &[IfdConfig], readers: &[NamedSlot]) -> Result<(Vec<IfdEndpoint>, Pads), String> {
+    let mut endpoints = Vec::new();
+    let mut pads = Vec::new();
+    for r in ifd {
+        let slots = r
+            .slots
+            .iter()
+            .map(|name| {
+                readers
+                    .iter()
+                    .find(|n| &n.name == name)
+                    .map(|n| n.slot.clone())
+                    .ok_or_else(|| format!("[[ifd]] {}: no [[slot]] named {name:?}", r.listen))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let pad = r.pin_pad.then(PinPad::new);
+        if let (Some(p), Some(first)) = (&pad, r.slots.first()) {
+            pads.push((first.clone(), p.clone()));
+        }
+        let reader =
+            IfdReader::new(slots, pad).map_err(|e| format!("[[ifd]] {}: {e}", r.listen))?;
+        endpoints.push(
+            IfdEndpoint::start(r.listen, reader)
+                .map_err(|e| format!("ifd endpoint on {}: {e}", r.listen))?,
+        );
+    }
+    Ok((endpoints, pads))
 }

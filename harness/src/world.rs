@@ -9,7 +9,7 @@ use nhi_emulator::clock::VirtualClock;
 use nhi_emulator::dc::{self, DcConfig};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::{NamedSlot, Slot};
-use nhi_emulator::world::{WorldConfig, STANDARD_READERS};
+use nhi_emulator::world::{standard_ifd_slot_names, WorldConfig, STANDARD_READERS};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,6 +41,8 @@ pub enum TransportKind {
     Inproc,
     /// Real pcscd with the vpcd driver.
     Vpcd,
+    /// Real pcscd with nhi-ifd, our own driver (`bash ci/setup-pcsc` installs it).
+    Ifd,
     /// The emulated COM-port reader on a pty (protocol/docs/SERIAL.md).
     Serial,
 }
@@ -136,8 +138,8 @@ impl Slots {
             .collect()
     }
 
-    /// The slots of a world's readers, found by their standard names.
-    fn of(readers: &[NamedSlot]) -> Result<Slots, String> {
+    /// The slots of a world's readers, found by their names (hc, sam, hpc, spare).
+    fn of(readers: &[NamedSlot], names: &[String]) -> Result<Slots, String> {
         let slot = |name: &str| {
             readers
                 .iter()
@@ -145,21 +147,25 @@ impl Slots {
                 .map(|r| r.slot.clone())
                 .ok_or_else(|| format!("the emulated world has no reader {name:?}"))
         };
-        Ok(Slots {
-            hc: slot(READER_HC)?,
-            sam: slot(READER_SAM)?,
-            hpc: slot(READER_HPC)?,
-            spare: slot(READER_SPARE)?,
-        })
+        match names {
+            [hc, sam, hpc, spare] => Ok(Slots {
+                hc: slot(hc)?,
+                sam: slot(sam)?,
+                hpc: slot(hpc)?,
+                spare: slot(spare)?,
+            }),
+            _ => Err(format!("four reader names expected, not {}", names.len())),
+        }
     }
 
-    /// The reader name of a slot of these four.
+    /// The name (in `names`, the order of [`Slots::in_order`]) of a slot of these four.
     #[cfg(feature = "pcsc")]
-    fn name_of(&self, slot: &Slot) -> Result<String, String> {
-        self.named()
+    fn name_of(&self, slot: &Slot, names: &[String]) -> Result<String, String> {
+        self.in_order()
             .into_iter()
-            .find(|n| n.slot.same(slot))
-            .map(|n| n.name)
+            .zip(names)
+            .find(|(s, _)| s.same(slot))
+            .map(|(_, n)| n.clone())
             .ok_or_else(|| "the slot is none of the world's four readers".to_string())
     }
 }
@@ -186,6 +192,9 @@ pub struct World {
     /// one, as a desktop's smart-card service would.
     #[cfg(feature = "pcsc")]
     _pcsc: Option<ReaderMonitor>,
+    /// PC/SC names of the four slots (vpcd's or nhi-ifd's).
+    #[cfg_attr(not(feature = "pcsc"), allow(dead_code))]
+    reader_names: Vec<String>,
     dir: PathBuf,
 }
 
@@ -223,11 +232,12 @@ impl World {
         o: &WorldOptions,
     ) -> Result<World, String> {
         let dir = scratch_dir("world")?;
-        let cfg = WorldConfig {
+        let mut cfg = WorldConfig {
             control: None,
             dc: o.dc_listen,
             db: dir.join("dc.db"),
             slot: WorldConfig::standard_slots(false),
+            ifd: Vec::new(),
             com: Vec::new(),
             com_port: None,
             com_clock_drift: o.com_clock_drift,
@@ -236,6 +246,12 @@ impl World {
             dc_rules: o.dc_config.clone(),
             serve_vpcd: o.transport == TransportKind::Vpcd,
             com_over_slots: o.sut.is_none() && o.transport == TransportKind::Serial,
+        };
+        let reader_names: Vec<String> = if o.transport == TransportKind::Ifd {
+            cfg.use_standard_ifd();
+            standard_ifd_slot_names()
+        } else {
+            READERS.iter().map(|r| r.to_string()).collect()
         };
         let emu =
             nhi_emulator::world::World::start(&cfg, Arc::new(fixtures.clone()), factory.clone())
@@ -248,7 +264,7 @@ impl World {
             ..
         } = emu;
         let dc_api = DcApi::new(&dc.server.url(), &dc.ca_pem)?;
-        let slots = Slots::of(&readers)?;
+        let slots = Slots::of(&readers, &reader_names)?;
         let (sut_url, embedded) = match &o.sut {
             Some(u) => (u.clone(), None),
             None => {
@@ -263,7 +279,12 @@ impl World {
                     TransportKind::Inproc => {
                         Arc::new(crate::inproc::InprocTransport::new(slots.named()))
                     }
-                    TransportKind::Vpcd => pcsc_transport()?,
+                    TransportKind::Vpcd => pcsc_transport(&reader_names)?,
+                    TransportKind::Ifd => Arc::new(pcscd::Renamed::new(
+                        pcsc_transport(&reader_names)?,
+                        &reader_names,
+                        &READERS,
+                    )),
                     TransportKind::Serial => {
                         let pty = endpoints
                             .com_path()
@@ -280,18 +301,20 @@ impl World {
             }
         };
         #[cfg(feature = "pcsc")]
-        let _pcsc = if endpoints.vpcd.is_empty() {
+        let _pcsc = if endpoints.vpcd.is_empty() && endpoints.ifd.is_empty() {
             None
         } else {
-            Some(ReaderMonitor::start()?)
+            Some(ReaderMonitor::start(reader_names.clone())?)
         };
         #[cfg(feature = "pcsc")]
         if let Some(m) = &_pcsc {
             // A previous world's cards must be gone from pcscd's view before this one starts.
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while READERS.iter().any(|r| !m.known(r) || m.present(r)) {
+            while reader_names.iter().any(|r| !m.known(r) || m.present(r)) {
                 if std::time::Instant::now() > deadline {
-                    return Err("pcscd still shows cards in the vpcd readers after 10 s".into());
+                    return Err(format!(
+                        "pcscd still shows cards in the readers {reader_names:?} after 10 s"
+                    ));
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
@@ -308,6 +331,7 @@ impl World {
             endpoints,
             #[cfg(feature = "pcsc")]
             _pcsc,
+            reader_names,
             dir,
         })
     }
@@ -332,12 +356,12 @@ impl World {
         self.embedded.is_some()
     }
 
-    /// Puts a card into a slot (replacing what is there) and, over vpcd, waits until
+    /// Puts a card into a slot (replacing what is there) and, over pcscd, waits until
     /// pcscd sees it (as a person waits for the reader's light).
     pub async fn insert(&self, slot: &Slot, card: Box<dyn Card>) -> Result<(), String> {
         #[cfg(feature = "pcsc")]
         if let Some(m) = &self._pcsc {
-            let name = self.slots.name_of(slot)?;
+            let name = self.slots.name_of(slot, &self.reader_names)?;
             let atr = card.atr().to_vec();
             let before = m.changes(&name);
             slot.insert(card);

@@ -67,6 +67,7 @@ async fn two_hundred_clients_for_a_minute() {
         dc_endpoint: None,
         card_rng: nhi_emulator::card::CardRng::Deterministic,
         announce_wait: Vec::new(),
+        pads: Vec::new(),
     };
     let ctl = nhi_emulator::http::serve(
         ([127, 0, 0, 1], 0).into(),

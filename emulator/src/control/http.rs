@@ -77,6 +77,16 @@ async fn remove(State(c): State<Control>, body: Result<Json<Remove>, JsonRejecti
     }
 }
 
+async fn pads(
+    State(c): State<Control>,
+    body: Result<Json<super::pad::PadPress>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(p)) => reply(&c, Command::Pad(p)).await,
+        Err(_) => bad_request("body: {reader, keys?, cancel?, timeout?}"),
+    }
+}
+
 async fn reader_fault(
     State(c): State<Control>,
     body: Result<Json<ReaderFaultRequest>, JsonRejection>,
@@ -146,7 +156,7 @@ async fn scripted(
 /// The control router.
 pub fn router(c: Control) -> Router {
     let routes = format!(
-        "routes: GET {r}, POST {i}, POST {rm}, POST {rf}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}",
+        "routes: GET {r}, POST {i}, POST {rm}, POST {rf}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}, POST {pads}",
         r = path::READERS,
         i = path::INSERT,
         rm = path::REMOVE,
@@ -157,6 +167,7 @@ pub fn router(c: Control) -> Router {
         rs = path::RESET,
         s = path::SCRIPTED,
         events = Event::NAMES.join("|"),
+        pads = path::PADS,
     );
     Router::new()
         .route(path::DC, get(dc_info))
@@ -168,6 +179,7 @@ pub fn router(c: Control) -> Router {
         .route(path::READER_FAULT, post(reader_fault))
         .route(path::CLOCK, get(clock).post(clock))
         .route(path::FAULTS, post(faults).delete(clear_faults))
+        .route(path::PADS, post(pads))
         .method_not_allowed_fallback({
             let routes = routes.clone();
             move || {

@@ -8,6 +8,7 @@
 pub mod cards;
 pub mod client;
 pub mod http;
+pub mod pad;
 
 pub use cards::{hpc_cert_serial, CardSpec};
 pub use client::{ControlClient, ControlError};
@@ -44,6 +45,8 @@ pub struct Control {
     /// Readers whose inserts wait (up to 3 s) until the reader subsystem has the card's
     /// ATR (vpcd readers: pcscd must see the card before a client can use it).
     pub announce_wait: Vec<String>,
+    /// PIN pads of ifd readers, by the reader's card slot name (`POST /pads`, pad.rs).
+    pub pads: Vec<(String, crate::reader::ifd_pin::PinPad)>,
 }
 
 /// The control API's paths.
@@ -66,6 +69,8 @@ pub mod path {
     pub const RESET: &str = "/reset";
     /// `POST /scripted/{event}`: a scripted world event.
     pub const SCRIPTED: &str = "/scripted";
+    /// `POST`: keys on an ifd reader's PIN pad (pad.rs).
+    pub const PADS: &str = "/pads";
 }
 
 /// `POST /readers/insert`.
@@ -178,6 +183,8 @@ pub enum Command {
     Reset,
     /// A scripted world event.
     Event(Event),
+    /// Keys on a PIN pad.
+    Pad(pad::PadPress),
 }
 
 /// An HTTP method of the control API.
@@ -207,6 +214,7 @@ impl Command {
             Command::ClearFaults => (Method::Delete, path::FAULTS.into(), None),
             Command::DcInfo => (Method::Get, path::DC.into(), None),
             Command::Reset => (Method::Post, path::RESET.into(), Some(json!({}))),
+            Command::Pad(p) => (Method::Post, path::PADS.into(), Some(json(p)?)),
             Command::Event(e) => (
                 Method::Post,
                 format!("{}/{}", path::SCRIPTED, e.name()),
@@ -316,6 +324,7 @@ impl Control {
                 None => Err(Refusal::no_dc()),
             },
             Command::Reset => self.reset().await,
+            Command::Pad(p) => self.pad(&p),
             Command::Event(e) => {
                 let dc = self.dc()?;
                 Ok(e.apply(dc, &self.clock, &self.factory, &self.fixtures)?)

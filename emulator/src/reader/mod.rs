@@ -1,14 +1,17 @@
 //! Readers: slots that hold cards, and the endpoints that carry APDUs to them
-//! (in-process, vpcd for PC/SC, a COM-port reader on a pty).
+//! (in-process, vpcd or our own pcscd driver for PC/SC, a COM-port reader on a pty).
 
 pub mod fault;
+pub mod ifd;
+pub mod ifd_pin;
 pub mod inproc;
 pub mod serial;
 pub mod vpcd;
 
 use crate::card::{Card, CardKind};
 pub use fault::ReaderFault;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// What a slot holds.
 #[derive(Default)]
@@ -27,9 +30,10 @@ pub struct SlotState {
     pub line_down: bool,
 }
 
-/// A reader slot shared between the control plane and an endpoint.
+/// A reader slot shared between the control plane and an endpoint; the condition variable
+/// wakes endpoints that wait for a card event (the ifd endpoint).
 #[derive(Clone, Default)]
-pub struct Slot(Arc<Mutex<SlotState>>);
+pub struct Slot(Arc<Mutex<SlotState>>, Arc<Condvar>);
 
 impl std::fmt::Debug for Slot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,12 +60,25 @@ impl Slot {
         let mut s = self.lock();
         s.card = Some(card);
         s.generation += 1;
+        self.1.notify_all();
     }
     /// Removes the card, returning it.
     pub fn remove(&self) -> Option<Box<dyn Card>> {
         let mut s = self.lock();
         s.generation += 1;
+        self.1.notify_all();
         s.card.take()
+    }
+    /// Waits up to `timeout` until the slot's (present, generation) differs from `known`;
+    /// returns the state then.
+    pub fn wait_change(&self, known: (bool, u64), timeout: Duration) -> (bool, u64) {
+        let now = |s: &SlotState| (s.card.is_some(), s.generation);
+        let guard = self.lock();
+        let (guard, _) = self
+            .1
+            .wait_timeout_while(guard, timeout, |s| now(s) == known)
+            .unwrap_or_else(|p| p.into_inner());
+        now(&guard)
     }
     /// True when both handles are the same slot.
     pub fn same(&self, other: &Slot) -> bool {

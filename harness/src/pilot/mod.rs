@@ -233,8 +233,11 @@ pub async fn run_pilot(o: &PilotOptions) -> Result<PilotReport, String> {
     let factory = Arc::new(CardFactory::test()?);
     // One SUT outside (or one set of real readers) is one world; in-process, up to one
     // world per site.
-    let worlds = if o.world.sut.is_some() || o.world.transport == crate::world::TransportKind::Vpcd
-    {
+    let real_readers = matches!(
+        o.world.transport,
+        crate::world::TransportKind::Vpcd | crate::world::TransportKind::Ifd
+    );
+    let worlds = if o.world.sut.is_some() || real_readers {
         1
     } else {
         o.concurrency.clamp(1, pf.sites.len())

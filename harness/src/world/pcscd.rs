@@ -1,35 +1,36 @@
 //! The world's side of real pcscd: a reader monitor that keeps pcscd polling (as a
-//! desktop's smart-card service does) and the embedded middleware's PC/SC transport.
+//! desktop's smart-card service does) and the embedded middleware's PC/SC transport —
+//! over nhi-ifd with its readers shown under the standard names the scenario files use.
 
-#[cfg(feature = "pcsc")]
-use super::READERS;
 use std::sync::Arc;
+
+/// Per reader: card present, presence changes seen, pcscd's event counter.
+#[cfg(feature = "pcsc")]
+type Seen = Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64, u32)>>>;
 
 /// Watches the readers with SCardGetStatusChange, as a desktop's smart-card service does:
 /// pcsc-lite polls card presence for clients that wait on status changes.
 #[cfg(feature = "pcsc")]
 pub struct ReaderMonitor {
-    seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64)>>>,
+    seen: Seen,
     stop: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 #[cfg(feature = "pcsc")]
 impl ReaderMonitor {
-    pub(super) fn start() -> Result<ReaderMonitor, String> {
+    pub(super) fn start(names: Vec<String>) -> Result<ReaderMonitor, String> {
         let ctx = pcsc::Context::establish(pcsc::Scope::User)
             .map_err(|e| format!("pcscd: {e} (start it with `bash ci/setup-pcsc`)"))?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let s2 = stop.clone();
-        let seen: Arc<std::sync::Mutex<std::collections::HashMap<String, (bool, u64)>>> =
-            Default::default();
+        let seen: Seen = Default::default();
         let seen2 = seen.clone();
         let thread = std::thread::spawn(move || {
-            let names = READERS;
             let fresh = || -> Vec<pcsc::ReaderState> {
                 names
                     .iter()
-                    .filter_map(|n| std::ffi::CString::new(*n).ok())
+                    .filter_map(|n| std::ffi::CString::new(n.as_str()).ok())
                     .map(|n| pcsc::ReaderState::new(n, pcsc::State::UNAWARE))
                     .collect()
             };
@@ -51,11 +52,14 @@ impl ReaderMonitor {
                 let mut seen = seen2.lock().unwrap_or_else(|p| p.into_inner());
                 for st in &mut states {
                     let present = st.event_state().contains(pcsc::State::PRESENT);
+                    let count = st.event_count();
                     let e = seen
                         .entry(st.name().to_string_lossy().into_owned())
-                        .or_insert((false, 0));
-                    if e.0 != present {
-                        *e = (present, e.1 + 1);
+                        .or_insert((false, 0, count));
+                    // A swap can be a removal and an insertion between two looks: pcscd's
+                    // event counter still moves.
+                    if e.0 != present || e.2 != count {
+                        *e = (present, e.1 + 1, count);
                     }
                     st.sync_current_state();
                 }
@@ -73,7 +77,8 @@ impl ReaderMonitor {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(reader)
-            .copied()
+            .map(|&(present, changes, _)| (present, changes))
+            // Not seen yet: no card, no change (`known` tells the two apart).
             .unwrap_or((false, 0))
     }
     /// The monitor has seen `reader`'s state at least once.
@@ -119,16 +124,71 @@ impl Drop for ReaderMonitor {
 }
 
 #[cfg(feature = "pcsc")]
-pub(super) fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+pub(super) fn pcsc_transport(
+    names: &[String],
+) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
     if !std::path::Path::new("/run/pcscd/pcscd.comm").exists() {
         return Err("pcscd is not running (start it with `bash ci/setup-pcsc`)".into());
     }
     Ok(Arc::new(nhi_middleware::transport::PcscTransport::new(
-        Some(READERS.iter().map(|r| r.to_string()).collect()),
+        Some(names.to_vec()),
     )))
 }
 
+/// Shows pcscd's readers under other names: the ifd transport presents nhi-ifd's readers
+/// as the standard ones, so one set of scenario files serves every transport.
+pub(super) struct Renamed {
+    inner: Arc<dyn nhi_middleware::transport::Transport>,
+    /// (pcscd's name, the name shown).
+    names: Vec<(String, String)>,
+}
+
+impl Renamed {
+    pub(super) fn new(
+        inner: Arc<dyn nhi_middleware::transport::Transport>,
+        pcscd: &[String],
+        shown: &[&str],
+    ) -> Renamed {
+        let names = pcscd
+            .iter()
+            .zip(shown)
+            .map(|(p, s)| (p.clone(), s.to_string()))
+            .collect();
+        Renamed { inner, names }
+    }
+}
+
+impl nhi_middleware::transport::Transport for Renamed {
+    fn readers(&self) -> Result<Vec<String>, nhi_middleware::transport::TransportError> {
+        Ok(self
+            .inner
+            .readers()?
+            .into_iter()
+            .map(|r| match self.names.iter().find(|(p, _)| *p == r) {
+                Some((_, shown)) => shown.clone(),
+                None => r,
+            })
+            .collect())
+    }
+    fn connect(
+        &self,
+        reader: &str,
+    ) -> Result<
+        Box<dyn nhi_middleware::transport::Connection>,
+        nhi_middleware::transport::TransportError,
+    > {
+        match self.names.iter().find(|(_, shown)| shown == reader) {
+            Some((pcscd, _)) => self.inner.connect(pcscd),
+            None => Err(nhi_middleware::transport::TransportError::UnknownReader(
+                reader.to_string(),
+            )),
+        }
+    }
+}
+
 #[cfg(not(feature = "pcsc"))]
-pub(super) fn pcsc_transport() -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
-    Err("--transport vpcd needs a build with the `pcsc` feature (cargo run -p nhi-harness --features pcsc …) and libpcsclite-dev".into())
+pub(super) fn pcsc_transport(
+    _names: &[String],
+) -> Result<Arc<dyn nhi_middleware::transport::Transport>, String> {
+    Err("--transport vpcd/ifd needs a build with the `pcsc` feature (cargo run -p nhi-harness --features pcsc …) and libpcsclite-dev".into())
 }

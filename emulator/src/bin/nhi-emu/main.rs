@@ -95,6 +95,11 @@ enum Cmd {
         /// com0com null-modem pair) instead of a new pty; needed on Windows.
         #[arg(long)]
         com_port: Option<String>,
+        /// Serve the PC/SC readers through nhi-ifd, our pcscd driver (readers "NHI IFD 1"
+        /// and "NHI IFD 2", card + SAM slot each, a PIN pad on 2; `ci/setup-pcsc` installs
+        /// it) instead of vpcd.
+        #[arg(long)]
+        ifd: bool,
     },
 }
 
@@ -103,8 +108,12 @@ async fn run_up(
     config: Option<std::path::PathBuf>,
     frozen_at: Option<String>,
     com_port: Option<String>,
+    ifd: bool,
 ) -> Result<ExitCode, Usage> {
     let mut cfg = WorldConfig::load(config.as_deref()).map_err(Usage)?;
+    if ifd {
+        cfg.use_standard_ifd();
+    }
     if com_port.is_some() {
         cfg.com_port = com_port;
     }
@@ -175,6 +184,23 @@ enum CtlCmd {
     },
     /// Disarm every DC fault.
     ClearFaults,
+    /// Act at an ifd reader's PIN pad (`nhi-emu up --ifd`: reader "NHI IFD 2 01 00"): type
+    /// digits (`#` = OK), press Cancel (64 01) or let the entry time out (64 00); no action:
+    /// show the pad's state.
+    Pad {
+        /// The card slot of the reader with the pad.
+        #[arg(long)]
+        reader: String,
+        /// Digits to type; `#` is OK.
+        #[arg(long)]
+        keys: Option<String>,
+        /// Press Cancel.
+        #[arg(long)]
+        cancel: bool,
+        /// Let the entry time out now.
+        #[arg(long)]
+        timeout: bool,
+    },
 }
 
 impl CtlCmd {
@@ -214,6 +240,17 @@ impl CtlCmd {
                 Command::ArmFault(nhi_emulator::control::FaultRequest { path, kind, ms })
             }
             CtlCmd::ClearFaults => Command::ClearFaults,
+            CtlCmd::Pad {
+                reader,
+                keys,
+                cancel,
+                timeout,
+            } => Command::Pad(nhi_emulator::control::pad::PadPress {
+                reader,
+                keys,
+                cancel,
+                timeout,
+            }),
         })
     }
 }
@@ -373,9 +410,10 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             config,
             frozen_at,
             com_port,
+            ifd,
         } => {
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(run_up(fixtures, config, frozen_at, com_port))
+            rt.block_on(run_up(fixtures, config, frozen_at, com_port, ifd))
         }
         Cmd::Token {
             cmd: TokenCmd::Verify { token, at },

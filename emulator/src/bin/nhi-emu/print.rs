@@ -18,8 +18,13 @@ fn card_in(slot: &Slot) -> String {
 pub fn up_banner(w: &World) {
     say!("nhi-emu up");
     for s in &w.readers {
+        let via = if w.endpoints.ifd.is_empty() {
+            "vpcd"
+        } else {
+            "ifd"
+        };
         say!(
-            "  PC/SC reader {:24} (vpcd) {}",
+            "  PC/SC reader {:24} ({via}) {}",
             format!("{:?}", s.name),
             card_in(&s.slot)
         );

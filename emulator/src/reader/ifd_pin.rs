@@ -1,0 +1,487 @@
+//! The emulated PIN pad of an ifd reader (PC/SC v2 part 10 VERIFY/MODIFY PIN DIRECT): the
+//! driver hands over a PIN_VERIFY/PIN_MODIFY structure, the pad waits for a person (the
+//! control API) to type digits and press OK, cancel, or let it time out, then builds the
+//! APDU from the structure's template and sends it to the card.
+
+use super::Slot;
+use nhi_ifd::wire::Status;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Part 10 status words the pad answers with instead of the card's.
+pub mod sw {
+    /// Time-out: no PIN entered in time.
+    pub const TIMED_OUT: [u8; 2] = [0x64, 0x00];
+    /// Cancelled on the pad.
+    pub const CANCELLED: [u8; 2] = [0x64, 0x01];
+    /// The new PIN and its confirmation differ.
+    pub const MISMATCH: [u8; 2] = [0x64, 0x02];
+    /// The PIN is shorter or longer than the structure allows.
+    pub const BAD_LENGTH: [u8; 2] = [0x64, 0x03];
+}
+
+/// The pad's time-out when the structure's bTimerOut is 0.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where and how the PIN goes into the APDU (the structure's formatting bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinRequest {
+    timeout: Duration,
+    format: u8,
+    block: u8,
+    length_format: u8,
+    min: usize,
+    max: usize,
+    /// Offsets (bytes, after the system-unit position) of the PINs to enter, in entry order.
+    offsets: Vec<usize>,
+    /// The last entry must equal the one before it (a confirmed new PIN).
+    confirm: bool,
+    apdu: Vec<u8>,
+}
+
+fn at(s: &[u8], i: usize) -> Result<u8, String> {
+    s.get(i)
+        .copied()
+        .ok_or_else(|| format!("PIN structure too short ({} bytes)", s.len()))
+}
+
+impl PinRequest {
+    /// Parses a PIN_VERIFY_STRUCTURE (pcsc-lite reader.h; packed, little-endian).
+    pub fn verify(s: &[u8]) -> Result<PinRequest, String> {
+        let max_extra = u16::from_le_bytes([at(s, 5)?, at(s, 6)?]);
+        Self::build(s, max_extra, vec![0], false, 15)
+    }
+
+    /// Parses a PIN_MODIFY_STRUCTURE: bConfirmPIN bit 1 asks for the current PIN first,
+    /// bit 0 for the new PIN twice.
+    pub fn modify(s: &[u8]) -> Result<PinRequest, String> {
+        let (old, new, confirm) = (usize::from(at(s, 5)?), usize::from(at(s, 6)?), at(s, 9)?);
+        let max_extra = u16::from_le_bytes([at(s, 7)?, at(s, 8)?]);
+        let mut offsets = Vec::new();
+        if confirm & 0x02 != 0 {
+            offsets.push(old);
+        }
+        offsets.push(new);
+        if confirm & 0x01 != 0 {
+            offsets.push(new);
+        }
+        Self::build(s, max_extra, offsets, confirm & 0x01 != 0, 20)
+    }
+
+    fn build(
+        s: &[u8],
+        max_extra: u16,
+        offsets: Vec<usize>,
+        confirm: bool,
+        length_at: usize,
+    ) -> Result<PinRequest, String> {
+        let len_bytes = [
+            at(s, length_at)?,
+            at(s, length_at + 1)?,
+            at(s, length_at + 2)?,
+            at(s, length_at + 3)?,
+        ];
+        let n = u32::from_le_bytes(len_bytes) as usize;
+        let (_, data) = s
+            .split_at_checked(length_at + 4)
+            .ok_or_else(|| format!("PIN structure too short ({} bytes)", s.len()))?;
+        if data.len() != n || n < 5 {
+            return Err(format!(
+                "PIN structure: ulDataLength {n} but {} bytes of APDU follow (at least 5 needed)",
+                data.len()
+            ));
+        }
+        let [min, max] = max_extra.to_be_bytes();
+        let timeout = match at(s, 0)? {
+            0 => DEFAULT_TIMEOUT,
+            t => Duration::from_secs(u64::from(t)),
+        };
+        Ok(PinRequest {
+            timeout,
+            format: at(s, 2)?,
+            block: at(s, 3)?,
+            length_format: at(s, 4)?,
+            min: usize::from(min),
+            max: usize::from(max),
+            offsets,
+            confirm,
+            apdu: data.to_vec(),
+        })
+    }
+
+    /// How many PINs the person types.
+    pub fn entries(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// The APDU with the typed PINs in place, or the part 10 status word refusing them.
+    pub fn apdu(&self, pins: &[String]) -> Result<Result<Vec<u8>, [u8; 2]>, String> {
+        if pins
+            .iter()
+            .any(|p| p.len() < self.min || p.len() > self.max)
+        {
+            return Ok(Err(sw::BAD_LENGTH));
+        }
+        if self.confirm && pins.len() >= 2 && pins[pins.len() - 1] != pins[pins.len() - 2] {
+            return Ok(Err(sw::MISMATCH));
+        }
+        let entered = if self.confirm {
+            &pins[..pins.len() - 1]
+        } else {
+            pins
+        };
+        let offsets = if self.confirm {
+            &self.offsets[..self.offsets.len() - 1]
+        } else {
+            &self.offsets[..]
+        };
+        let units_in_bytes = self.format & 0x80 != 0;
+        let pos = usize::from((self.format >> 3) & 0x0F);
+        let pos = if units_in_bytes {
+            pos
+        } else if pos % 8 == 0 {
+            pos / 8
+        } else {
+            return Err(format!("PIN position {pos} bits is not byte-aligned"));
+        };
+        let block = usize::from(self.block & 0x0F);
+        let mut apdu = self.apdu.clone();
+        if block == 0 {
+            // Variable-length PIN: the data field is the formatted PIN(s), Lc adjusted.
+            // The template has at least its 5-byte header (checked when parsed).
+            let mut data = apdu[5..].to_vec();
+            for (pin, &off) in entered.iter().zip(offsets) {
+                let f = self.formatted(pin)?;
+                let start = off + pos;
+                if data.len() < start + f.len() {
+                    data.resize(start + f.len(), 0);
+                }
+                data[start..start + f.len()].copy_from_slice(&f);
+            }
+            apdu.truncate(4);
+            apdu.push(
+                u8::try_from(data.len())
+                    .map_err(|_| "PIN APDU data longer than 255 bytes".to_string())?,
+            );
+            apdu.extend_from_slice(&data);
+            return Ok(Ok(apdu));
+        }
+        for (pin, &off) in entered.iter().zip(offsets) {
+            let f = self.formatted(pin)?;
+            let right = self.format & 0x04 != 0;
+            let start = 5
+                + off
+                + pos
+                + if right {
+                    block.saturating_sub(f.len())
+                } else {
+                    0
+                };
+            if f.len() > block || apdu.len() < 5 + off + pos + block {
+                return Err("PIN block outside the APDU template".into());
+            }
+            apdu[start..start + f.len()].copy_from_slice(&f);
+            self.put_length(&mut apdu, 5 + off, pin.len())?;
+        }
+        Ok(Ok(apdu))
+    }
+
+    fn formatted(&self, pin: &str) -> Result<Vec<u8>, String> {
+        let digits: Vec<u8> = pin.bytes().map(|b| b - b'0').collect();
+        Ok(match self.format & 0x03 {
+            0 => digits,
+            1 => digits
+                .chunks(2)
+                .map(|c| c[0] << 4 | c.get(1).copied().unwrap_or(0x0F))
+                .collect(),
+            2 => pin.as_bytes().to_vec(),
+            _ => return Err("PIN format 3 is reserved".into()),
+        })
+    }
+
+    /// Writes the PIN length field (bmPINBlockString bits 7-4, bmPINLengthFormat).
+    fn put_length(&self, apdu: &mut [u8], data_start: usize, len: usize) -> Result<(), String> {
+        let bits = usize::from(self.block >> 4);
+        if bits == 0 {
+            return Ok(());
+        }
+        let p = usize::from(self.length_format & 0x0F);
+        let bit_pos = if self.length_format & 0x10 != 0 {
+            p * 8
+        } else {
+            p
+        };
+        let len = u8::try_from(len).map_err(|_| "PIN too long".to_string())?;
+        let byte = apdu
+            .get_mut(data_start + bit_pos / 8)
+            .ok_or("PIN length outside the APDU")?;
+        match (bits, bit_pos % 8) {
+            (8, 0) => *byte = len,
+            (4, 0) => *byte = (*byte & 0x0F) | (len << 4),
+            (4, 4) => *byte = (*byte & 0xF0) | (len & 0x0F),
+            _ => {
+                return Err(format!(
+                    "PIN length field of {bits} bits at bit {bit_pos} is not supported"
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the pad is doing, as the control API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PadStatus {
+    /// A PIN entry is in progress.
+    pub waiting: bool,
+    /// PINs to type in this entry (1 for verify; 1–3 for change).
+    pub entries: usize,
+    /// PINs completed with OK so far.
+    pub done: usize,
+    /// Digits typed into the current PIN.
+    pub digits: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Cancelled,
+    TimedOut,
+}
+
+#[derive(Debug, Default)]
+struct Session {
+    entries: usize,
+    done: Vec<String>,
+    typing: String,
+    end: Option<End>,
+}
+
+#[derive(Debug, Default)]
+struct PadState {
+    session: Option<Session>,
+}
+
+/// A reader's PIN pad, shared by the ifd endpoint and the control API.
+#[derive(Debug, Clone, Default)]
+pub struct PinPad(Arc<(Mutex<PadState>, Condvar)>);
+
+impl PinPad {
+    /// A pad with nobody typing.
+    pub fn new() -> PinPad {
+        PinPad::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PadState> {
+        self.0 .0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The pad's state.
+    pub fn status(&self) -> PadStatus {
+        let s = self.lock();
+        match &s.session {
+            Some(x) => PadStatus {
+                waiting: true,
+                entries: x.entries,
+                done: x.done.len(),
+                digits: x.typing.len(),
+            },
+            None => PadStatus {
+                waiting: false,
+                entries: 0,
+                done: 0,
+                digits: 0,
+            },
+        }
+    }
+
+    fn with_session(
+        &self,
+        f: impl FnOnce(&mut Session) -> Result<(), String>,
+    ) -> Result<PadStatus, String> {
+        {
+            let mut s = self.lock();
+            let session = s
+                .session
+                .as_mut()
+                .ok_or("no PIN entry in progress on this pad")?;
+            f(session)?;
+        }
+        self.0 .1.notify_all();
+        Ok(self.status())
+    }
+
+    /// Types digits (and `#` for OK) on the pad.
+    pub fn keys(&self, keys: &str) -> Result<PadStatus, String> {
+        if let Some(bad) = keys.chars().find(|c| !c.is_ascii_digit() && *c != '#') {
+            return Err(format!("key {bad:?}: the pad has digits 0-9 and # (OK)"));
+        }
+        self.with_session(|s| {
+            for k in keys.chars() {
+                if k == '#' {
+                    s.done.push(std::mem::take(&mut s.typing));
+                } else {
+                    s.typing.push(k);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Presses Cancel: the entry ends with `64 01`.
+    pub fn cancel(&self) -> Result<PadStatus, String> {
+        self.with_session(|s| {
+            s.end = Some(End::Cancelled);
+            Ok(())
+        })
+    }
+
+    /// Lets the entry time out now: it ends with `64 00`.
+    pub fn time_out(&self) -> Result<PadStatus, String> {
+        self.with_session(|s| {
+            s.end = Some(End::TimedOut);
+            Ok(())
+        })
+    }
+
+    /// Runs one PIN entry for the card of `generation` in `slot`: waits for the person,
+    /// then answers with the card's reply or a part 10 status word.
+    pub fn enter(
+        &self,
+        req: PinRequest,
+        slot: &Slot,
+        epoch: u64,
+        generation: u64,
+        stop: &AtomicBool,
+    ) -> (Status, Vec<u8>) {
+        let deadline = Instant::now() + req.timeout;
+        let mut s = self.lock();
+        if s.session.is_some() {
+            return (
+                Status::BadRequest,
+                b"a PIN entry is already in progress".to_vec(),
+            );
+        }
+        s.session = Some(Session {
+            entries: req.entries(),
+            ..Session::default()
+        });
+        let outcome = loop {
+            let Some(session) = s.session.as_ref() else {
+                break Err(End::Cancelled);
+            };
+            if let Some(end) = session.end {
+                break Err(end);
+            }
+            if session.done.len() >= session.entries {
+                break Ok(session.done.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline || stop.load(Ordering::Relaxed) {
+                break Err(End::TimedOut);
+            }
+            let step = (deadline - now).min(Duration::from_millis(250));
+            s = self
+                .0
+                 .1
+                .wait_timeout(s, step)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        };
+        s.session = None;
+        drop(s);
+        let pins = match outcome {
+            Ok(p) => p,
+            Err(End::Cancelled) => return (Status::Ok, sw::CANCELLED.to_vec()),
+            Err(End::TimedOut) => return (Status::Ok, sw::TIMED_OUT.to_vec()),
+        };
+        match req.apdu(&pins) {
+            Ok(Ok(apdu)) => super::ifd::to_card(slot, epoch, generation, &apdu),
+            Ok(Err(sw)) => (Status::Ok, sw.to_vec()),
+            Err(e) => (Status::BadRequest, e.into_bytes()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PIN_VERIFY_STRUCTURE for VERIFY with a variable-length ASCII PIN of 6–8 digits.
+    fn verify_ascii() -> Vec<u8> {
+        let apdu = [0x00, 0x20, 0x00, 0x00, 0x00];
+        let mut s = vec![
+            10, 5, 0x82, 0x00, 0x00, 8, 6, 0x02, 1, 0x04, 0x09, 0, 0, 0, 0,
+        ];
+        s.extend_from_slice(&(apdu.len() as u32).to_le_bytes());
+        s.extend_from_slice(&apdu);
+        s
+    }
+
+    #[test]
+    fn ascii_verify_apdu() {
+        let r = PinRequest::verify(&verify_ascii()).unwrap();
+        assert_eq!(r.entries(), 1);
+        assert_eq!(
+            r.apdu(&["123456".into()]).unwrap(),
+            Ok(vec![
+                0x00, 0x20, 0x00, 0x00, 6, b'1', b'2', b'3', b'4', b'5', b'6'
+            ])
+        );
+        assert_eq!(r.apdu(&["12".into()]).unwrap(), Err(sw::BAD_LENGTH));
+    }
+
+    #[test]
+    fn bcd_block_with_length_nibble() {
+        // ISO 9564 format 2: 0x2N then BCD digits, F-padded, in an 8-byte block.
+        let apdu = [
+            0x00, 0x20, 0x00, 0x81, 0x08, 0x20, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        ];
+        let mut s = vec![
+            0, 0, 0x89, 0x47, 0x04, 12, 4, 0x02, 1, 0x04, 0x09, 0, 0, 0, 0,
+        ];
+        s.extend_from_slice(&(apdu.len() as u32).to_le_bytes());
+        s.extend_from_slice(&apdu);
+        let r = PinRequest::verify(&s).unwrap();
+        let out = r.apdu(&["1234".into()]).unwrap().unwrap();
+        assert_eq!(&out[5..], &[0x24, 0x12, 0x34, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+    }
+
+    #[test]
+    fn modify_with_confirmation() {
+        let apdu = [0x00, 0x24, 0x00, 0x00, 0x00];
+        let mut s = vec![
+            0, 0, 0x82, 0x00, 0x00, 0, 0, 8, 6, 0x01, 0x02, 2, 0x04, 0x09, 0, 1, 2, 0, 0, 0,
+        ];
+        s.extend_from_slice(&(apdu.len() as u32).to_le_bytes());
+        s.extend_from_slice(&apdu);
+        let r = PinRequest::modify(&s).unwrap();
+        assert_eq!(r.entries(), 2);
+        assert_eq!(
+            r.apdu(&["654321".into(), "654320".into()]).unwrap(),
+            Err(sw::MISMATCH)
+        );
+        assert_eq!(
+            r.apdu(&["654321".into(), "654321".into()])
+                .unwrap()
+                .unwrap()[4..],
+            [6, b'6', b'5', b'4', b'3', b'2', b'1']
+        );
+    }
+
+    #[test]
+    fn malformed_structures_are_errors() {
+        assert!(PinRequest::verify(&[0; 3]).is_err());
+        let mut s = verify_ascii();
+        s.pop();
+        assert!(PinRequest::verify(&s).unwrap_err().contains("ulDataLength"));
+    }
+
+    #[test]
+    fn keys_without_an_entry_are_refused() {
+        let pad = PinPad::new();
+        assert!(pad.keys("12").unwrap_err().contains("no PIN entry"));
+        assert!(pad.keys("1a").unwrap_err().contains("key 'a'"));
+        assert!(!pad.status().waiting);
+    }
+}
