@@ -215,6 +215,15 @@ async fn the_phone_shows_a_dc_token_that_verifies_and_rotates_every_minute() {
     assert_ne!(next["token"], first["token"], "a new code after 60 s");
     assert_eq!(next["secondsLeft"], 60);
 
+    // A DC reset forgets the phone: the next code comes all the same.
+    b.dev.world.dc.dc.reset(&Fixtures::demo().unwrap()).unwrap();
+    b.dev.world.clock.advance(60);
+    let (code, after_reset) = b.get("phone?person=F221000017").await;
+    assert_eq!(code, 200, "{after_reset}");
+    assert!(verifier
+        .verify(after_reset["token"].as_str().unwrap(), b.dev.world.clock.now())
+        .is_ok());
+
     let (code, v) = b.get("phone?person=nobody").await;
     assert_eq!((code, v["error"].as_str()), (404, Some("no-person")), "{v}");
     let (code, _) = b.get("phone").await;

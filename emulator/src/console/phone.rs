@@ -87,11 +87,24 @@ impl Phones {
             Some(s) => s,
             None => {
                 let phone = phone_id(&person.card_no);
-                if !shown.contains_key(&person.card_no) {
+                let activate = || {
                     dc.admin_activate(&phone, &person.card_no)
-                        .map_err(dc_refusal)?;
+                        .map_err(dc_refusal)
+                };
+                let fresh = !shown.contains_key(&person.card_no);
+                if fresh {
+                    activate()?;
                 }
-                let t = dc.token(&phone, TokenAlg::Es256).map_err(dc_refusal)?;
+                // A DC reset forgets the phone (1799 "phone not registered"): register it
+                // again once, then ask again. A phone reported lost (1531) stays refused.
+                let t = match dc.token(&phone, TokenAlg::Es256) {
+                    Ok(t) => t,
+                    Err(e) if !fresh && e.code == nhi_protocol::StatusCode::DcUndefined => {
+                        activate()?;
+                        dc.token(&phone, TokenAlg::Es256).map_err(dc_refusal)?
+                    }
+                    Err(e) => return Err(dc_refusal(e)),
+                };
                 let s = Shown {
                     token: t.token,
                     serial: t.serial,
