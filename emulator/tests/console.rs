@@ -221,7 +221,10 @@ async fn the_phone_shows_a_dc_token_that_verifies_and_rotates_every_minute() {
     let (code, after_reset) = b.get("phone?person=F221000017").await;
     assert_eq!(code, 200, "{after_reset}");
     assert!(verifier
-        .verify(after_reset["token"].as_str().unwrap(), b.dev.world.clock.now())
+        .verify(
+            after_reset["token"].as_str().unwrap(),
+            b.dev.world.clock.now()
+        )
         .is_ok());
 
     let (code, v) = b.get("phone?person=nobody").await;
