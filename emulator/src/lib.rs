@@ -6,9 +6,11 @@
 
 pub mod card;
 pub mod clock;
+pub mod console;
 pub mod control;
 pub mod crypto;
 pub mod dc;
+pub mod devstack;
 pub mod events;
 pub mod fixtures;
 pub mod http;

@@ -5,7 +5,6 @@ pub mod bench;
 pub mod cells;
 pub mod check;
 pub mod client;
-pub mod inproc;
 pub mod mutants;
 pub mod pilot;
 pub mod report;

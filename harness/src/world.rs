@@ -276,9 +276,9 @@ impl World {
                 cfg.device_id = "sut".into();
                 cfg.dc_timeout = o.dc_timeout;
                 let transport: Arc<dyn nhi_middleware::transport::Transport> = match o.transport {
-                    TransportKind::Inproc => {
-                        Arc::new(crate::inproc::InprocTransport::new(slots.named()))
-                    }
+                    TransportKind::Inproc => Arc::new(
+                        nhi_emulator::devstack::transport::SlotTransport::new(slots.named()),
+                    ),
                     TransportKind::Vpcd => pcsc_transport(&reader_names)?,
                     TransportKind::Ifd => Arc::new(pcscd::Renamed::new(
                         pcsc_transport(&reader_names)?,

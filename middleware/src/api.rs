@@ -19,15 +19,14 @@ use nhi_protocol::api::{self, path, Action};
 use nhi_protocol::mode::{HpcKind, Operation as Op};
 use nhi_protocol::StatusCode;
 use serde_json::{json, Value};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Mutex as AsyncMutex;
 
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 1024 * 1024;
 /// Entries kept in the API call log.
-pub const LOG_CAP: usize = 1000;
+pub use crate::calllog::LOG_CAP;
 
 /// One API call.
 pub type LogEntry = CallLogEntry;
@@ -38,7 +37,7 @@ pub struct AppState {
     /// The device (one operation at a time, like the real component).
     pub device: Arc<AsyncMutex<Device>>,
     /// The call log.
-    pub log: Arc<Mutex<VecDeque<LogEntry>>>,
+    pub log: crate::calllog::CallLog,
     /// CORS hosts whitelisted at start-up (changes apply after a restart).
     pub cors_hosts: Arc<Vec<String>>,
     /// Planted faults.
@@ -148,11 +147,7 @@ async fn handle(State(st): State<AppState>, req: Request<Body>) -> Response {
             ms = %format!("{:.3}", entry.duration_ms),
             "api call"
         );
-        let mut log = st.log.lock().unwrap_or_else(|e| e.into_inner());
-        if log.len() >= LOG_CAP {
-            log.pop_front();
-        }
-        log.push_back(entry);
+        st.log.push(entry);
     }
     resp
 }
@@ -234,17 +229,11 @@ async fn route(st: &AppState, action: Action, b: &Value) -> OpResult {
         Action::DeviceName => st.device.lock().await.name(),
         Action::Devices => st.device.lock().await.devices(),
         Action::CallLog => {
-            let calls: Vec<LogEntry> = st
-                .log
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .cloned()
-                .collect();
+            let calls: Vec<LogEntry> = st.log.entries();
             reply(&CallLogReply { calls })
         }
         Action::ClearCallLog => {
-            st.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            st.log.clear();
             reply(&Empty {})
         }
         Action::CloudSamList => crate::cloud_sam::list(&st.device.lock().await.store),

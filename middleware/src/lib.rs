@@ -3,6 +3,7 @@
 //! `pcsc` feature, or one an embedder supplies) and the DC only over HTTPS.
 
 pub mod api;
+pub mod calllog;
 pub mod cards;
 pub mod cloud_sam;
 pub mod cors;
@@ -17,7 +18,7 @@ pub mod transport;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How to run the middleware.
@@ -61,13 +62,21 @@ impl Config {
 }
 
 /// A running middleware.
-#[derive(Debug)]
 pub struct Running {
     /// Bound address.
     pub addr: SocketAddr,
     /// Base URL.
     pub url: String,
+    call_log: calllog::CallLog,
+    device: Arc<tokio::sync::Mutex<device::Device>>,
+    cert_pem: Option<String>,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running").field("url", &self.url).finish()
+    }
 }
 
 impl Drop for Running {
@@ -81,9 +90,33 @@ impl Running {
     pub fn stop(&self) {
         self.task.abort();
     }
+
+    /// The PEM of the self-signed HTTPS certificate (None over plain HTTP), so that an
+    /// embedder can call its own middleware over verified TLS.
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.cert_pem.as_deref()
+    }
+
+    /// The API call log, for an embedder that shows it (reading it logs no call).
+    pub fn call_log(&self) -> &calllog::CallLog {
+        &self.call_log
+    }
+
+    /// The fields `GET Status` answers (without logging a call), or, when an operation
+    /// holds the device longer than `wait` (an HPC PIN entry, a slow DC), why not.
+    pub async fn status(&self, wait: Duration) -> Result<serde_json::Value, String> {
+        let mut device = tokio::time::timeout(wait, self.device.lock())
+            .await
+            .map_err(|_| "busy: an operation holds the device".to_string())?;
+        device
+            .status()
+            .map_err(|f| format!("{}: {}", f.code.code(), f.message))
+    }
 }
 
-fn tls_acceptor() -> Result<tokio_rustls::TlsAcceptor, String> {
+/// The TLS acceptor of a fresh self-signed localhost certificate, and that certificate's
+/// PEM (an embedder calling its own middleware trusts it).
+fn tls_acceptor() -> Result<(tokio_rustls::TlsAcceptor, String), String> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
     let mut p =
@@ -99,7 +132,7 @@ fn tls_acceptor() -> Result<tokio_rustls::TlsAcceptor, String> {
         .with_no_client_auth()
         .with_single_cert(certs, pk)
         .map_err(|e| e.to_string())?;
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+    Ok((tokio_rustls::TlsAcceptor::from(Arc::new(cfg)), cert.pem()))
 }
 
 /// Starts the Web API on `cfg.listen` with cards reached through `transport`.
@@ -122,9 +155,11 @@ pub async fn start(
         cfg.mutants.clone(),
         cfg.device_id.clone(),
     );
+    let device = Arc::new(tokio::sync::Mutex::new(device));
+    let call_log = calllog::CallLog::default();
     let state = api::AppState {
-        device: Arc::new(tokio::sync::Mutex::new(device)),
-        log: Arc::new(Mutex::new(Default::default())),
+        device: device.clone(),
+        log: call_log.clone(),
         cors_hosts,
         mutants: cfg.mutants.clone(),
     };
@@ -134,8 +169,10 @@ pub async fn start(
         .map_err(|e| format!("listen {}: {e}", cfg.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let url = format!("{}://{}", if cfg.tls { "https" } else { "http" }, addr);
+    let mut cert_pem = None;
     let task = if cfg.tls {
-        let acc = tls_acceptor()?;
+        let (acc, pem) = tls_acceptor()?;
+        cert_pem = Some(pem);
         tokio::spawn(async move {
             use hyper_util::rt::{TokioExecutor, TokioIo};
             loop {
@@ -161,5 +198,12 @@ pub async fn start(
             let _ = axum::serve(listener, app).await;
         })
     };
-    Ok(Running { addr, url, task })
+    Ok(Running {
+        addr,
+        url,
+        call_log,
+        device,
+        cert_pem,
+        task,
+    })
 }

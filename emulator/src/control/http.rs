@@ -153,8 +153,14 @@ async fn scripted(
     }
 }
 
-/// The control router.
+/// The control router, with the developer's console (no middleware in this process).
 pub fn router(c: Control) -> Router {
+    let console = crate::console::Console::without_middleware(c.clone());
+    router_with_console(c, console)
+}
+
+/// The control router with a given console (`nhi-emu dev`: the embedded middleware's).
+pub fn router_with_console(c: Control, console: crate::console::Console) -> Router {
     let routes = format!(
         "routes: GET {r}, POST {i}, POST {rm}, POST {rf}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}, POST {pads}",
         r = path::READERS,
@@ -194,4 +200,5 @@ pub fn router(c: Control) -> Router {
             async move { Refusal::new(StatusCode::NOT_FOUND, "no-route", routes).into_response() }
         })
         .with_state(c)
+        .merge(crate::console::router(console))
 }

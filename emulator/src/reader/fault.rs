@@ -12,7 +12,7 @@
 //! vpcd readers are defined by pcscd's configuration and never leave its list, and the
 //! vsmartcard driver reports every failure as a communication error (a removed card to the
 //! middleware), so it carries none of them; the codes in brackets are what the reference
-//! middleware answers. The in-process endpoint is harness/src/inproc.rs.
+//! middleware answers. The in-process endpoint is devstack/transport.rs.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,7 @@
 //! `nhi-emu`: the NHI card-world emulator on the command line.
 
 mod dc;
+mod dev;
 mod print;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -100,6 +101,20 @@ enum Cmd {
         /// it) instead of vpcd.
         #[arg(long)]
         ifd: bool,
+    },
+    /// The whole stack in one process for coding without readers: DC, emulated cards, the
+    /// reference middleware (Web API on https://127.0.0.1:5066, in-process transport, no
+    /// pcscd) and the console page on the control address; until Ctrl-C.
+    Dev {
+        /// World file, as for `up` (COM-port slots are left out: no pty).
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// Freeze virtual time at this instant (RFC 3339).
+        #[arg(long)]
+        frozen_at: Option<String>,
+        /// Port of the Web API on 127.0.0.1.
+        #[arg(long, default_value_t = 5066)]
+        port: u16,
     },
 }
 
@@ -414,6 +429,21 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
         } => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run_up(fixtures, config, frozen_at, com_port, ifd))
+        }
+        Cmd::Dev {
+            config,
+            frozen_at,
+            port,
+        } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(dev::run(
+                fixtures,
+                dev::DevArgs {
+                    config,
+                    frozen_at,
+                    port,
+                },
+            ))
         }
         Cmd::Token {
             cmd: TokenCmd::Verify { token, at },

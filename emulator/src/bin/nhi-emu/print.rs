@@ -49,6 +49,7 @@ pub fn up_banner(w: &World) {
     );
     if let Some(url) = w.control_url() {
         say!("  control API {url}");
+        say!("  console     {url}/console/");
     }
     say!("Ctrl-C to stop");
     use std::io::Write as _;

@@ -1,20 +1,22 @@
-//! The embedded transport: emulator slots behind the middleware's `Transport` trait, so
-//! the reference middleware runs in-process with no pcscd.
+//! Emulator slots behind the middleware's `Transport` trait: the reference middleware
+//! reaches the emulated cards by function calls (no pcscd, no pty) — in `nhi-emu dev` and
+//! in the harness's embedded worlds. Reader faults (reader/fault.rs) show as PC/SC would
+//! show them.
 
-use nhi_emulator::reader::inproc::{InprocConnection, InprocError};
-use nhi_emulator::reader::{NamedSlot, ReaderFault, Slot};
+use crate::reader::inproc::{InprocConnection, InprocError};
+use crate::reader::{NamedSlot, ReaderFault, Slot};
 use nhi_middleware::transport::{Connection, Transport, TransportError};
 
 /// Named emulator slots as readers.
 #[derive(Debug, Clone)]
-pub struct InprocTransport {
+pub struct SlotTransport {
     slots: Vec<NamedSlot>,
 }
 
-impl InprocTransport {
+impl SlotTransport {
     /// Readers over these slots.
-    pub fn new(slots: Vec<NamedSlot>) -> InprocTransport {
-        InprocTransport { slots }
+    pub fn new(slots: Vec<NamedSlot>) -> SlotTransport {
+        SlotTransport { slots }
     }
 }
 
@@ -58,7 +60,7 @@ impl Connection for Conn {
     }
 }
 
-impl Transport for InprocTransport {
+impl Transport for SlotTransport {
     fn readers(&self) -> Result<Vec<String>, TransportError> {
         Ok(self
             .slots
