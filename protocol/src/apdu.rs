@@ -4,6 +4,7 @@
 //! ([`CardKind`]). Every command is documented in `protocol/docs/APDU.md`.
 
 pub mod cmd;
+pub mod hc_areas;
 mod hpc_basic;
 mod status_word;
 
