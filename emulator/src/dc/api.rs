@@ -270,6 +270,10 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
             let r: m::MarkerRequest = parse(b)?;
             fields(dc.marker(&r.sam_session, &r.hc_id))
         }
+        path::HC_VISIT_WRITE => fields(dc.visit_write(&parse(b)?)),
+        path::HC_INSURANCE => fields(dc.insurance(&parse(b)?)),
+        path::HC_ITEMS => fields(dc.area_items(&parse(b)?)),
+        path::HC_ITEMS_ADD => fields(dc.area_item_add(&parse(b)?)),
         path::UPLOAD => fields(dc.upload(&parse(b)?)),
         path::UPLOAD_QUERY => fields(dc.uploads(&parse(b)?)),
         path::ADMIN_PERSON => {

@@ -20,6 +20,7 @@ pub mod rows;
 pub mod sam;
 pub mod store;
 pub mod virtual_card;
+pub mod visits;
 
 pub use error::{DcError, DcResult, ErrorKind};
 pub use faults::ArmedFault;

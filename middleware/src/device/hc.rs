@@ -100,7 +100,7 @@ impl Device {
     }
 
     /// The HC's number: the virtual card's, or the one read at authentication.
-    fn hc_id(&self) -> Result<String, Fail> {
+    pub(super) fn hc_id(&self) -> Result<String, Fail> {
         if self.state.hc_kind == Some(HcKind::Virtual) {
             return self
                 .virtual_hc

@@ -39,6 +39,14 @@ pub const HCA_LOGOUT: &str = "/api/v1/MobileHca/Logout";
 pub const CERT_STATUS: &str = "/api/v1/Hca/CertStatus";
 /// The marker to write on a physical card.
 pub const HC_MARKER: &str = "/api/v1/Hc/Marker";
+/// Writes a visit to the DC's record of a virtual card (seed 001 write-back).
+pub const HC_VISIT_WRITE: &str = "/api/v1/Hc/Visit/Write";
+/// The DC's insurance record of a virtual card: header and visits.
+pub const HC_INSURANCE: &str = "/api/v1/Hc/Insurance";
+/// The DC's medical or public-health items of a virtual card.
+pub const HC_ITEMS: &str = "/api/v1/Hc/Items";
+/// Adds an item to the DC's record of a virtual card.
+pub const HC_ITEMS_ADD: &str = "/api/v1/Hc/Items/Add";
 /// Visit record upload.
 pub const UPLOAD: &str = "/api/v1/Upload";
 /// The institution's uploads.
@@ -57,7 +65,7 @@ pub const ADMIN_VIEW: &str = "/api/v1/Admin/View";
 pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
 
 /// Every path the DC serves, for tables and fuzzers.
-pub const ALL: [&str; 27] = [
+pub const ALL: [&str; 31] = [
     TIME,
     SAM_CHALLENGE,
     SAM_VERIFY,
@@ -77,6 +85,10 @@ pub const ALL: [&str; 27] = [
     HCA_LOGOUT,
     CERT_STATUS,
     HC_MARKER,
+    HC_VISIT_WRITE,
+    HC_INSURANCE,
+    HC_ITEMS,
+    HC_ITEMS_ADD,
     UPLOAD,
     UPLOAD_QUERY,
     ADMIN_PERSON,

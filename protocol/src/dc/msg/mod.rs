@@ -8,12 +8,14 @@ mod privacy;
 mod records;
 mod sam;
 mod virtual_card;
+mod visits;
 
 pub use hca::*;
 pub use privacy::*;
 pub use records::*;
 pub use sam::*;
 pub use virtual_card::*;
+pub use visits::*;
 
 use crate::StatusCode;
 use serde::{Deserialize, Serialize};
