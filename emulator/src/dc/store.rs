@@ -46,7 +46,8 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
         card_no TEXT NOT NULL, action TEXT NOT NULL);
      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
-    // 2: the DC's record of virtual cards' data areas (dc/visits.rs).
+    // 2: the DC's record of virtual cards' data areas (dc/visits.rs) and guardians
+    // (dc/guardian.rs).
     "CREATE TABLE hc_insurance (
         card_no TEXT PRIMARY KEY, visits_left INTEGER NOT NULL, last_seq TEXT NOT NULL,
         total_fee INTEGER NOT NULL, total_copay INTEGER NOT NULL);
@@ -58,11 +59,15 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX hc_visits_card ON hc_visits(card_no);
      CREATE TABLE hc_items (
         id INTEGER PRIMARY KEY AUTOINCREMENT, card_no TEXT NOT NULL, area INTEGER NOT NULL,
-        kind TEXT NOT NULL, text TEXT NOT NULL, written_at INTEGER NOT NULL);",
+        kind TEXT NOT NULL, text TEXT NOT NULL, written_at INTEGER NOT NULL);
+     CREATE TABLE delegations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, guardian_phone TEXT NOT NULL,
+        guardian_card TEXT NOT NULL, dependant_card TEXT NOT NULL, hospital_id TEXT NOT NULL,
+        granted_at INTEGER NOT NULL, revoked_at INTEGER);",
 ];
 
 /// Every table, in the order a reset empties them.
-pub const TABLES: [&str; 15] = [
+pub const TABLES: [&str; 16] = [
     "hospitals",
     "cards",
     "phones",
@@ -78,6 +83,7 @@ pub const TABLES: [&str; 15] = [
     "hc_insurance",
     "hc_visits",
     "hc_items",
+    "delegations",
 ];
 
 /// Opens (creating if needed) the database and runs pending migrations.

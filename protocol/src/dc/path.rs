@@ -27,6 +27,14 @@ pub const VC_TRANSFER_EXPORT: &str = "/api/v1/VirtualCard/Transfer/Export";
 pub const VC_TRANSFER_IMPORT: &str = "/api/v1/VirtualCard/Transfer/Import";
 /// Lost phone report.
 pub const VC_LOST_PHONE: &str = "/api/v1/VirtualCard/LostPhone";
+/// Grants a guardian's phone a dependant's virtual card (counter, SAM-signed).
+pub const VC_GUARDIAN_GRANT: &str = "/api/v1/VirtualCard/Guardian/Grant";
+/// Revokes a delegation (and the dependant's tokens on that phone).
+pub const VC_GUARDIAN_REVOKE: &str = "/api/v1/VirtualCard/Guardian/Revoke";
+/// The delegations in force on a guardian's phone.
+pub const VC_GUARDIAN_LIST: &str = "/api/v1/VirtualCard/Guardian/List";
+/// A dependant's QR token for the guardian's phone.
+pub const VC_GUARDIAN_TOKEN: &str = "/api/v1/VirtualCard/Guardian/Token";
 /// Mobile HCA credential issue (test use).
 pub const HCA_ISSUE: &str = "/api/v1/MobileHca/Issue";
 /// Mobile HCA login.
@@ -65,7 +73,7 @@ pub const ADMIN_VIEW: &str = "/api/v1/Admin/View";
 pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
 
 /// Every path the DC serves, for tables and fuzzers.
-pub const ALL: [&str; 31] = [
+pub const ALL: [&str; 35] = [
     TIME,
     SAM_CHALLENGE,
     SAM_VERIFY,
@@ -79,6 +87,10 @@ pub const ALL: [&str; 31] = [
     VC_TRANSFER_EXPORT,
     VC_TRANSFER_IMPORT,
     VC_LOST_PHONE,
+    VC_GUARDIAN_GRANT,
+    VC_GUARDIAN_REVOKE,
+    VC_GUARDIAN_LIST,
+    VC_GUARDIAN_TOKEN,
     HCA_ISSUE,
     HCA_LOGIN,
     HCA_SIGN,

@@ -3,6 +3,7 @@
 //! by the client from the same object); the types here are the call-specific fields.
 //! Both directions derive `Serialize` and `Deserialize` so server and client share them.
 
+mod guardian;
 mod hca;
 mod privacy;
 mod records;
@@ -10,6 +11,7 @@ mod sam;
 mod virtual_card;
 mod visits;
 
+pub use guardian::*;
 pub use hca::*;
 pub use privacy::*;
 pub use records::*;
