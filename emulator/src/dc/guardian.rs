@@ -92,6 +92,27 @@ impl Dc {
         })
     }
 
+    /// Control plane (scripted events, never the public API): the counter grant without a
+    /// SAM signature, for a card the fixtures know.
+    pub fn admin_guardian_grant(&self, phone: &str, card: &str) -> DcResult<()> {
+        let c = self.db()?;
+        let guardian_card = self.guardian_card(&c, phone)?;
+        if rows::card(&c, card)?.is_none() || guardian_card == card {
+            return Err(DcError::new(
+                StatusCode::ParamFormat3,
+                format!("{card} cannot be delegated to phone {phone}"),
+            ));
+        }
+        if !self.delegated(&c, phone, card)? {
+            c.execute(
+                "INSERT INTO delegations(guardian_phone, guardian_card, dependant_card, granted_at, hospital_id)
+                 VALUES (?1, ?2, ?3, ?4, 'control')",
+                params![phone, guardian_card, card, self.now()],
+            )?;
+        }
+        Ok(())
+    }
+
     /// `VirtualCard/Guardian/Revoke`: ends the delegation and revokes the dependant's
     /// tokens on the guardian's phone.
     pub fn guardian_revoke(&self, phone: &str, card: &str) -> DcResult<Empty> {
