@@ -58,9 +58,11 @@ mod tests {
                 serial: 7,
             },
             uses: 1,
+            guardian_card_id: None,
         })
         .unwrap();
         assert_eq!(v["cardId"], "c");
+        assert!(v.get("guardianCardId").is_none(), "{v}");
         assert_eq!(v["identityStatus"], "0");
         assert_eq!(v["uses"], 1);
         let u = serde_json::to_value(UploadEntry {
