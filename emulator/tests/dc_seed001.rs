@@ -322,3 +322,99 @@ async fn an_offline_visit_uploads_within_24_hours_and_not_later() {
     t.expect(path::UPLOAD, upload(&mut sam, "yesterday"), ParamFormat1)
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_card_keeps_the_binding_and_a_reapplication_starts_a_new_one() {
+    let t = T::new("cardlife").await;
+    let f = Fixtures::demo().unwrap();
+    let k = CardFactory::test().unwrap();
+    let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
+    let sid = t.session(&mut sam, "901000000047", "7777777777").await;
+    active_phone(&t, &mut sam, "p1", "900000000001", "A123456789").await;
+    let verify = |tok: &str| json!({ "samSession": sid, "token": tok });
+    let replace = |sam: &mut Sam, old: &str, id: &str, new: &str| {
+        let mut b = T::sam_auth(sam, "901000000047", "7777777777");
+        b["cardNo"] = json!(old);
+        b["idNo"] = json!(id);
+        b["newCardNo"] = json!(new);
+        b
+    };
+    let old_tok = t
+        .field(path::VC_TOKEN, json!({ "phoneId": "p1" }), "token")
+        .await;
+
+    // Refusals: wrong ID, a number already issued, test → production, malformed.
+    let cases = [
+        ("900000000001", "F221000017", "900000009001", ParamFormat3),
+        ("900000000001", "A123456789", "900000000711", ParamFormat3),
+        (
+            "900000000001",
+            "A123456789",
+            "000000009001",
+            TestProductionMixed,
+        ),
+        ("900000000001", "A123456789", "9000", ParamFormat2),
+    ];
+    for (old, id, new, code) in cases {
+        t.expect(path::CARD_REPLACE, replace(&mut sam, old, id, new), code)
+            .await;
+    }
+
+    // Replacement: the phone stays bound; old tokens die; new tokens carry the new number.
+    let r = t
+        .expect(
+            path::CARD_REPLACE,
+            replace(&mut sam, "900000000001", "A123456789", "900000009001"),
+            Success,
+        )
+        .await;
+    assert_eq!(
+        (r["phonesKept"].as_i64(), r["tokensRevoked"].as_i64()),
+        (Some(1), Some(1))
+    );
+    t.expect(path::VC_VERIFY, verify(&old_tok), TransferredOrInvalid)
+        .await;
+    let tok = t
+        .field(path::VC_TOKEN, json!({ "phoneId": "p1" }), "token")
+        .await;
+    let v = t.expect(path::VC_VERIFY, verify(&tok), Success).await;
+    assert_eq!(v["cardId"], "900000009001");
+    // The old number is dead: no second replacement, no registration.
+    t.expect(
+        path::CARD_REPLACE,
+        replace(&mut sam, "900000000001", "A123456789", "900000009002"),
+        ParamFormat3,
+    )
+    .await;
+    t.expect(
+        path::VC_REGISTER,
+        json!({ "phoneId": "p9", "cardNo": "900000000001", "idNo": "A123456789" }),
+        ParamFormat3,
+    )
+    .await;
+
+    // Both cards lost: a re-application retires the phone; a new binding is needed.
+    let r = t
+        .expect(
+            path::CARD_REAPPLY,
+            replace(&mut sam, "900000009001", "A123456789", "900000009002"),
+            Success,
+        )
+        .await;
+    assert_eq!(r["phonesKept"].as_i64(), Some(0));
+    t.expect(path::VC_VERIFY, verify(&tok), TransferredOrInvalid)
+        .await;
+    t.expect(
+        path::VC_TOKEN,
+        json!({ "phoneId": "p1" }),
+        TransferredOrInvalid,
+    )
+    .await;
+    // Re-download on a new phone: register and activate with the new card.
+    active_phone(&t, &mut sam, "p2", "900000009002", "A123456789").await;
+    let tok = t
+        .field(path::VC_TOKEN, json!({ "phoneId": "p2" }), "token")
+        .await;
+    let v = t.expect(path::VC_VERIFY, verify(&tok), Success).await;
+    assert_eq!(v["cardId"], "900000009002");
+}

@@ -265,6 +265,8 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
                 token_alg(r.alg.as_deref())?,
             ))
         }
+        path::CARD_REPLACE => fields(dc.card_replace(&parse(b)?)),
+        path::CARD_REAPPLY => fields(dc.card_reapply(&parse(b)?)),
         path::HCA_ISSUE => fields(dc.hca_issue(&parse(b)?)),
         path::HCA_LOGIN => {
             let r: m::HcaLoginRequest = parse(b)?;

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod card_life;
 pub mod error;
 pub mod faults;
 pub mod guardian;

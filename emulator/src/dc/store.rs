@@ -47,7 +47,7 @@ const MIGRATIONS: &[&str] = &[
         card_no TEXT NOT NULL, action TEXT NOT NULL);
      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
     // 2: the DC's record of virtual cards' data areas (dc/visits.rs) and guardians
-    // (dc/guardian.rs).
+    // (dc/guardian.rs); replaced cards (dc/card_life.rs).
     "CREATE TABLE hc_insurance (
         card_no TEXT PRIMARY KEY, visits_left INTEGER NOT NULL, last_seq TEXT NOT NULL,
         total_fee INTEGER NOT NULL, total_copay INTEGER NOT NULL);
@@ -63,7 +63,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE delegations (
         id INTEGER PRIMARY KEY AUTOINCREMENT, guardian_phone TEXT NOT NULL,
         guardian_card TEXT NOT NULL, dependant_card TEXT NOT NULL, hospital_id TEXT NOT NULL,
-        granted_at INTEGER NOT NULL, revoked_at INTEGER);",
+        granted_at INTEGER NOT NULL, revoked_at INTEGER);
+     ALTER TABLE cards ADD COLUMN replaced_by TEXT;",
 ];
 
 /// Every table, in the order a reset empties them.

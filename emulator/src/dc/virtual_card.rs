@@ -41,7 +41,8 @@ impl Dc {
         let hash = self.internal.lookup_hash(&r.id_no);
         let known: Option<String> = c
             .query_row(
-                "SELECT card_no FROM cards WHERE card_no = ?1 AND id_hash = ?2",
+                "SELECT card_no FROM cards WHERE card_no = ?1 AND id_hash = ?2
+                 AND replaced_by IS NULL",
                 params![r.card_no, hash],
                 |row| row.get(0),
             )

@@ -35,6 +35,10 @@ pub const VC_GUARDIAN_REVOKE: &str = "/api/v1/VirtualCard/Guardian/Revoke";
 pub const VC_GUARDIAN_LIST: &str = "/api/v1/VirtualCard/Guardian/List";
 /// A dependant's QR token for the guardian's phone.
 pub const VC_GUARDIAN_TOKEN: &str = "/api/v1/VirtualCard/Guardian/Token";
+/// A replacement card keeps the virtual-card binding (counter, SAM-signed).
+pub const CARD_REPLACE: &str = "/api/v1/Card/Replace";
+/// Physical and virtual card lost together: a new card and a new binding (counter).
+pub const CARD_REAPPLY: &str = "/api/v1/Card/Reapply";
 /// Mobile HCA credential issue (test use).
 pub const HCA_ISSUE: &str = "/api/v1/MobileHca/Issue";
 /// Mobile HCA login.
@@ -73,7 +77,7 @@ pub const ADMIN_VIEW: &str = "/api/v1/Admin/View";
 pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
 
 /// Every path the DC serves, for tables and fuzzers.
-pub const ALL: [&str; 35] = [
+pub const ALL: [&str; 37] = [
     TIME,
     SAM_CHALLENGE,
     SAM_VERIFY,
@@ -91,6 +95,8 @@ pub const ALL: [&str; 35] = [
     VC_GUARDIAN_REVOKE,
     VC_GUARDIAN_LIST,
     VC_GUARDIAN_TOKEN,
+    CARD_REPLACE,
+    CARD_REAPPLY,
     HCA_ISSUE,
     HCA_LOGIN,
     HCA_SIGN,

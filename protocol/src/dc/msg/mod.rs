@@ -3,6 +3,7 @@
 //! by the client from the same object); the types here are the call-specific fields.
 //! Both directions derive `Serialize` and `Deserialize` so server and client share them.
 
+mod card_life;
 mod guardian;
 mod hca;
 mod privacy;
@@ -11,6 +12,7 @@ mod sam;
 mod virtual_card;
 mod visits;
 
+pub use card_life::*;
 pub use guardian::*;
 pub use hca::*;
 pub use privacy::*;
