@@ -1,6 +1,6 @@
-//! Seed 001 at the DC over HTTPS: guardians (grant at a counter, the dependant's token on the
+//! Seeds 001 and 002 at the DC over HTTPS: guardians (grant at a counter, the dependant's token on the
 //! guardian's phone, verification naming the guardian, revocation) and offline visits (upload
-//! within 24 hours).
+//! within 24 hours), card replacement and re-application; seed 002's secure-DES IDs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -417,4 +417,56 @@ async fn a_replacement_card_keeps_the_binding_and_a_reapplication_starts_a_new_o
         .await;
     let v = t.expect(path::VC_VERIFY, verify(&tok), Success).await;
     assert_eq!(v["cardId"], "900000009002");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_ids_leave_in_the_seeds_secure_des_hex_format_and_are_audited() {
+    let t = T::new("securedes").await;
+    let body = |card: &str| json!({ "cardId": card, "requester": "analyst-1" });
+    let a = t
+        .expect(path::ADMIN_EXTERNAL_ID_DES, body("900000000001"), Success)
+        .await;
+    let hex = a["idNoDes"].as_str().unwrap();
+    // A 10-character ID: ceil(10/8)·8·2 = 32 hex characters, no other symbol.
+    assert_eq!(hex.len(), 32);
+    assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{hex}");
+    assert!(!hex.contains("A123456789"));
+    // Deterministic per ID, different between people.
+    let again = t
+        .expect(path::ADMIN_EXTERNAL_ID_DES, body("900000000001"), Success)
+        .await;
+    assert_eq!(again["idNoDes"], a["idNoDes"]);
+    let other = t
+        .expect(path::ADMIN_EXTERNAL_ID_DES, body("900000000711"), Success)
+        .await;
+    assert_ne!(other["idNoDes"], a["idNoDes"]);
+    t.expect(
+        path::ADMIN_EXTERNAL_ID_DES,
+        body("900000099999"),
+        ParamFormat3,
+    )
+    .await;
+    t.expect(
+        path::ADMIN_EXTERNAL_ID_DES,
+        json!({ "cardId": "900000000001" }),
+        ParamFormat1,
+    )
+    .await;
+    // Every call is in the audit trail.
+    let audit: Value = t
+        .http
+        .get(format!("{}{}", t.base, path::ADMIN_AUDIT))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let n = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "secure-des encrypt" && e["actor"] == "analyst-1")
+        .count();
+    assert_eq!(n, 3, "{audit}");
 }

@@ -303,6 +303,10 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
             let r: m::CardRequest = parse(b)?;
             fields(dc.external_id(&r.card_id))
         }
+        path::ADMIN_EXTERNAL_ID_DES => {
+            let r: m::SecureDesRequest = parse(b)?;
+            fields(dc.external_id_des(&r.card_id, &r.requester))
+        }
         path::ADMIN_DECRYPT_REQUEST => fields(dc.decrypt_request(&parse(b)?)),
         path::ADMIN_APPROVE => {
             let r: m::ApproveRequest = parse(b)?;

@@ -21,6 +21,7 @@ pub mod protect;
 pub mod records;
 pub mod rows;
 pub mod sam;
+pub mod secure_des;
 pub mod store;
 pub mod virtual_card;
 pub mod visits;

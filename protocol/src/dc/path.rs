@@ -67,6 +67,8 @@ pub const UPLOAD_QUERY: &str = "/api/v1/Upload/Query";
 pub const ADMIN_PERSON: &str = "/api/v1/Admin/Person";
 /// External consumers' ciphertext of an ID number.
 pub const ADMIN_EXTERNAL_ID: &str = "/api/v1/Admin/ExternalId";
+/// External consumers' ID number in seed 002's secure-DES hex format.
+pub const ADMIN_EXTERNAL_ID_DES: &str = "/api/v1/Admin/ExternalIdDes";
 /// Files a decryption request.
 pub const ADMIN_DECRYPT_REQUEST: &str = "/api/v1/Admin/DecryptRequest";
 /// Approves a decryption request.
@@ -77,7 +79,7 @@ pub const ADMIN_VIEW: &str = "/api/v1/Admin/View";
 pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
 
 /// Every path the DC serves, for tables and fuzzers.
-pub const ALL: [&str; 37] = [
+pub const ALL: [&str; 38] = [
     TIME,
     SAM_CHALLENGE,
     SAM_VERIFY,
@@ -111,6 +113,7 @@ pub const ALL: [&str; 37] = [
     UPLOAD_QUERY,
     ADMIN_PERSON,
     ADMIN_EXTERNAL_ID,
+    ADMIN_EXTERNAL_ID_DES,
     ADMIN_DECRYPT_REQUEST,
     ADMIN_APPROVE,
     ADMIN_VIEW,

@@ -9,6 +9,7 @@ mod hca;
 mod privacy;
 mod records;
 mod sam;
+mod secure_des;
 mod virtual_card;
 mod visits;
 
@@ -18,6 +19,7 @@ pub use hca::*;
 pub use privacy::*;
 pub use records::*;
 pub use sam::*;
+pub use secure_des::*;
 pub use virtual_card::*;
 pub use visits::*;
 
