@@ -5,6 +5,7 @@
 
 pub mod cmd;
 pub mod hc_areas;
+pub mod hc_items;
 mod hpc_basic;
 mod status_word;
 
