@@ -181,9 +181,9 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
     let verify = |tok: &str| json!({ "samSession": sid, "token": tok });
 
     // Not delegated yet: no token, no revocation.
-    t.expect(path::VC_GUARDIAN_TOKEN, dep("900000000711"), ParamFormat3)
+    t.expect(path::GUARDIAN_TOKEN, dep("900000000711"), ParamFormat3)
         .await;
-    t.expect(path::VC_GUARDIAN_REVOKE, dep("900000000711"), ParamFormat3)
+    t.expect(path::GUARDIAN_REVOKE, dep("900000000711"), ParamFormat3)
         .await;
 
     // The counter grant: the dependant's card and ID must match; not oneself; SAM-signed.
@@ -195,24 +195,24 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
         g
     };
     t.expect(
-        path::VC_GUARDIAN_GRANT,
+        path::GUARDIAN_GRANT,
         grant(&mut sam, "900000000711", "A123456789"),
         ParamFormat3,
     )
     .await;
     t.expect(
-        path::VC_GUARDIAN_GRANT,
+        path::GUARDIAN_GRANT,
         grant(&mut sam, "900000000001", "A123456789"),
         ParamFormat3,
     )
     .await;
     let mut forged = grant(&mut sam, "900000000711", "F221000017");
     forged["clientRandom"] = json!(B64.encode([8u8; 8]));
-    t.expect(path::VC_GUARDIAN_GRANT, forged, HcaSignatureInvalid)
+    t.expect(path::GUARDIAN_GRANT, forged, HcaSignatureInvalid)
         .await;
     let d = t
         .expect(
-            path::VC_GUARDIAN_GRANT,
+            path::GUARDIAN_GRANT,
             grant(&mut sam, "900000000711", "F221000017"),
             Success,
         )
@@ -220,7 +220,7 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
     assert_eq!(d["guardianCardNo"], "900000000001");
     let list = t
         .expect(
-            path::VC_GUARDIAN_LIST,
+            path::GUARDIAN_LIST,
             json!({ "guardianPhoneId": "g1" }),
             Success,
         )
@@ -229,7 +229,7 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
 
     // The guardian's phone shows the child's token; verification names the guardian.
     let tok = t
-        .field(path::VC_GUARDIAN_TOKEN, dep("900000000711"), "token")
+        .field(path::GUARDIAN_TOKEN, dep("900000000711"), "token")
         .await;
     let v = t.expect(path::VC_INSPECT, verify(&tok), Success).await;
     assert_eq!(
@@ -245,18 +245,18 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
     let v = t.expect(path::VC_VERIFY, verify(&own), Success).await;
     assert!(v.get("guardianCardId").is_none(), "{v}");
     // Someone never delegated to this phone.
-    t.expect(path::VC_GUARDIAN_TOKEN, dep("900000000102"), ParamFormat3)
+    t.expect(path::GUARDIAN_TOKEN, dep("900000000102"), ParamFormat3)
         .await;
 
     // Revocation kills the dependant's tokens on that phone, not the guardian's own.
     let tok2 = t
-        .field(path::VC_GUARDIAN_TOKEN, dep("900000000711"), "token")
+        .field(path::GUARDIAN_TOKEN, dep("900000000711"), "token")
         .await;
-    t.expect(path::VC_GUARDIAN_REVOKE, dep("900000000711"), Success)
+    t.expect(path::GUARDIAN_REVOKE, dep("900000000711"), Success)
         .await;
     t.expect(path::VC_VERIFY, verify(&tok2), TransferredOrInvalid)
         .await;
-    t.expect(path::VC_GUARDIAN_TOKEN, dep("900000000711"), ParamFormat3)
+    t.expect(path::GUARDIAN_TOKEN, dep("900000000711"), ParamFormat3)
         .await;
     let own2 = t
         .field(path::VC_TOKEN, json!({ "phoneId": "g1" }), "token")
@@ -264,7 +264,7 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
     t.expect(path::VC_VERIFY, verify(&own2), Success).await;
     let list = t
         .expect(
-            path::VC_GUARDIAN_LIST,
+            path::GUARDIAN_LIST,
             json!({ "guardianPhoneId": "g1" }),
             Success,
         )
@@ -273,7 +273,7 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
 
     // A lost guardian phone cannot fetch a dependant's token (a new grant first).
     t.expect(
-        path::VC_GUARDIAN_GRANT,
+        path::GUARDIAN_GRANT,
         grant(&mut sam, "900000000711", "F221000017"),
         Success,
     )
@@ -281,7 +281,7 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
     t.expect(path::VC_LOST_PHONE, json!({ "phoneId": "g1" }), Success)
         .await;
     t.expect(
-        path::VC_GUARDIAN_TOKEN,
+        path::GUARDIAN_TOKEN,
         dep("900000000711"),
         TransferredOrInvalid,
     )

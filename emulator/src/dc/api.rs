@@ -248,16 +248,16 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
             let r: m::PhoneRequest = parse(b)?;
             fields(dc.phone_lost(&r.phone_id))
         }
-        path::VC_GUARDIAN_GRANT => fields(dc.guardian_grant(&parse(b)?)),
-        path::VC_GUARDIAN_REVOKE => {
+        path::GUARDIAN_GRANT => fields(dc.guardian_grant(&parse(b)?)),
+        path::GUARDIAN_REVOKE => {
             let r: m::GuardianRequest = parse(b)?;
             fields(dc.guardian_revoke(&r.guardian_phone_id, &r.dependant_card_no))
         }
-        path::VC_GUARDIAN_LIST => {
+        path::GUARDIAN_LIST => {
             let r: m::GuardianListRequest = parse(b)?;
             fields(dc.guardian_list(&r.guardian_phone_id))
         }
-        path::VC_GUARDIAN_TOKEN => {
+        path::GUARDIAN_TOKEN => {
             let r: m::GuardianRequest = parse(b)?;
             fields(dc.guardian_token(
                 &r.guardian_phone_id,

@@ -51,7 +51,7 @@ impl Dc {
         .is_some())
     }
 
-    /// `VirtualCard/Guardian/Grant`: the counter read the dependant's physical card.
+    /// `Guardian/Grant`: the counter read the dependant's physical card.
     pub fn guardian_grant(&self, r: &GuardianGrantRequest) -> DcResult<Delegation> {
         let c = self.db()?;
         self.check_sam_signature(&c, &r.auth)?;
@@ -113,7 +113,7 @@ impl Dc {
         Ok(())
     }
 
-    /// `VirtualCard/Guardian/Revoke`: ends the delegation and revokes the dependant's
+    /// `Guardian/Revoke`: ends the delegation and revokes the dependant's
     /// tokens on the guardian's phone.
     pub fn guardian_revoke(&self, phone: &str, card: &str) -> DcResult<Empty> {
         let c = self.db()?;
@@ -132,7 +132,7 @@ impl Dc {
         Ok(Empty {})
     }
 
-    /// `VirtualCard/Guardian/List`: the delegations in force on a phone, newest first.
+    /// `Guardian/List`: the delegations in force on a phone, newest first.
     pub fn guardian_list(&self, phone: &str) -> DcResult<DelegationList> {
         let c = self.db()?;
         let mut st = c.prepare(
@@ -152,7 +152,7 @@ impl Dc {
         Ok(DelegationList { dependants })
     }
 
-    /// `VirtualCard/Guardian/Token`: the dependant's token for the guardian's phone.
+    /// `Guardian/Token`: the dependant's token for the guardian's phone.
     pub fn guardian_token(
         &self,
         phone: &str,

@@ -28,13 +28,13 @@ pub const VC_TRANSFER_IMPORT: &str = "/api/v1/VirtualCard/Transfer/Import";
 /// Lost phone report.
 pub const VC_LOST_PHONE: &str = "/api/v1/VirtualCard/LostPhone";
 /// Grants a guardian's phone a dependant's virtual card (counter, SAM-signed).
-pub const VC_GUARDIAN_GRANT: &str = "/api/v1/VirtualCard/Guardian/Grant";
+pub const GUARDIAN_GRANT: &str = "/api/v1/Guardian/Grant";
 /// Revokes a delegation (and the dependant's tokens on that phone).
-pub const VC_GUARDIAN_REVOKE: &str = "/api/v1/VirtualCard/Guardian/Revoke";
+pub const GUARDIAN_REVOKE: &str = "/api/v1/Guardian/Revoke";
 /// The delegations in force on a guardian's phone.
-pub const VC_GUARDIAN_LIST: &str = "/api/v1/VirtualCard/Guardian/List";
+pub const GUARDIAN_LIST: &str = "/api/v1/Guardian/List";
 /// A dependant's QR token for the guardian's phone.
-pub const VC_GUARDIAN_TOKEN: &str = "/api/v1/VirtualCard/Guardian/Token";
+pub const GUARDIAN_TOKEN: &str = "/api/v1/Guardian/Token";
 /// A replacement card keeps the virtual-card binding (counter, SAM-signed).
 pub const CARD_REPLACE: &str = "/api/v1/Card/Replace";
 /// Physical and virtual card lost together: a new card and a new binding (counter).
@@ -93,10 +93,10 @@ pub const ALL: [&str; 38] = [
     VC_TRANSFER_EXPORT,
     VC_TRANSFER_IMPORT,
     VC_LOST_PHONE,
-    VC_GUARDIAN_GRANT,
-    VC_GUARDIAN_REVOKE,
-    VC_GUARDIAN_LIST,
-    VC_GUARDIAN_TOKEN,
+    GUARDIAN_GRANT,
+    GUARDIAN_REVOKE,
+    GUARDIAN_LIST,
+    GUARDIAN_TOKEN,
     CARD_REPLACE,
     CARD_REAPPLY,
     HCA_ISSUE,

@@ -7,7 +7,7 @@
 use super::SamAuth;
 use serde::{Deserialize, Serialize};
 
-/// `VirtualCard/Guardian/Grant` request: a counter grant, signed by the SAM that read the
+/// `Guardian/Grant` request: a counter grant, signed by the SAM that read the
 /// dependant's physical card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,7 +23,7 @@ pub struct GuardianGrantRequest {
     pub dependant_id_no: String,
 }
 
-/// `VirtualCard/Guardian/Revoke` and `…/Token` request.
+/// `Guardian/Revoke` and `…/Token` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardianRequest {
@@ -36,7 +36,7 @@ pub struct GuardianRequest {
     pub alg: Option<String>,
 }
 
-/// `VirtualCard/Guardian/List` request.
+/// `Guardian/List` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardianListRequest {
@@ -59,7 +59,7 @@ pub struct Delegation {
     pub revoked_at: Option<i64>,
 }
 
-/// `VirtualCard/Guardian/List` reply: the phone's delegations in force.
+/// `Guardian/List` reply: the phone's delegations in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DelegationList {
