@@ -70,6 +70,21 @@ pub enum Event {
         /// The phone.
         phone: String,
     },
+    /// Seed 001 guardians: delegates a dependant's card to a guardian's active phone (as a
+    /// counter would, the dependant's physical card read) and returns a fresh ES256 token
+    /// of the dependant on that phone, `{ token }`; with `revoke`, ends the delegation:
+    /// `{}`.
+    #[serde(rename_all = "camelCase")]
+    Guardian {
+        /// Fixture key of the dependant (ID or card number).
+        dependant: String,
+        /// The guardian's phone; none: [`DEFAULT_PHONE`].
+        #[serde(default)]
+        phone: Option<String>,
+        /// Revoke instead of grant.
+        #[serde(default)]
+        revoke: Option<bool>,
+    },
 }
 
 /// Why a scripted event could not be read or done.
@@ -96,13 +111,14 @@ impl std::fmt::Display for EventError {
 
 impl Event {
     /// The events' names, as in `POST /scripted/{name}`.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "virtual-card",
         "standing",
         "cloud-sam",
         "hca-credential",
         "revoke-cert",
         "lost-phone",
+        "guardian",
     ];
 
     /// The event's name (`virtual-card`, …).
@@ -114,6 +130,7 @@ impl Event {
             Event::HcaCredential { .. } => "hca-credential",
             Event::RevokeCert { .. } => "revoke-cert",
             Event::LostPhone { .. } => "lost-phone",
+            Event::Guardian { .. } => "guardian",
         }
     }
 
@@ -188,6 +205,21 @@ impl Event {
                 .phone_lost(phone)
                 .map_err(|e| e.reason)
                 .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+            Event::Guardian {
+                dependant,
+                phone,
+                revoke,
+            } => {
+                let phone = phone.as_deref().unwrap_or(DEFAULT_PHONE);
+                guardian(
+                    dc,
+                    clock,
+                    fixtures,
+                    dependant,
+                    phone,
+                    revoke.unwrap_or(false),
+                )
+            }
         };
         done.map_err(EventError::Refused)
     }
@@ -212,6 +244,33 @@ pub fn virtual_card(
         .token(phone, TokenAlg::Es256)
         .map_err(|e| format!("token: {}", e.reason))?;
     Ok(t.token)
+}
+
+/// Grants (and hands out a dependant's token) or revokes a guardian delegation.
+pub fn guardian(
+    dc: &Dc,
+    clock: &VirtualClock,
+    fixtures: &Fixtures,
+    dependant: &str,
+    phone: &str,
+    revoke: bool,
+) -> Result<Value, String> {
+    let card = fixtures
+        .person(dependant)
+        .map_err(|e| e.to_string())?
+        .card_no
+        .clone();
+    if revoke {
+        dc.guardian_revoke(phone, &card).map_err(|e| e.reason)?;
+        return Ok(json!({}));
+    }
+    dc.admin_guardian_grant(phone, &card)
+        .map_err(|e| e.reason)?;
+    clock.advance(1);
+    let t = dc
+        .guardian_token(phone, &card, TokenAlg::Es256)
+        .map_err(|e| format!("guardian token: {}", e.reason))?;
+    Ok(json!({ "token": t.token }))
 }
 
 /// Sets an institution's standing; `contract_expired` puts the contract end one second in

@@ -1,5 +1,6 @@
 //! Fixture data (people, institutions, HPC holders) and the factory that turns it into cards.
 
+use crate::card::hc_areas::HcAreas;
 use crate::card::hpc::HpcProfile;
 use crate::card::sam::SamKeys;
 use crate::card::{Hc, Hpc, Sam};
@@ -268,7 +269,20 @@ impl CardFactory {
     pub fn hc(&self, p: &Person) -> Result<Hc, String> {
         let basic = p.basic()?;
         let test = basic.card_no.is_test();
-        Hc::new(basic, self.master(test), p.pin.clone()).map_err(|e| e.to_string())
+        // The card's validity (ours): ten years from issue.
+        let issued = basic
+            .issue_date
+            .ok_or_else(|| format!("{}: a physical HC needs an issue date", basic.card_no))?;
+        let valid_until = format!(
+            "{:03}{:02}{:02}",
+            issued.year + 10,
+            issued.month,
+            issued.day
+        );
+        let areas = HcAreas::issued(&p.identity_status, &valid_until);
+        Hc::new(basic, self.master(test), p.pin.clone())
+            .map(|c| c.with_areas(areas))
+            .map_err(|e| e.to_string())
     }
 
     /// A forged HC: the person's data, keys from a master the NHI never issued.

@@ -225,6 +225,7 @@ async fn route(st: &AppState, action: Action, b: &Value) -> OpResult {
             };
             d.run(op, b).await
         }
+        Action::HcArea(a) => st.device.lock().await.hc_area(a, b).await,
         Action::Status => st.device.lock().await.status(),
         Action::DeviceName => st.device.lock().await.name(),
         Action::Devices => st.device.lock().await.devices(),

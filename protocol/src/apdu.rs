@@ -4,6 +4,8 @@
 //! ([`CardKind`]). Every command is documented in `protocol/docs/APDU.md`.
 
 pub mod cmd;
+pub mod hc_areas;
+pub mod hc_items;
 mod hpc_basic;
 mod status_word;
 

@@ -4,6 +4,7 @@
 //! fields of one of the [`reply`] types.
 
 pub mod endpoints;
+pub mod hc_areas;
 pub mod reply;
 pub mod request;
 
@@ -67,6 +68,14 @@ pub mod path {
     pub const HC_TRANSFER_IMPORT: &str = "/api/hc/v1/Transfer/Import";
     /// POST: physical HC marker update.
     pub const HC_MARKER: &str = "/api/hc/v1/Marker";
+    /// GET: the HC's insurance data and visit records (ours, seed 001 write-back).
+    pub const HC_INSURANCE: &str = "/api/hc/v1/Insurance";
+    /// POST: write a visit to the HC (physical card or the DC's record of a virtual one).
+    pub const HC_VISIT: &str = "/api/hc/v1/Visit";
+    /// GET: the medical area; POST: add an item (HPC verified).
+    pub const HC_MEDICAL: &str = "/api/hc/v1/Medical";
+    /// GET: the public-health area; POST: add an item.
+    pub const HC_PUBLIC_HEALTH: &str = "/api/hc/v1/PublicHealth";
     /// GET: imported cloud SAMs.
     pub const CLOUD_SAM_GET: &str = "/api/settings/v1/CloudSam/Get";
     /// POST: import a cloud SAM file `{fileName, content}`.

@@ -6,6 +6,7 @@
 //! `00 82 11 12`, and GET RESPONSE after a T=0 `61 xx` ([`Hc::over_t0`]). A
 //! [`Hc::new_generation`] card needs no SELECT, as public clients report of new cards.
 
+use super::hc_areas::{self, HcAreas};
 use super::{
     card_key, chip_id, is_pin, ok, select_aid, status, Card, CardKind, CardRng, PinState, PIN_TRIES,
 };
@@ -77,6 +78,9 @@ pub struct Hc {
     pending: Vec<u8>,
     transport: Transport,
     generation: Generation,
+    /// The protected data areas; a card built without them answers `6A 82` to their
+    /// commands.
+    areas: Option<HcAreas>,
 }
 
 impl Hc {
@@ -101,7 +105,17 @@ impl Hc {
             pending: Vec::new(),
             transport: Transport::T1,
             generation: Generation::First,
+            areas: None,
         })
+    }
+    /// The same card holding the protected data areas (insurance, medical, public health).
+    pub fn with_areas(mut self, areas: HcAreas) -> Hc {
+        self.areas = Some(areas);
+        self
+    }
+    /// The protected data areas, if the card has them.
+    pub fn areas(&self) -> Option<&HcAreas> {
+        self.areas.as_ref()
     }
     /// The same card as a new-generation HC: no SELECT, application selected from reset.
     pub fn new_generation(mut self) -> Hc {
@@ -174,6 +188,13 @@ impl Hc {
                 | ins::UPDATE_BINARY => status(sw::CONDITIONS_NOT_SATISFIED),
                 _ => status(sw::INS_NOT_SUPPORTED),
             };
+        }
+        if let Some(areas) = self.areas.as_mut() {
+            if let Some(r) = areas.exec(c, &self.key, &mut self.challenge) {
+                return r;
+            }
+        } else if hc_areas::is_area_command(c) {
+            return status(sw::NOT_FOUND);
         }
         match c.ins {
             ins::GET_DATA => match (c.p1, c.p2) {
@@ -329,6 +350,9 @@ impl Card for Hc {
         self.pin.verified = false;
         self.challenge = None;
         self.pending.clear();
+        if let Some(a) = self.areas.as_mut() {
+            a.close();
+        }
     }
     fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
         let c = match Command::parse(apdu) {

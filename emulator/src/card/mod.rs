@@ -4,6 +4,7 @@
 
 pub mod faulty;
 pub mod hc;
+pub mod hc_areas;
 pub mod hpc;
 pub mod sam;
 

@@ -8,7 +8,7 @@
 
 use super::{card_key, ok, status, Card, CardKind, CardRng};
 use crate::crypto::{aes128_cbc_decrypt, ct_eq, hmac256, RsaSigner};
-use nhi_protocol::apdu::{ins, sw, tag, Command, AID_SAM, ATR_SAM};
+use nhi_protocol::apdu::{hc_areas, ins, sw, tag, Command, AID_SAM, ATR_SAM};
 use nhi_protocol::dc::{dc_proof_input, sam_key_input, sam_mac_input};
 use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
@@ -155,6 +155,7 @@ impl Sam {
                     Err(_) => status(sw::NO_INFORMATION),
                 }
             }
+            (0x80, hc_areas::INS_SAM_AREA_PROOF) => self.area_proof(c),
             (0x80, ins::SAM_DECRYPT_TOKEN) => {
                 if (c.p1, c.p2) != (0, 0) {
                     return status(sw::WRONG_P1P2);
@@ -202,6 +203,25 @@ impl Sam {
                 status(sw::retries_left(SAM_AUTH_LIMIT - self.failures))
             }
         }
+    }
+
+    /// The proof that opens an HC's protected areas: data = chip id 8 ‖ card challenge 8 →
+    /// `HMAC(Kcard, "areas" ‖ challenge)`; only a SAM the DC authenticated computes it.
+    fn area_proof(&mut self, c: &Command<'_>) -> Vec<u8> {
+        if (c.p1, c.p2) != (0, 0) {
+            return status(sw::WRONG_P1P2);
+        }
+        if c.data.len() != 8 + hc_areas::AREA_CHALLENGE_LEN {
+            return status(sw::WRONG_LENGTH);
+        }
+        if !self.authenticated {
+            return status(sw::SECURITY_NOT_SATISFIED);
+        }
+        let (chip_bytes, challenge) = c.data.split_at(8);
+        let mut chip = [0u8; 8];
+        chip.copy_from_slice(chip_bytes);
+        let key = card_key(&self.keys.card_master, &chip);
+        ok(&hmac256(&key, &[hc_areas::AREA_PROOF_LABEL, challenge]))
     }
 
     /// Checks a card's answer to this SAM's last challenge: data = chip id 8 ‖ HMAC 32.

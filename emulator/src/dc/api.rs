@@ -249,6 +249,25 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
             let r: m::PhoneRequest = parse(b)?;
             fields(dc.phone_lost(&r.phone_id))
         }
+        path::GUARDIAN_GRANT => fields(dc.guardian_grant(&parse(b)?)),
+        path::GUARDIAN_REVOKE => {
+            let r: m::GuardianRequest = parse(b)?;
+            fields(dc.guardian_revoke(&r.guardian_phone_id, &r.dependant_card_no))
+        }
+        path::GUARDIAN_LIST => {
+            let r: m::GuardianListRequest = parse(b)?;
+            fields(dc.guardian_list(&r.guardian_phone_id))
+        }
+        path::GUARDIAN_TOKEN => {
+            let r: m::GuardianRequest = parse(b)?;
+            fields(dc.guardian_token(
+                &r.guardian_phone_id,
+                &r.dependant_card_no,
+                token_alg(r.alg.as_deref())?,
+            ))
+        }
+        path::CARD_REPLACE => fields(dc.card_replace(&parse(b)?)),
+        path::CARD_REAPPLY => fields(dc.card_reapply(&parse(b)?)),
         path::HCA_ISSUE => fields(dc.hca_issue(&parse(b)?)),
         path::HCA_LOGIN => {
             let r: m::HcaLoginRequest = parse(b)?;
@@ -271,6 +290,10 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
             let r: m::MarkerRequest = parse(b)?;
             fields(dc.marker(&r.sam_session, &r.hc_id))
         }
+        path::HC_VISIT_WRITE => fields(dc.visit_write(&parse(b)?)),
+        path::HC_INSURANCE => fields(dc.insurance(&parse(b)?)),
+        path::HC_ITEMS => fields(dc.area_items(&parse(b)?)),
+        path::HC_ITEMS_ADD => fields(dc.area_item_add(&parse(b)?)),
         path::UPLOAD => fields(dc.upload(&parse(b)?)),
         path::UPLOAD_QUERY => fields(dc.uploads(&parse(b)?)),
         path::ADMIN_PERSON => {
@@ -280,6 +303,10 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
         path::ADMIN_EXTERNAL_ID => {
             let r: m::CardRequest = parse(b)?;
             fields(dc.external_id(&r.card_id))
+        }
+        path::ADMIN_EXTERNAL_ID_DES => {
+            let r: m::SecureDesRequest = parse(b)?;
+            fields(dc.external_id_des(&r.card_id, &r.requester))
         }
         path::ADMIN_DECRYPT_REQUEST => fields(dc.decrypt_request(&parse(b)?)),
         path::ADMIN_APPROVE => {

@@ -9,17 +9,22 @@
 
 pub mod admin;
 pub mod api;
+pub mod card_life;
 pub mod error;
 pub mod faults;
+pub mod guardian;
 pub mod hca;
 pub mod launch;
+pub mod offline;
 pub mod privacy;
 pub mod protect;
 pub mod records;
 pub mod rows;
 pub mod sam;
+pub mod secure_des;
 pub mod store;
 pub mod virtual_card;
+pub mod visits;
 
 pub use error::{DcError, DcResult, ErrorKind};
 pub use faults::ArmedFault;

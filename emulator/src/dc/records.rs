@@ -32,6 +32,9 @@ impl Dc {
                 "specialCode must be 4 letters or digits",
             ));
         }
+        if let Some(t) = &r.visit_time {
+            super::offline::check_upload_window(t, self.now())?;
+        }
         let c = self.db()?;
         let hid = self.check_sam_signature(&c, &r.auth)?;
         c.execute(

@@ -46,10 +46,29 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
         card_no TEXT NOT NULL, action TEXT NOT NULL);
      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    // 2: the DC's record of virtual cards' data areas (dc/visits.rs) and guardians
+    // (dc/guardian.rs); replaced cards (dc/card_life.rs).
+    "CREATE TABLE hc_insurance (
+        card_no TEXT PRIMARY KEY, visits_left INTEGER NOT NULL, last_seq TEXT NOT NULL,
+        total_fee INTEGER NOT NULL, total_copay INTEGER NOT NULL);
+     CREATE TABLE hc_visits (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, card_no TEXT NOT NULL, seq TEXT NOT NULL,
+        at TEXT NOT NULL, hospital_id TEXT NOT NULL, diagnosis TEXT NOT NULL,
+        diagnosis2 TEXT NOT NULL, fee INTEGER NOT NULL, copay INTEGER NOT NULL,
+        written_at INTEGER NOT NULL);
+     CREATE INDEX hc_visits_card ON hc_visits(card_no);
+     CREATE TABLE hc_items (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, card_no TEXT NOT NULL, area INTEGER NOT NULL,
+        kind TEXT NOT NULL, text TEXT NOT NULL, written_at INTEGER NOT NULL);
+     CREATE TABLE delegations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, guardian_phone TEXT NOT NULL,
+        guardian_card TEXT NOT NULL, dependant_card TEXT NOT NULL, hospital_id TEXT NOT NULL,
+        granted_at INTEGER NOT NULL, revoked_at INTEGER);
+     ALTER TABLE cards ADD COLUMN replaced_by TEXT;",
 ];
 
 /// Every table, in the order a reset empties them.
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 16] = [
     "hospitals",
     "cards",
     "phones",
@@ -62,6 +81,10 @@ pub const TABLES: [&str; 12] = [
     "decrypt_requests",
     "audit",
     "counters",
+    "hc_insurance",
+    "hc_visits",
+    "hc_items",
+    "delegations",
 ];
 
 /// Opens (creating if needed) the database and runs pending migrations.

@@ -41,7 +41,8 @@ impl Dc {
         let hash = self.internal.lookup_hash(&r.id_no);
         let known: Option<String> = c
             .query_row(
-                "SELECT card_no FROM cards WHERE card_no = ?1 AND id_hash = ?2",
+                "SELECT card_no FROM cards WHERE card_no = ?1 AND id_hash = ?2
+                 AND replaced_by IS NULL",
                 params![r.card_no, hash],
                 |row| row.get(0),
             )
@@ -153,8 +154,20 @@ impl Dc {
                 format!("phone {}", phone.state),
             ));
         }
-        let p = self.payload_for(&c, &phone.card_no)?;
-        let serial = store::next_counter(&c, "token")?;
+        self.issue_token(&c, phone_id, &phone.card_no, alg)
+    }
+
+    /// Issues a token of `card_no` to `phone_id` (its own card, or a dependant's on a
+    /// guardian's phone) and records it.
+    pub(super) fn issue_token(
+        &self,
+        c: &Connection,
+        phone_id: &str,
+        card_no: &str,
+        alg: TokenAlg,
+    ) -> DcResult<TokenIssueReply> {
+        let p = self.payload_for(c, card_no)?;
+        let serial = store::next_counter(c, "token")?;
         let now = self.now();
         let fits = |v: i64, what: &str| {
             u32::try_from(v).map_err(|_| DcError::internal(format!("{what} {v} outside u32")))
@@ -170,7 +183,7 @@ impl Dc {
             .map_err(|e| DcError::new(StatusCode::DcUndefined, e))?;
         c.execute(
             "INSERT INTO tokens(serial, phone_id, card_no, issued_at) VALUES (?1,?2,?3,?4)",
-            params![serial, phone_id, phone.card_no, now],
+            params![serial, phone_id, card_no, now],
         )?;
         Ok(TokenIssueReply {
             token,
@@ -180,7 +193,7 @@ impl Dc {
     }
 
     /// The token payload of a stored card (issue time and serial zero).
-    fn payload_for(&self, c: &Connection, card_no: &str) -> Result<Payload, DcError> {
+    pub(super) fn payload_for(&self, c: &Connection, card_no: &str) -> Result<Payload, DcError> {
         let row = rows::card(c, card_no)?
             .ok_or_else(|| DcError::new(StatusCode::TransferredOrInvalid, "unknown card"))?;
         let bad = |e: String| DcError::new(StatusCode::DcUndefined, e);
@@ -263,6 +276,7 @@ impl Dc {
             [i64::from(p.serial)],
         )?;
         Ok(VerifiedToken {
+            guardian_card_id: self.guardian_of(&c, &p)?,
             payload: PayloadFields::from(&p),
             uses: uses + 1,
         })
@@ -274,6 +288,7 @@ impl Dc {
         self.session(&c, sid)?;
         let (p, uses) = self.check_token(&c, token)?;
         Ok(VerifiedToken {
+            guardian_card_id: self.guardian_of(&c, &p)?,
             payload: PayloadFields::from(&p),
             uses,
         })

@@ -162,6 +162,25 @@ pub enum ScriptedEvent {
     LosePhone(String),
     /// `revoke_cert`: revoke the certificate on an HPC holder's card at the DC.
     RevokeCert(String),
+    /// `guardian`: delegate a dependant to a guardian's phone (token into `as`) or revoke.
+    Guardian(Guardian),
+}
+
+/// `guardian` step (seed 001 guardians).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guardian {
+    /// The dependant (ID or card number).
+    pub dependant: String,
+    /// The guardian's phone (already activated by a `virtual_card` step).
+    #[serde(default = "default_phone")]
+    pub phone: String,
+    /// Variable for the dependant's token (a grant needs one).
+    #[serde(rename = "as", default)]
+    pub var: Option<String>,
+    /// Revoke the delegation instead.
+    #[serde(default)]
+    pub revoke: bool,
 }
 
 /// `virtual_card` step.

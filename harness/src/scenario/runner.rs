@@ -110,6 +110,16 @@ impl Runner<'_> {
                 b.scripted(k, f, "revoke-cert", json!({ "hpc": hpc }))
                     .await?;
             }
+            ScriptedEvent::Guardian(g) => {
+                let body =
+                    json!({ "dependant": g.dependant, "phone": g.phone, "revoke": g.revoke });
+                let r = b.scripted(k, f, "guardian", body).await?;
+                match (&g.var, g.revoke) {
+                    (Some(var), false) => self.vars.set(var, text_field(&r, "guardian", "token")?),
+                    (None, false) => return Err("guardian: a grant needs `as`".into()),
+                    (_, true) => {}
+                }
+            }
             ScriptedEvent::LosePhone(phone) => {
                 b.scripted(k, f, "lost-phone", json!({ "phone": phone }))
                     .await?;

@@ -4,8 +4,8 @@
 //! key, and call options only on calls.
 
 use super::format::{
-    Action, Call, Device, HcaCredential, Insert, Named, ReaderFaultStep, ScriptedEvent, Standing,
-    Step, VirtualCard,
+    Action, Call, Device, Guardian, HcaCredential, Insert, Named, ReaderFaultStep, ScriptedEvent,
+    Standing, Step, VirtualCard,
 };
 use crate::check::Expectation;
 use nhi_emulator::control::FaultRequest;
@@ -31,6 +31,7 @@ pub struct RawStep {
     hca_credential: Option<HcaCredential>,
     lose_phone: Option<String>,
     revoke_cert: Option<String>,
+    guardian: Option<Guardian>,
     // Options of a call.
     body: Option<toml::Value>,
     expect: Option<String>,
@@ -59,7 +60,7 @@ enum Found {
 
 const ACTIONS: &str = "insert, remove, call, partner_call, clock, fault, fault_clear, \
                        reader_fault, virtual_card, standing, cloud_sam_file, hca_credential, lose_phone, \
-                       revoke_cert";
+                       revoke_cert, guardian";
 
 impl TryFrom<RawStep> for Step {
     type Error = String;
@@ -147,6 +148,9 @@ impl RawStep {
             self.revoke_cert
                 .take()
                 .map(|x| event("revoke_cert", E::RevokeCert(x))),
+            self.guardian
+                .take()
+                .map(|x| event("guardian", E::Guardian(x))),
         ];
         Ok(set.into_iter().flatten().collect())
     }

@@ -3,6 +3,7 @@
 //! and the status codes a failure maps to where the operation decides them.
 
 pub mod hc;
+pub mod hc_areas;
 pub mod hpc;
 pub mod sam;
 

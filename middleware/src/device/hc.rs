@@ -60,17 +60,20 @@ impl Device {
             token: token.clone(),
         };
         let r: Result<VerifiedToken, Fail> = self.dc.call(path::VC_VERIFY, &req).await;
-        match r {
+        let guardian = match r {
             Err(f) if !self.mutants.forgives_token_refusal(&f) => return Err(f),
-            _ => {}
-        }
+            Ok(t) => t.guardian_card_id,
+            // A planted fault forgave the DC's refusal: there is no reply to name a guardian.
+            Err(_) => None,
+        };
         let v = self.decrypt_token(&token).await?;
         let card_no = HcCardNo::parse(&v.card_id)
             .map_err(|e| Fail::dc_reply(format!("token card number: {e}")))?;
         if card_no.is_test() != self.is_test_sam()? && !self.mutant_on(Mutant::MixTestProduction) {
             return Err(Fail::code(StatusCode::TestProductionMixed));
         }
-        let basic = virtual_basic(&v);
+        let mut basic = virtual_basic(&v);
+        basic.guardian_card_id = guardian;
         self.virtual_hc = Some(VirtualHc {
             basic: basic.clone(),
             card_id: v.card_id,
@@ -93,12 +96,14 @@ impl Device {
             sam_session: self.sam_session()?,
             token: token.clone(),
         };
-        let _: VerifiedToken = self.dc.call(dc_path, &req).await?;
-        reply(&virtual_basic(&self.decrypt_token(&token).await?))
+        let checked: VerifiedToken = self.dc.call(dc_path, &req).await?;
+        let mut basic = virtual_basic(&self.decrypt_token(&token).await?);
+        basic.guardian_card_id = checked.guardian_card_id;
+        reply(&basic)
     }
 
     /// The HC's number: the virtual card's, or the one read at authentication.
-    fn hc_id(&self) -> Result<String, Fail> {
+    pub(super) fn hc_id(&self) -> Result<String, Fail> {
         if self.state.hc_kind == Some(HcKind::Virtual) {
             return self
                 .virtual_hc
@@ -315,5 +320,6 @@ fn virtual_basic(p: &PayloadFields) -> VirtualHcBasicReply {
         sex: p.sex.clone(),
         identity_status: p.identity_status.clone(),
         date_issue: None,
+        guardian_card_id: None,
     }
 }

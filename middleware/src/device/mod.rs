@@ -5,6 +5,7 @@
 //! in [`status`]; reader binding in [`readers`].
 
 mod hc;
+mod hc_areas;
 mod hpc;
 mod readers;
 mod sam;

@@ -81,6 +81,9 @@ pub enum Action {
     CorsAdd,
     /// Remove a CORS host.
     CorsRemove,
+    /// An HC data-area function (insurance, visit write, medical, public health), run under
+    /// the mode rules of `HcBasic`.
+    HcArea(super::hc_areas::AreaAction),
 }
 
 /// Group of an endpoint (OpenAPI tag).
@@ -163,6 +166,7 @@ macro_rules! table {
     (@method PUT) => { Method::Put };
     (@method DELETE) => { Method::Delete };
     (@action Op $o:ident) => { Action::Op(Op::$o) };
+    (@action HcArea $o:ident) => { Action::HcArea(super::hc_areas::AreaAction::$o) };
     (@action $a:ident) => { Action::$a };
 }
 
@@ -201,6 +205,12 @@ pub const ENDPOINTS: &[Endpoint] = table! {
     POST HC_TRANSFER_EXPORT => Op(HcTransferExport), Hc, "轉移虛擬健保卡 匯出 Export the verified virtual HC", &[];
     POST HC_TRANSFER_IMPORT => Op(HcTransferImport), Hc, "轉移虛擬健保卡 匯入 Import a transfer code", &[f("transferCode", "code from the exporting device")];
     POST HC_MARKER => Op(HcMarkerUpdate), Hc, "實體健保卡更新註記 Marker update (physical HC)", &[];
+    GET HC_INSURANCE => HcArea(Insurance), Hc, "健保資料 Insurance data and visit records (ours: seed 001 write-back)", &[];
+    POST HC_VISIT => HcArea(VisitWrite), Hc, "就醫資料寫回 Write a visit: new sequence number, visits left − 1 (ours)", &[f("visitTime", "ROC YYYMMDDhhmmss"), f("diagnosis", "ICD-10 code, ≤ 7 characters"), f("fee", "points, digits"), f("copay", "NT$, digits")];
+    GET HC_MEDICAL => HcArea(MedicalRead), Hc, "醫療專區 Medical area: prescriptions, important orders, allergies; HPC verified (ours)", &[];
+    POST HC_MEDICAL => HcArea(MedicalAdd), Hc, "醫療專區寫入 Add a medical item; HPC verified (ours)", &[f("kind", "outpatientRx, longTermRx, importantOrder or allergy"), f("text", "1–100 bytes")];
+    GET HC_PUBLIC_HEALTH => HcArea(PublicHealthRead), Hc, "衛生行政專區 Public-health area: vaccinations, organ donation, hospice (ours)", &[];
+    POST HC_PUBLIC_HEALTH => HcArea(PublicHealthAdd), Hc, "衛生行政專區寫入 Add a public-health item (ours)", &[f("kind", "vaccination, organDonation or hospice"), f("text", "1–100 bytes")];
     GET CLOUD_SAM_GET => CloudSamList, Settings, "雲端安全模組 List imported cloud SAMs", &[];
     POST CLOUD_SAM_ADD => CloudSamAdd, Settings, "匯入雲端安全模組 Import a cloud SAM file", &[f("fileName", "the .SAM file's name"), f("content", "the file's content")];
     POST CLOUD_SAM_REMOVE => CloudSamRemove, Settings, "移除雲端安全模組 Remove a cloud SAM", &[f("samId", "SAM id")];

@@ -196,6 +196,10 @@ pub struct VirtualHcBasicReply {
     /// Never sent for a virtual card (it has no issue date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_issue: Option<String>,
+    /// The guardian's card number when a guardian's phone presented a dependant's token
+    /// (seed 001 guardians; ours); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_card_id: Option<String>,
 }
 
 /// `GET Hc/Pin`.

@@ -129,6 +129,7 @@ redacted_debug!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::hc_areas::{AreaAction, ItemAddRequest, VisitWriteRequest};
     use crate::api::{Action, ENDPOINTS};
     use crate::mode::Operation as Op;
     use serde::de::DeserializeOwned;
@@ -164,6 +165,10 @@ mod tests {
                 Action::CloudSamRemove => takes::<SamIdRequest>(&m),
                 Action::SetDefaultReader => takes::<ReaderNameRequest>(&m),
                 Action::CorsAdd | Action::CorsRemove => takes::<HostNameRequest>(&m),
+                Action::HcArea(AreaAction::VisitWrite) => takes::<VisitWriteRequest>(&m),
+                Action::HcArea(AreaAction::MedicalAdd | AreaAction::PublicHealthAdd) => {
+                    takes::<ItemAddRequest>(&m)
+                }
                 _ => m.is_empty(),
             };
             assert!(ok, "{} {}", e.method, e.path);

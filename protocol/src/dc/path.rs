@@ -27,6 +27,18 @@ pub const VC_TRANSFER_EXPORT: &str = "/api/v1/VirtualCard/Transfer/Export";
 pub const VC_TRANSFER_IMPORT: &str = "/api/v1/VirtualCard/Transfer/Import";
 /// Lost phone report.
 pub const VC_LOST_PHONE: &str = "/api/v1/VirtualCard/LostPhone";
+/// Grants a guardian's phone a dependant's virtual card (counter, SAM-signed).
+pub const GUARDIAN_GRANT: &str = "/api/v1/Guardian/Grant";
+/// Revokes a delegation (and the dependant's tokens on that phone).
+pub const GUARDIAN_REVOKE: &str = "/api/v1/Guardian/Revoke";
+/// The delegations in force on a guardian's phone.
+pub const GUARDIAN_LIST: &str = "/api/v1/Guardian/List";
+/// A dependant's QR token for the guardian's phone.
+pub const GUARDIAN_TOKEN: &str = "/api/v1/Guardian/Token";
+/// A replacement card keeps the virtual-card binding (counter, SAM-signed).
+pub const CARD_REPLACE: &str = "/api/v1/Card/Replace";
+/// Physical and virtual card lost together: a new card and a new binding (counter).
+pub const CARD_REAPPLY: &str = "/api/v1/Card/Reapply";
 /// Mobile HCA credential issue (test use).
 pub const HCA_ISSUE: &str = "/api/v1/MobileHca/Issue";
 /// Mobile HCA login.
@@ -39,6 +51,14 @@ pub const HCA_LOGOUT: &str = "/api/v1/MobileHca/Logout";
 pub const CERT_STATUS: &str = "/api/v1/Hca/CertStatus";
 /// The marker to write on a physical card.
 pub const HC_MARKER: &str = "/api/v1/Hc/Marker";
+/// Writes a visit to the DC's record of a virtual card (seed 001 write-back).
+pub const HC_VISIT_WRITE: &str = "/api/v1/Hc/Visit/Write";
+/// The DC's insurance record of a virtual card: header and visits.
+pub const HC_INSURANCE: &str = "/api/v1/Hc/Insurance";
+/// The DC's medical or public-health items of a virtual card.
+pub const HC_ITEMS: &str = "/api/v1/Hc/Items";
+/// Adds an item to the DC's record of a virtual card.
+pub const HC_ITEMS_ADD: &str = "/api/v1/Hc/Items/Add";
 /// Visit record upload.
 pub const UPLOAD: &str = "/api/v1/Upload";
 /// The institution's uploads.
@@ -47,6 +67,8 @@ pub const UPLOAD_QUERY: &str = "/api/v1/Upload/Query";
 pub const ADMIN_PERSON: &str = "/api/v1/Admin/Person";
 /// External consumers' ciphertext of an ID number.
 pub const ADMIN_EXTERNAL_ID: &str = "/api/v1/Admin/ExternalId";
+/// External consumers' ID number in seed 002's secure-DES hex format.
+pub const ADMIN_EXTERNAL_ID_DES: &str = "/api/v1/Admin/ExternalIdDes";
 /// Files a decryption request.
 pub const ADMIN_DECRYPT_REQUEST: &str = "/api/v1/Admin/DecryptRequest";
 /// Approves a decryption request.
@@ -57,7 +79,7 @@ pub const ADMIN_VIEW: &str = "/api/v1/Admin/View";
 pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
 
 /// Every path the DC serves, for tables and fuzzers.
-pub const ALL: [&str; 27] = [
+pub const ALL: [&str; 38] = [
     TIME,
     SAM_CHALLENGE,
     SAM_VERIFY,
@@ -71,16 +93,27 @@ pub const ALL: [&str; 27] = [
     VC_TRANSFER_EXPORT,
     VC_TRANSFER_IMPORT,
     VC_LOST_PHONE,
+    GUARDIAN_GRANT,
+    GUARDIAN_REVOKE,
+    GUARDIAN_LIST,
+    GUARDIAN_TOKEN,
+    CARD_REPLACE,
+    CARD_REAPPLY,
     HCA_ISSUE,
     HCA_LOGIN,
     HCA_SIGN,
     HCA_LOGOUT,
     CERT_STATUS,
     HC_MARKER,
+    HC_VISIT_WRITE,
+    HC_INSURANCE,
+    HC_ITEMS,
+    HC_ITEMS_ADD,
     UPLOAD,
     UPLOAD_QUERY,
     ADMIN_PERSON,
     ADMIN_EXTERNAL_ID,
+    ADMIN_EXTERNAL_ID_DES,
     ADMIN_DECRYPT_REQUEST,
     ADMIN_APPROVE,
     ADMIN_VIEW,

@@ -3,17 +3,25 @@
 //! by the client from the same object); the types here are the call-specific fields.
 //! Both directions derive `Serialize` and `Deserialize` so server and client share them.
 
+mod card_life;
+mod guardian;
 mod hca;
 mod privacy;
 mod records;
 mod sam;
+mod secure_des;
 mod virtual_card;
+mod visits;
 
+pub use card_life::*;
+pub use guardian::*;
 pub use hca::*;
 pub use privacy::*;
 pub use records::*;
 pub use sam::*;
+pub use secure_des::*;
 pub use virtual_card::*;
+pub use visits::*;
 
 use crate::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -54,9 +62,11 @@ mod tests {
                 serial: 7,
             },
             uses: 1,
+            guardian_card_id: None,
         })
         .unwrap();
         assert_eq!(v["cardId"], "c");
+        assert!(v.get("guardianCardId").is_none(), "{v}");
         assert_eq!(v["identityStatus"], "0");
         assert_eq!(v["uses"], 1);
         let u = serde_json::to_value(UploadEntry {

@@ -38,6 +38,12 @@ pub struct UploadRequest {
     /// The visit record, stored as given (null when absent).
     #[serde(default)]
     pub visit: serde_json::Value,
+    /// When the visit took place, ROC `yyyMMddHHmmss`, for a visit recorded offline (home
+    /// care, no network) and uploaded later: the DC refuses it more than 24 hours after
+    /// the visit (seed 001; protocol/docs/DC.md "Offline visits"). Absent: uploaded at the
+    /// visit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit_time: Option<String>,
 }
 
 /// `Upload` reply.

@@ -62,6 +62,10 @@ pub struct VerifiedToken {
     pub payload: PayloadFields,
     /// Successful verifications of this token (including this one for Verify).
     pub uses: i64,
+    /// The guardian's card number when a guardian's phone presented a dependant's token
+    /// (seed 001 guardians); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_card_id: Option<String>,
 }
 
 /// `VirtualCard/Register` request.
