@@ -172,7 +172,10 @@ impl<'a> Truth<'a> {
     }
 
     fn sam_basic(&self, r: &Value, notes: &mut Vec<String>) {
-        let sam = r["samId"].as_str().unwrap_or_default();
+        let Some(sam) = r["samId"].as_str() else {
+            notes.push("samId missing".into());
+            return;
+        };
         let Ok(h) = self.fixtures.hospital(sam) else {
             notes.push(format!("samId {sam:?}: no such SAM in the world"));
             return;
@@ -191,7 +194,39 @@ impl<'a> Truth<'a> {
     }
 
     fn signature(&self, op: Op, request: Option<&Value>, r: &Value, notes: &mut Vec<String>) {
-        let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+        let ids: &[&str] = match op {
+            Op::HpcSignature => &["hpcId", "hpcIdNo"],
+            Op::HcSignature => &["hcId", "hcIdNo"],
+            Op::HpcHcSignature => &["hpcId", "hpcIdNo", "hcId", "hcIdNo"],
+            _ => &[],
+        };
+        let required = [
+            "samId",
+            "hospitalId",
+            "serviceType",
+            "clientRandom",
+            "signature",
+        ];
+        let missing: Vec<String> = required
+            .iter()
+            .chain(ids)
+            .filter(|k| !r[**k].is_string())
+            .map(|k| format!("{k} missing"))
+            .collect();
+        if !missing.is_empty() {
+            notes.extend(missing);
+            return;
+        }
+        self.signature_bytes(op, request, r, notes);
+    }
+
+    /// The signature of a reply whose fields are all there.
+    fn signature_bytes(&self, op: Op, request: Option<&Value>, r: &Value, notes: &mut Vec<String>) {
+        // Every field read here was checked to be a string by `signature`.
+        let text = |k: &str| match r[k].as_str() {
+            Some(v) => v.to_string(),
+            None => String::new(),
+        };
         let (sam, hospital, service) = (text("samId"), text("hospitalId"), text("serviceType"));
         match self.fixtures.hospital(&sam) {
             Ok(h) if h.id == hospital => {}
@@ -246,7 +281,9 @@ impl<'a> Truth<'a> {
                     .map(|part| {
                         let mut v =
                             [&part[..], &cr[..], service.as_bytes(), hc_id.as_bytes()].concat();
-                        v.extend_from_slice(hpc.as_deref().unwrap_or_default().as_bytes());
+                        if let Some(h) = &hpc {
+                            v.extend_from_slice(h.as_bytes());
+                        }
                         v
                     })
                     .collect()

@@ -5,6 +5,8 @@
 //! cell differently fails. The perturbation tests show the check has teeth: a model wrong in
 //! any single cell, or an oracle with one cell changed, is caught.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use nhi_protocol::mode::{self, AutoStep, HcKind, HpcKind, Operation, SamKind, State};
 use nhi_protocol::StatusCode;
 use serde::Deserialize;
@@ -230,7 +232,10 @@ fn plausible_wrong_models_fail() {
         r => r,
     };
     let models: [(&str, &Model); 3] = [
-        ("physical SAM verified automatically", &physical_sam_auto_verified),
+        (
+            "physical SAM verified automatically",
+            &physical_sam_auto_verified,
+        ),
         ("HC PIN needs the HPC", &hc_pin_needs_hpc),
         ("no HC answers 1500", &missing_hc_is_mode1_failure),
     ];
@@ -252,5 +257,8 @@ fn a_perturbed_oracle_cell_fails() {
     row.hc[1] = "1501".into();
     let wrong = mismatches(&o, &mode::precheck);
     assert_eq!(wrong.len(), 1, "{wrong:?}");
-    assert!(wrong[0].starts_with("HcBasic Hc=\"1 physical\""), "{wrong:?}");
+    assert!(
+        wrong[0].starts_with("HcBasic Hc=\"1 physical\""),
+        "{wrong:?}"
+    );
 }
