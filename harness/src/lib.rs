@@ -11,4 +11,5 @@ pub mod report;
 pub mod scenario;
 pub mod sweep;
 pub mod token;
+pub mod truth;
 pub mod world;

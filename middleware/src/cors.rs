@@ -51,26 +51,57 @@ pub fn check_entry(entry: &str) -> Result<(), Fail> {
     }
 }
 
+/// The host of an origin `scheme://host[:port]` (http or https, nothing after the port);
+/// None for anything else: `null`, a path or query, credentials (`localhost@evil.com`), a
+/// port that is not a number (`localhost:5066.evil`), a trailing-dot name. An IPv6 host
+/// comes back bracketed (`[::1]`).
+fn origin_host(origin: &str) -> Option<String> {
+    let (scheme, rest) = origin.split_once("://")?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(v6) => {
+            let (inner, after) = v6.split_once(']')?;
+            if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
+                return None;
+            }
+            // Nothing may follow the bracket but a port.
+            let port = match after {
+                "" => None,
+                a => Some(a.strip_prefix(':')?),
+            };
+            (format!("[{inner}]"), port)
+        }
+        None => match rest.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (rest.to_string(), None),
+        },
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
+    (port_ok && (host.starts_with('[') || is_host(&host))).then_some(host)
+}
+
 /// Does the whitelist allow `origin`? Localhost always; a host-name entry allows that host
-/// on any scheme and port, an origin entry that exact origin.
+/// on any scheme and port, an origin entry that exact origin. An origin that is not a
+/// well-formed `scheme://host[:port]` is never allowed, whatever it starts with.
 pub fn origin_allowed(origin: &str, hosts: &[String], any: bool) -> bool {
     if any {
         return true;
     }
-    let host = origin.split("://").nth(1).unwrap_or(origin);
-    let host = host.split('/').next().unwrap_or(host);
-    let bare = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .map(|h| format!("{h}]"))
-            .unwrap_or_default()
-    } else {
-        host.split(':').next().unwrap_or(host).to_string()
+    let Some(host) = origin_host(origin) else {
+        return false;
     };
-    matches!(bare.as_str(), "localhost" | "127.0.0.1" | "[::1]")
+    ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case(&host))
         || hosts
             .iter()
-            .any(|h| h.eq_ignore_ascii_case(&bare) || h.eq_ignore_ascii_case(origin))
+            .any(|h| h.eq_ignore_ascii_case(&host) || h.eq_ignore_ascii_case(origin))
 }
 
 #[cfg(test)]
@@ -113,5 +144,45 @@ mod tests {
         assert!(origin_allowed("https://www.nhi.gov.tw", &hosts, false));
         assert!(!origin_allowed("http://www.nhi.gov.tw", &hosts, false));
         assert!(origin_allowed("http://localhost:3000", &[], false));
+    }
+
+    /// Look-alikes of localhost and of a whitelisted host get nothing.
+    #[test]
+    fn hostile_look_alike_origins_are_refused() {
+        let hosts = vec!["www.nhi.gov.tw".to_string()];
+        for ok in [
+            "http://localhost",
+            "https://localhost:65535",
+            "http://127.0.0.1:3000",
+            "http://[::1]:8080",
+            "https://www.nhi.gov.tw",
+            "https://WWW.NHI.GOV.TW:8443",
+        ] {
+            assert!(origin_allowed(ok, &hosts, false), "{ok}");
+        }
+        for bad in [
+            "https://localhost.evil.com",
+            "http://localhost:5066.evil",
+            "http://localhost:",
+            "http://localhost:0",
+            "http://localhost.",
+            "http://evillocalhost",
+            "https://127.0.0.1.nip.io",
+            "http://127.0.0.1:80@evil.com",
+            "http://localhost@evil.com",
+            "http://[::1].evil.com",
+            "http://[::1]evil",
+            "null",
+            "file://",
+            "https://evil.com/localhost",
+            "localhost",
+            "",
+            "https://www.nhi.gov.tw.evil.com",
+            "https://evil-www.nhi.gov.tw",
+            "https://www.nhi.gov.tw/x",
+            "ftp://www.nhi.gov.tw",
+        ] {
+            assert!(!origin_allowed(bad, &hosts, false), "{bad}");
+        }
     }
 }

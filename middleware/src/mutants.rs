@@ -63,6 +63,11 @@ mutants! {
     HcLogoutNoop = "hc-logout-noop": "HC logout leaves the HC verified";
     HpcLogoutNoop = "hpc-logout-noop": "HPC logout leaves the HPC PIN-verified";
     WrongLongVersion = "wrong-long-version": "Version reports longVersion 5000";
+    SignatureOtherRandom = "signature-other-random": "SAM and HPC signature replies report a clientRandom other than the one signed";
+    HpcSignatureWithoutHpcId = "hpc-signature-without-hpc-id": "the HPC signs clientRandom ‖ serviceType ‖ hospitalId ‖ samId without its own hpcId";
+    HcSignatureWithoutCard = "hc-signature-without-card": "the HC and three-card signatures leave out the card part (the HC's own signature or token serial)";
+    HcBasicBirthdayOfIssue = "hc-basic-birthday-of-issue": "physical HC basic data reports the issue date as the birthday";
+    HpcBasicNamesSwapped = "hpc-basic-names-swapped": "HPC basic data swaps the Chinese and English names";
 }
 
 /// The mutants switched on for one middleware instance.
@@ -174,6 +179,20 @@ impl Mutants {
                         if let Some(o) = v.as_object_mut() {
                             o.remove("clientRandom");
                         }
+                    }
+                    Op::SamSignature | Op::HpcSignature
+                        if self.on(Mutant::SignatureOtherRandom) =>
+                    {
+                        // Eight bytes the SUT did not sign (base64 of 01 02 … 08).
+                        v["clientRandom"] = json!("AQIDBAUGBwg=");
+                    }
+                    Op::HcBasic if !virtual_hc && self.on(Mutant::HcBasicBirthdayOfIssue) => {
+                        v["birthday"] = v["dateIssue"].clone();
+                    }
+                    Op::HpcBasic if self.on(Mutant::HpcBasicNamesSwapped) => {
+                        let (c, e) = (v["cName"].clone(), v["eName"].clone());
+                        v["cName"] = e;
+                        v["eName"] = c;
                     }
                     Op::HcBasic if virtual_hc && self.on(Mutant::VirtualHasIssueDate) => {
                         v["dateIssue"] = json!("1080101");

@@ -11,8 +11,10 @@ use super::population::{PilotPerson, Site};
 use super::record::{CaseResult, Recorder};
 use super::site::SiteCards;
 use crate::client::{Exchange, SutClient};
+use crate::truth::{operation, Truth};
 use crate::world::World;
 use nhi_emulator::clock::Clock;
+use nhi_emulator::fixtures::Fixtures;
 use nhi_protocol::api::path;
 use nhi_protocol::dc::msg::{RegisterRequest, TokenIssueReply, TokenIssueRequest};
 use nhi_protocol::dc::path as dc_path;
@@ -33,12 +35,15 @@ pub(super) struct Visit<'a> {
     /// The institution a cross-hospital transfer comes from.
     pub other_hospital: &'a str,
     pub failure: Option<FailureClass>,
+    /// What the world knows: every successful SUT reply is checked against it.
+    pub truth: Truth<'a>,
 }
 
 /// Runs one case.
 #[allow(clippy::too_many_arguments)]
 pub async fn run_case(
     w: &World,
+    fixtures: &Fixtures,
     partners: &mut HashMap<String, SutClient>,
     cards: &mut SiteCards,
     p: &PilotPerson,
@@ -47,8 +52,15 @@ pub async fn run_case(
     other_hospital: &str,
     failure: Option<FailureClass>,
 ) -> CaseResult {
+    let mut truth = Truth::new(fixtures, &w.factory);
+    // The person's physical card (activation, failure classes) and the site's HPCs.
+    truth.inserted("hc", Some(&p.person.id_no));
+    for h in &fixtures.hpcs {
+        truth.inserted("hpc", Some(&h.card_id));
+    }
     let mut v = Visit {
         rec: Recorder::new(w),
+        truth,
         w,
         cards,
         partners,
@@ -109,7 +121,14 @@ impl Visit<'_> {
         body: Option<Value>,
         want: StatusCode,
     ) -> Exchange {
-        self.rec.sut(name, method, p, body, want).await
+        let x = self.rec.sut(name, method, p, body.clone(), want).await;
+        if x.code() == Some(StatusCode::Success) {
+            if let Some(op) = operation(method, p) {
+                let notes = self.truth.check(op, body.as_ref(), &x.reply);
+                self.rec.check(notes.is_empty(), || notes.join("; "));
+            }
+        }
+        x
     }
 
     /// Verifies a QR token at the SUT.
@@ -208,9 +227,11 @@ impl Visit<'_> {
             .rec
             .dc(name, dc_path::VC_TOKEN, &body, StatusCode::Success)
             .await;
-        TokenIssueReply::deserialize(&x.reply)
+        let token = TokenIssueReply::deserialize(&x.reply)
             .map(|r| r.token)
-            .map_err(|e| format!("the DC gave the phone no token ({e}): {}", x.reply))
+            .map_err(|e| format!("the DC gave the phone no token ({e}): {}", x.reply))?;
+        self.truth.token(&self.p.person.id_no, &token)?;
+        Ok(token)
     }
 
     /// Reads the virtual card's basic data (the token is not consumed) and checks it.

@@ -214,7 +214,18 @@ async fn run_world(
         for (k, (i, p)) in here.enumerate() {
             let id = format!("pilot/{}/{:03}", site.key, k + 1);
             let (partners, cards) = (&mut partners, &mut cards);
-            let r = run_case(&w, partners, cards, p, id, &site, other, failures[i]).await;
+            let r = run_case(
+                &w,
+                &pf.fixtures,
+                partners,
+                cards,
+                p,
+                id,
+                &site,
+                other,
+                failures[i],
+            )
+            .await;
             bar.set_message(if r.pass {
                 String::new()
             } else {

@@ -7,6 +7,7 @@ use super::{CallResult, ScenarioResult, StepAt};
 use crate::bench::{Bench, RemoteEmulator};
 use crate::check::Check;
 use crate::client::{Exchange, SutClient};
+use crate::truth::{operation, Truth};
 use crate::world::{World, WorldOptions};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_protocol::ident::SamId;
@@ -33,6 +34,9 @@ struct Runner<'a> {
     fixtures: &'a Fixtures,
     factory: &'a CardFactory,
     vars: Vars,
+    /// What the world knows about the cards in play: every successful reply is checked
+    /// against it.
+    truth: Truth<'a>,
     /// The partner device, started at the first `partner_call` (kept running with it).
     partner: Option<(SutClient, nhi_middleware::Running)>,
 }
@@ -57,7 +61,9 @@ impl Runner<'_> {
         match &step.action {
             Action::Insert(i) => {
                 b.insert(k, f, &i.reader, &i.card, i.person.as_deref())
-                    .await
+                    .await?;
+                self.truth.inserted(&i.card, i.person.as_deref());
+                Ok(())
             }
             Action::Remove(role) => b.remove(role).await,
             Action::Clock(secs) => b.advance_clock(*secs).await,
@@ -83,8 +89,9 @@ impl Runner<'_> {
                 let body =
                     json!({ "person": v.person, "phone": v.phone, "tokenOnly": v.token_only });
                 let r = b.scripted(k, f, "virtual-card", body).await?;
-                self.vars
-                    .set(&v.var, text_field(&r, "virtual-card", "token")?);
+                let token = text_field(&r, "virtual-card", "token")?;
+                self.truth.token(&v.person, &token)?;
+                self.vars.set(&v.var, token);
             }
             ScriptedEvent::Standing(s) => {
                 let body = json!({ "hospital": s.hospital, "suspended": s.suspended,
@@ -104,6 +111,7 @@ impl Runner<'_> {
                 let body = json!({ "hpc": h.hpc, "hospital": h.hospital });
                 let r = b.scripted(k, f, "hca-credential", body).await?;
                 let credential = text_field(&r, "hca-credential", "credential")?;
+                self.truth.mobile_holder(&h.hpc);
                 self.vars.set(&h.var, credential);
             }
             ScriptedEvent::RevokeCert(hpc) => {
@@ -175,7 +183,12 @@ impl Runner<'_> {
             let x = client
                 .call_from(&c.method, &c.path, body.clone(), origin)
                 .await;
-            let notes = self.reply_notes(c, &x)?;
+            let mut notes = self.reply_notes(c, &x)?;
+            if x.code() == Some(nhi_protocol::StatusCode::Success) {
+                if let Some(op) = operation(&c.method, &c.path) {
+                    notes.extend(self.truth.check(op, body.as_ref(), &x.reply));
+                }
+            }
             let mut check = Check::of(at.clone(), &x, &c.expect, notes);
             if c.device == Device::Partner {
                 check.request = format!("partner: {}", check.request);
@@ -287,6 +300,7 @@ async fn run_steps(
         fixtures,
         factory: &factory,
         vars: Vars::default(),
+        truth: Truth::new(fixtures, &factory),
         partner: None,
     };
     for (i, st) in s.steps.iter().enumerate() {

@@ -69,12 +69,18 @@ impl Vars {
     }
 }
 
-/// Equality, except that an expected object only needs its own keys to match.
+/// Equality, except that an expected object only needs its own keys to match (also inside
+/// lists, which must have as many elements).
 pub fn subset(want: &Value, got: &Value) -> bool {
     match (want, got) {
         (Value::Object(w), Value::Object(g)) => w
             .iter()
             .all(|(k, v)| g.get(k).is_some_and(|x| subset(v, x))),
+        // A list matches element by element, with exactly as many elements: a repeated
+        // settings operation that lists an entry twice fails.
+        (Value::Array(w), Value::Array(g)) => {
+            w.len() == g.len() && w.iter().zip(g).all(|(a, b)| subset(a, b))
+        }
         _ => want == got,
     }
 }

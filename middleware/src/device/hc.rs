@@ -171,6 +171,11 @@ impl Device {
             let basic = hc::basic(&mut self.card(CardKind::Hc)?, card_fail)?;
             (sig, basic.id_no.to_string())
         };
+        let hc_part = if self.mutant_on(Mutant::HcSignatureWithoutCard) {
+            Vec::new()
+        } else {
+            hc_part
+        };
         let data = [&hc_part[..], &cr[..], t.as_bytes(), hc_id.as_bytes()].concat();
         let mut r = SignatureReply {
             signature: String::new(),

@@ -119,7 +119,7 @@ impl Device {
             &t,
             &self.sam_info.hospital_id,
             &self.sam_info.sam_id,
-            Some(&i.card_id),
+            (!self.mutant_on(Mutant::HpcSignatureWithoutHpcId)).then_some(i.card_id.as_str()),
         );
         let sig = self.hpc_sign(&data).await?;
         reply(&SignatureReply {
