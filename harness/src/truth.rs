@@ -62,7 +62,7 @@ impl<'a> Truth<'a> {
                 None => f.people.first(),
             };
             self.physical_hc.extend(p.cloned());
-        } else if kind.starts_with("hpc") {
+        } else if kind.starts_with("hpc") || kind == "doctor" {
             let h = match person {
                 Some(k) => f.hpc(k).ok(),
                 None => f.hpcs.first(),

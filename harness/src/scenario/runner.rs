@@ -123,7 +123,12 @@ impl Runner<'_> {
                     json!({ "dependant": g.dependant, "phone": g.phone, "revoke": g.revoke });
                 let r = b.scripted(k, f, "guardian", body).await?;
                 match (&g.var, g.revoke) {
-                    (Some(var), false) => self.vars.set(var, text_field(&r, "guardian", "token")?),
+                    (Some(var), false) => {
+                        let token = text_field(&r, "guardian", "token")?;
+                        // The dependant's virtual card is in play, on the guardian's phone.
+                        self.truth.token(&g.dependant, &token)?;
+                        self.vars.set(var, token);
+                    }
                     (None, false) => return Err("guardian: a grant needs `as`".into()),
                     (_, true) => {}
                 }

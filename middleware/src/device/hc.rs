@@ -128,7 +128,9 @@ impl Device {
             return reply(&v.basic);
         }
         let b = hc::basic(&mut self.card(CardKind::Hc)?, StatusCode::HcMode2)?;
+        let identity_status = self.hc_identity_status()?;
         reply(&HcBasicReply {
+            identity_status,
             card_id: b.card_no.to_string(),
             id_no: b.id_no.to_string(),
             name: b.name,

@@ -127,6 +127,17 @@ impl Device {
         })
     }
 
+    /// The physical HC's identity status (身分註記) from its insurance area; None when the
+    /// SAM is a cloud SAM, which cannot open the areas.
+    pub(super) fn hc_identity_status(&mut self) -> Result<Option<String>, Fail> {
+        if self.sam_reader().is_none() {
+            return Ok(None);
+        }
+        self.open_card_areas()?;
+        let (h, _) = card::insurance(&mut self.card(CardKind::Hc)?)?;
+        Ok(Some(h.identity_status))
+    }
+
     /// Opens the physical HC's protected areas: the card's challenge, the SAM's proof.
     /// A cloud SAM has no card-side key here: the areas stay closed (1301, documented).
     fn open_card_areas(&mut self) -> Result<(), Fail> {

@@ -175,6 +175,10 @@ pub struct HcBasicReply {
     pub sex: String,
     /// Issue date (ROC 7; null when the card has none).
     pub date_issue: Option<String>,
+    /// Identity status (身分註記, seed 004 lists it for the HC), from the card's insurance
+    /// area, which only a physical SAM opens: absent with a cloud SAM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_status: Option<String>,
 }
 
 /// Basic data of a virtual HC (verify, read-basic, transfer import, `Hc/BasicData`).
