@@ -157,6 +157,7 @@ mod tests {
             birthday: "0741201".into(),
             sex: "F".into(),
             date_issue: Some("1080101".into()),
+            identity_status: None,
         }
     }
 
