@@ -315,8 +315,11 @@ pub fn precheck(s: &State, op: Operation) -> Result<Vec<AutoStep>, StatusCode> {
                 steps.push(AutoStep::HcAuthenticate);
             }
         }
-        Move(0, _) if s.hc >= 2 => {
-            // Verifying or importing a virtual card replaces the current HC session.
+        Move(0, _) if s.hc >= 1 => {
+            // Deviation, documented: seed 004's row for 驗證虛擬健保卡 (and 匯入) reads
+            // "0 → 2", yet the seed has no status code for "an HC is already in use", so a
+            // literal reading cannot refuse the call. We accept it from HC modes 1–3 too:
+            // the virtual card replaces the current HC session (scenario hc/mixing).
         }
         _ => {}
     }
@@ -449,7 +452,11 @@ pub fn transition(s: &State, op: Operation, outcome: Outcome, sam_kind: Option<S
             n.hc = 0;
             n.hc_kind = None;
             if op == Op::HcLogout && s.hc_kind == Some(HcKind::Physical) && s.hc_present {
-                // A logged-out physical card stays in the reader: back to "present".
+                // Deviation, documented: seed 004 says 「「登出」按鈕可將健保卡狀態回到模式
+                // 未置入(0)」 in its virtual-card section; it is silent about a physical
+                // card still in the reader. Mode 0 is 未置入 (not inserted), and this card
+                // is inserted: it goes back to 1 (present, not verified), so the next call
+                // authenticates it again without re-insertion (scenario hc/physical).
                 idle_hc(&mut n);
             }
         }
