@@ -5,7 +5,9 @@
 //! multibyte and Big5 edge characters placed across field boundaries, lone-surrogate and
 //! invalid-UTF-8 escapes, huge and negative numbers, wrong types, missing and extra fields.
 //! Each middleware case first drives the world to a deep state (Initial, SAM verified, HPC
-//! PIN-verified) with fresh cards, then sends mutated requests there.
+//! PIN-verified, virtual HC verified with a fresh QR token from the world's DC) with fresh
+//! cards, then sends mutated requests there. The generators are in `fuzz_gen/`;
+//! `fuzz_finds_planted_panic.rs` shows they reach a planted panic in the middleware.
 //!
 //! Why proptest and not cargo-fuzz: this machine has a nightly toolchain, but CI builds on
 //! stable and libFuzzer needs nightly; proptest strategies run in the ordinary test suite.
@@ -18,134 +20,18 @@
 
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_harness::world::{World, WorldOptions};
-use nhi_protocol::api::{path, Endpoint, ENDPOINTS};
+use nhi_protocol::api::{path, Endpoint};
 use nhi_protocol::dc::CloudSamFile;
 use nhi_protocol::StatusCode;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-fn full() -> bool {
-    std::env::var("NHI_FUZZ_FULL").as_deref() == Ok("1")
-}
-
-fn runner(seed: u8) -> TestRunner {
-    TestRunner::new_with_rng(
-        Config {
-            failure_persistence: None,
-            ..Config::default()
-        },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
-    )
-}
-
-/// Characters at the edges: Big5's first and last common ideographs and symbols, ones
-/// outside Big5, a 4-byte one, controls, a replacement char, a zero-width space.
-const EDGE: &[&str] = &[
-    "\u{3000}", "一", "龘", "齾", "碁", "銹", "裏", "\u{2550}", "€", "é", "𠀀", "😀", "\u{FFFD}",
-    "\u{0}", "\u{7f}", "\u{200B}", "中",
-];
-
-/// Placeholders replaced in the JSON text by escapes serde cannot build as a value.
-const LONE_SURROGATE: &str = "@@LONE@@";
-const BAD_UTF8: &str = "@@BADUTF8@@";
-
-/// A string near a valid field value: digits of boundary lengths, with edge characters
-/// inserted or substituted, or a malformed escape.
-fn near_string() -> impl Strategy<Value = String> {
-    let lens = prop::sample::select(vec![0usize, 1, 2, 5, 6, 7, 8, 9, 10, 12, 22, 255, 4097]);
-    let digits = lens.prop_map(|n| "0123456789".chars().cycle().take(n).collect::<String>());
-    let with_edge = (
-        digits.clone(),
-        any::<prop::sample::Index>(),
-        prop::sample::select(EDGE),
-    )
-        .prop_map(|(s, i, e)| {
-            let at = if s.is_empty() { 0 } else { i.index(s.len()) };
-            format!("{}{e}{}", &s[..at], &s[at..])
-        });
-    prop_oneof![
-        3 => digits,
-        3 => with_edge,
-        1 => prop::sample::select(EDGE).prop_map(|e| e.repeat(8)),
-        1 => Just(LONE_SURROGATE.to_string()),
-        1 => Just(BAD_UTF8.to_string()),
-        1 => "01|-9\\.[a-z]{0,4}".prop_map(|s| s),
-    ]
-}
-
-/// A value for a string field: mostly near-valid strings, sometimes the wrong type.
-fn field_value() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        8 => near_string().prop_map(Value::String),
-        1 => prop::sample::select(vec![
-            json!(null), json!(true), json!([]), json!({}), json!(0), json!(-1),
-            json!(i64::MIN), json!(u64::MAX), json!(1e308), json!(-0.0), json!(["000000"]),
-        ]),
-    ]
-}
-
-/// Values for the endpoint's fields: a cloud-SAM file name is built by its own layout.
-fn value_of(e: &'static Endpoint) -> BoxedStrategy<Value> {
-    if e.body.iter().any(|f| f.name == "fileName") {
-        prop_oneof![cloud_sam_name().prop_map(Value::String), field_value()].boxed()
-    } else {
-        field_value().boxed()
-    }
-}
-
-/// A body shaped after the endpoint's fields: each field present (mutated) or missing,
-/// plus sometimes an extra field.
-fn body_for(e: &'static Endpoint) -> impl Strategy<Value = Value> {
-    let n = e.body.len();
-    (
-        prop::collection::vec((any::<bool>(), value_of(e)), n),
-        prop::option::weighted(0.2, ("[a-zA-Z]{1,8}", field_value())),
-    )
-        .prop_map(move |(fields, extra)| {
-            let mut m = serde_json::Map::new();
-            for (f, (keep, v)) in e.body.iter().zip(fields) {
-                if keep || n == 0 {
-                    m.insert(f.name.to_string(), v);
-                }
-            }
-            if let Some((k, v)) = extra {
-                m.insert(k, v);
-            }
-            Value::Object(m)
-        })
-}
-
-/// JSON text with the placeholders turned into a lone surrogate or an invalid byte.
-fn wire(body: &Value) -> Vec<u8> {
-    let text = body.to_string().replace(LONE_SURROGATE, "\\ud800");
-    let mut out = Vec::new();
-    for (i, part) in text.split(BAD_UTF8).enumerate() {
-        if i > 0 {
-            out.extend_from_slice(&[0xff, 0xc3]);
-        }
-        out.extend_from_slice(part.as_bytes());
-    }
-    out
-}
-
-/// The 22-byte stem of a cloud-SAM file name (10 hospital + 12 SAM id bytes) with a run
-/// of bytes replaced by one character of the same byte length, or by a char of another.
-pub fn cloud_sam_name() -> impl Strategy<Value = String> {
-    (0usize..22, prop::sample::select(EDGE), any::<bool>()).prop_map(|(at, c, same_len)| {
-        let stem = "7777777777901000000047";
-        let end = if same_len {
-            (at + c.len()).min(22)
-        } else {
-            at + 1
-        };
-        format!("{}{c}{}.SAM", &stem[..at], &stem[end..])
-    })
-}
+mod fuzz_gen;
+use fuzz_gen::{cloud_sam_name, full, near_string, request, runner, send_raw, CI_REQUESTS};
 
 /// The cloud-SAM parser: structure-aware names and near-valid contents.
 #[test]
@@ -204,36 +90,71 @@ fn generator_finds_the_planted_byte_slice_panic() {
 }
 
 /// How deep a case goes before it mutates.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Depth {
     Initial,
     SamVerified,
     HpcVerified,
+    VirtualHcVerified,
 }
 
-const PREFIX: &[(Depth, &str, &str)] = &[
-    (Depth::Initial, "POST", path::INITIAL),
-    (Depth::SamVerified, "POST", path::SAM_VERIFY),
-    (Depth::HpcVerified, "POST", path::HPC_VERIFY),
+const DEPTHS: [Depth; 4] = [
+    Depth::Initial,
+    Depth::SamVerified,
+    Depth::HpcVerified,
+    Depth::VirtualHcVerified,
 ];
+
+/// The person with a virtual card (an activated phone) in the demo fixtures.
+const VIRTUAL_PERSON: &str = "F221000017";
+const PHONE: &str = "phone-fuzz";
+
+/// Drives the world from a fresh Finalize to `depth`; true when every step answered 0000.
+async fn reach(w: &World, f: &Fixtures, depth: Depth, activated: &mut bool) -> bool {
+    let mut steps: Vec<(&str, Option<Value>)> = vec![(path::INITIAL, None)];
+    if depth >= Depth::SamVerified {
+        steps.push((path::SAM_VERIFY, None));
+    }
+    if depth == Depth::HpcVerified {
+        steps.push((path::HPC_VERIFY, Some(json!({ "pin": "000000" }))));
+    }
+    if depth == Depth::VirtualHcVerified {
+        // A fresh QR token from the world's DC, as the phone would show it.
+        let token = nhi_emulator::events::virtual_card(
+            &w.dc.dc,
+            &w.clock,
+            f,
+            VIRTUAL_PERSON,
+            PHONE,
+            *activated,
+        )
+        .unwrap();
+        *activated = true;
+        steps.push((path::HC_VIRTUAL_VERIFY, Some(json!({ "token": token }))));
+    }
+    let mut all_ok = true;
+    for (p, body) in steps {
+        let x = w.sut.call("POST", p, body).await;
+        all_ok &= x.status.as_deref() == Some(StatusCode::Success.code());
+    }
+    all_ok
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_survives_near_valid_bodies_in_deep_states() {
-    let cases = if full() { 30_000 } else { 300 };
     let per_case = 30;
+    let cases = if full() { 100 } else { 1 } * CI_REQUESTS / per_case;
     let f = Fixtures::demo().unwrap();
     let factory = Arc::new(CardFactory::test().unwrap());
     let w = World::start(&f, factory.clone(), &WorldOptions::default())
         .await
         .unwrap();
-    let http = reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .use_rustls_tls()
-        .build()
-        .unwrap();
+    let http = fuzz_gen::http();
     let mut r = runner(7);
     let mut pairs = BTreeSet::new();
-    let mut reached = [0usize; 3];
+    let mut pairs_in: BTreeMap<Depth, BTreeSet<(&str, &str, String)>> = BTreeMap::new();
+    let mut reached: BTreeMap<Depth, usize> = BTreeMap::new();
+    let mut activated = false;
     let mut sent = 0usize;
     let t = Instant::now();
     for case in 0..cases {
@@ -248,39 +169,46 @@ async fn every_endpoint_survives_near_valid_bodies_in_deep_states() {
         w.slots.hpc.insert(Box::new(
             factory.hpc(f.hpc("100000291508").unwrap(), 1).unwrap(),
         ));
-        let depth = case % 3;
-        for (i, (_, m, p)) in PREFIX.iter().enumerate().take(depth + 1) {
-            let body = (*p == path::HPC_VERIFY).then(|| json!({ "pin": "000000" }));
-            let x = w.sut.call(m, p, body).await;
-            if x.status.as_deref() == Some(StatusCode::Success.code()) {
-                reached[i] += 1;
-            }
+        let depth = DEPTHS[case % DEPTHS.len()];
+        let deep = reach(&w, &f, depth, &mut activated).await;
+        if deep {
+            *reached.entry(depth).or_default() += 1;
         }
-        let reqs: Vec<(&'static Endpoint, Vec<u8>)> = (0..per_case)
-            .map(|_| {
-                let e = &ENDPOINTS[(0..ENDPOINTS.len()).new_tree(&mut r).unwrap().current()];
-                let b = body_for(e).new_tree(&mut r).unwrap().current();
-                (e, wire(&b))
-            })
-            .collect();
+        let reqs: Vec<(&'static Endpoint, Vec<u8>)> =
+            (0..per_case).map(|_| request(&mut r)).collect();
         for (e, body) in reqs {
             let code = send(&http, w.sut.base(), e, body).await;
-            pairs.insert((e.method.as_str(), e.path, code));
+            let pair = (e.method.as_str(), e.path, code);
+            if deep {
+                pairs_in.entry(depth).or_default().insert(pair.clone());
+            }
+            pairs.insert(pair);
             sent += 1;
         }
     }
+    let distinct: BTreeMap<Depth, usize> = pairs_in.iter().map(|(d, p)| (*d, p.len())).collect();
     println!(
-        "middleware deep fuzz: {sent} requests in {cases} cases, {:?}; deep states reached \
-         (Initial, SAM verified, HPC PIN-verified): {reached:?}; {} distinct (endpoint, status) pairs",
+        "middleware deep fuzz: {sent} requests in {cases} cases, {:?}; cases that reached their \
+         deep state: {reached:?}; distinct (endpoint, status) pairs: {} in all, per state {distinct:?}",
         t.elapsed(),
         pairs.len()
     );
     for (m, p, c) in &pairs {
         println!("  {m} {p} {c}");
     }
+    for d in DEPTHS {
+        assert!(
+            reached.get(&d).copied().unwrap_or(0) > 0,
+            "the {d:?} state was never reached"
+        );
+    }
+    // `reached` counts only cases whose every step (VirtualHc verification included)
+    // answered 0000; the mutated requests there must have spread over many pairs.
+    let virtual_pairs = &pairs_in[&Depth::VirtualHcVerified];
     assert!(
-        reached[2] > 0,
-        "the HPC PIN-verified state was never reached"
+        virtual_pairs.len() >= 100,
+        "only {} distinct pairs in the virtual-HC state",
+        virtual_pairs.len()
     );
     let x = w.sut.call("GET", path::STATUS, None).await;
     assert_eq!(
@@ -293,17 +221,8 @@ async fn every_endpoint_survives_near_valid_bodies_in_deep_states() {
 
 /// Sends one request and checks the oracle; returns the status code.
 async fn send(http: &reqwest::Client, base: &str, e: &Endpoint, body: Vec<u8>) -> String {
-    let m = reqwest::Method::from_bytes(e.method.as_str().as_bytes()).unwrap();
-    let resp = http
-        .request(m, format!("{base}{}", e.path))
-        .header("content-type", "application/json")
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap_or_else(|err| panic!("{} {}: {err}", e.method, e.path));
-    let http_status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    let shown = String::from_utf8_lossy(&body);
+    let shown = String::from_utf8_lossy(&body).into_owned();
+    let (http_status, text) = send_raw(http, base, e, body).await;
     assert!(
         http_status == 200 || (400..500).contains(&http_status),
         "{} {}: HTTP {http_status} (a panic?) for {shown}: {text}",

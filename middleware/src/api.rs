@@ -241,6 +241,10 @@ async fn route(st: &AppState, action: Action, b: &Value) -> OpResult {
         Action::CloudSamAdd => {
             let req: CloudSamAddRequest = request(b)?;
             let check_name = !st.mutants.on(Mutant::CloudSamNameUnchecked);
+            #[cfg(feature = "mutants")]
+            if st.mutants.on(Mutant::CloudSamNameByteSlice) {
+                crate::mutants::old_cloud_sam_name_check(&req.file_name);
+            }
             crate::cloud_sam::add(&mut st.device.lock().await.store, &req, check_name)
         }
         Action::CloudSamRemove => {

@@ -68,6 +68,7 @@ mutants! {
     HcSignatureWithoutCard = "hc-signature-without-card": "the HC and three-card signatures leave out the card part (the HC's own signature or token serial)";
     HcBasicBirthdayOfIssue = "hc-basic-birthday-of-issue": "physical HC basic data reports the issue date as the birthday";
     HpcBasicNamesSwapped = "hpc-basic-names-swapped": "HPC basic data swaps the Chinese and English names";
+    CloudSamNameByteSlice = "cloud-sam-name-byte-slice": "cloud SAM import slices the 22-byte file name at byte 10 (a multibyte character there panics)";
 }
 
 /// The mutants switched on for one middleware instance.
@@ -250,6 +251,21 @@ impl Mutants {
             _ => false,
         }
     }
+}
+
+/// The cloud-SAM file-name check as it once was (cloud-sam-name-byte-slice): it slices the
+/// `&str` at byte 10, so a 22-byte name with a multibyte character across byte 10 panics.
+/// Kept so the fuzzers can show they reach it; `nhi_protocol::dc::CloudSamName` is the real
+/// check. Returns whether the old check accepted the name. Not in builds without faults.
+#[cfg(feature = "mutants")]
+pub fn old_cloud_sam_name_check(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".SAM") else {
+        return false;
+    };
+    // The planted bug: a byte-offset slice of untrusted input.
+    stem.len() == 22
+        && stem[..10].chars().all(|c| c.is_ascii_alphanumeric())
+        && stem[10..].chars().all(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]
