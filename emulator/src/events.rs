@@ -32,6 +32,10 @@ pub enum Event {
         /// Only a new token of an already activated phone.
         #[serde(default)]
         token_only: Option<bool>,
+        /// The holder authorises the app with the PIN (健保快易通), or withdraws it; none:
+        /// as it was.
+        #[serde(default)]
+        pin_authorized: Option<bool>,
     },
     /// Sets an institution's standing; unset flags stay as they are: `{}`.
     #[serde(rename_all = "camelCase")]
@@ -171,11 +175,16 @@ impl Event {
                 person,
                 phone,
                 token_only,
+                pin_authorized,
             } => {
                 let phone = phone.as_deref().unwrap_or(DEFAULT_PHONE);
                 let token_only = token_only.unwrap_or(false);
-                virtual_card(dc, clock, fixtures, person, phone, token_only)
-                    .map(|t| json!({ "token": t }))
+                virtual_card(dc, clock, fixtures, person, phone, token_only).and_then(|t| {
+                    if let Some(a) = pin_authorized {
+                        dc.admin_pin_authorize(phone, *a).map_err(|e| e.reason)?;
+                    }
+                    Ok(json!({ "token": t }))
+                })
             }
             Event::Standing {
                 hospital,
@@ -335,7 +344,8 @@ mod tests {
             Event::VirtualCard {
                 person: "A123456789".into(),
                 phone: None,
-                token_only: Some(true)
+                token_only: Some(true),
+                pin_authorized: None,
             }
         );
         assert_eq!(e.name(), "virtual-card");

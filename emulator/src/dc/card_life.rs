@@ -80,9 +80,9 @@ impl Dc {
         let tx = c.transaction()?;
         tx.execute(
             "INSERT INTO cards(card_no, id_enc, id_hash, id_ext, name_enc, birthday, sex,
-               identity_status, valid_until)
+               identity_status, valid_until, pin_set)
              SELECT ?2, id_enc, id_hash, id_ext, name_enc, birthday, sex, identity_status,
-               valid_until FROM cards WHERE card_no = ?1",
+               valid_until, pin_set FROM cards WHERE card_no = ?1",
             params![o, n],
         )?;
         tx.execute(

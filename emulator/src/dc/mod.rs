@@ -127,6 +127,8 @@ struct NewCard<'a> {
     sex: &'a str,
     identity_status: &'a str,
     valid_until: i64,
+    /// The holder set a PIN on the card (the NHI's record of it).
+    pin_set: bool,
 }
 
 impl Dc {
@@ -222,6 +224,7 @@ impl Dc {
                     birthday: &p.birthday,
                     sex: &p.sex,
                     identity_status: &p.identity_status,
+                    pin_set: p.pin.is_some(),
                     valid_until: i64::from(u32::MAX),
                 },
             )?;
@@ -237,8 +240,8 @@ impl Dc {
             |f: &FieldCipher, field: &str, v: &str| f.seal(field, v).map_err(DcError::internal);
         let (int, ext) = (&self.internal, &self.external);
         c.execute(
-            "INSERT OR IGNORE INTO cards(card_no, id_enc, id_hash, id_ext, name_enc, birthday, sex, identity_status, valid_until)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+            "INSERT OR IGNORE INTO cards(card_no, id_enc, id_hash, id_ext, name_enc, birthday, sex, identity_status, valid_until, pin_set)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
             params![
                 p.card_no,
                 seal(int, "id_no", p.id_no)?,
@@ -248,7 +251,8 @@ impl Dc {
                 p.birthday,
                 p.sex,
                 p.identity_status,
-                p.valid_until
+                p.valid_until,
+                p.pin_set
             ],
         )?;
         Ok(())

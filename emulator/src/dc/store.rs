@@ -65,6 +65,10 @@ const MIGRATIONS: &[&str] = &[
         guardian_card TEXT NOT NULL, dependant_card TEXT NOT NULL, hospital_id TEXT NOT NULL,
         granted_at INTEGER NOT NULL, revoked_at INTEGER);
      ALTER TABLE cards ADD COLUMN replaced_by TEXT;",
+    // 3: virtual-HC PIN status (seed 004: 虛擬健保卡由署內端判定是否有設定 PIN 碼; 使用健保
+    // 快易通 APP 來進行 PIN 碼授權).
+    "ALTER TABLE cards ADD COLUMN pin_set INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE phones ADD COLUMN pin_authorized INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Every table, in the order a reset empties them.

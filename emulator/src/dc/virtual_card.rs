@@ -214,9 +214,41 @@ impl Dc {
         })
     }
 
+    /// The PIN status the DC reports with a verified token: whether the holder has a PIN
+    /// (the DC's record) and whether the phone's app authorised with it.
+    fn pin_status(c: &Connection, card_no: &str, phone_id: &str) -> Result<(bool, bool), DcError> {
+        let set: i64 = c.query_row(
+            "SELECT pin_set FROM cards WHERE card_no = ?1",
+            [card_no],
+            |r| r.get(0),
+        )?;
+        let authorized: i64 = c.query_row(
+            "SELECT pin_authorized FROM phones WHERE phone_id = ?1",
+            [phone_id],
+            |r| r.get(0),
+        )?;
+        Ok((set != 0, authorized != 0))
+    }
+
+    /// The phone's app authorised (or no longer does) with the holder's PIN: in 健保快易通
+    /// that is the holder's own act on the phone; here the control plane plays it.
+    pub fn admin_pin_authorize(&self, phone_id: &str, authorized: bool) -> DcResult<()> {
+        let n = self.db()?.execute(
+            "UPDATE phones SET pin_authorized = ?2 WHERE phone_id = ?1",
+            params![phone_id, authorized],
+        )?;
+        if n == 0 {
+            return Err(DcError::new(
+                StatusCode::TransferredOrInvalid,
+                format!("unknown phone {phone_id}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks a token against the lifecycle: known serial, not revoked, phone active,
-    /// card not transferred. Returns the payload and the uses so far.
-    fn check_token(&self, c: &Connection, token: &str) -> Result<(Payload, i64), DcError> {
+    /// card not transferred. Returns the payload, the uses so far and the phone.
+    fn check_token(&self, c: &Connection, token: &str) -> Result<(Payload, i64, String), DcError> {
         let p = self
             .verifier
             .verify(token, self.now())
@@ -247,14 +279,14 @@ impl Dc {
                 format!("virtual card not usable: phone {state}"),
             ));
         }
-        Ok((p, uses))
+        Ok((p, uses, phone_id))
     }
 
     /// Verifies a token for a SAM session, counting the use.
     pub fn verify_token(&self, sid: &str, token: &str) -> DcResult<VerifiedToken> {
         let c = self.db()?;
         let (sam, _) = self.session(&c, sid)?;
-        let (p, uses) = self.check_token(&c, token)?;
+        let (p, uses, phone) = self.check_token(&c, token)?;
         // The session's SAM id was checked when the SAM authenticated; a stored one that no
         // longer parses is the DC's fault.
         let sam = SamId::parse(&sam)
@@ -275,10 +307,13 @@ impl Dc {
             "UPDATE tokens SET uses = uses + 1 WHERE serial = ?1",
             [i64::from(p.serial)],
         )?;
+        let (pin_set, pin_authorized) = Self::pin_status(&c, &p.card_no.to_string(), &phone)?;
         Ok(VerifiedToken {
             guardian_card_id: self.guardian_of(&c, &p)?,
             payload: PayloadFields::from(&p),
             uses: uses + 1,
+            pin_set,
+            pin_authorized,
         })
     }
 
@@ -286,11 +321,14 @@ impl Dc {
     pub fn inspect_token(&self, sid: &str, token: &str) -> DcResult<VerifiedToken> {
         let c = self.db()?;
         self.session(&c, sid)?;
-        let (p, uses) = self.check_token(&c, token)?;
+        let (p, uses, phone) = self.check_token(&c, token)?;
+        let (pin_set, pin_authorized) = Self::pin_status(&c, &p.card_no.to_string(), &phone)?;
         Ok(VerifiedToken {
             guardian_card_id: self.guardian_of(&c, &p)?,
             payload: PayloadFields::from(&p),
             uses,
+            pin_set,
+            pin_authorized,
         })
     }
 

@@ -198,6 +198,9 @@ pub struct VirtualCard {
     /// Only issue a new token (the phone is already active).
     #[serde(default)]
     pub token_only: bool,
+    /// The holder authorises the phone's app with the PIN (健保快易通), or withdraws it.
+    #[serde(default)]
+    pub pin_authorized: Option<bool>,
 }
 
 fn default_phone() -> String {

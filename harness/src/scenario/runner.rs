@@ -86,8 +86,8 @@ impl Runner<'_> {
         let (b, f, k) = (self.bench, self.fixtures, self.factory);
         match e {
             ScriptedEvent::VirtualCard(v) => {
-                let body =
-                    json!({ "person": v.person, "phone": v.phone, "tokenOnly": v.token_only });
+                let body = json!({ "person": v.person, "phone": v.phone, "tokenOnly": v.token_only,
+                            "pinAuthorized": v.pin_authorized });
                 let r = b.scripted(k, f, "virtual-card", body).await?;
                 let token = text_field(&r, "virtual-card", "token")?;
                 self.truth.token(&v.person, &token)?;

@@ -60,11 +60,11 @@ impl Device {
             token: token.clone(),
         };
         let r: Result<VerifiedToken, Fail> = self.dc.call(path::VC_VERIFY, &req).await;
-        let guardian = match r {
+        let (guardian, pin) = match r {
             Err(f) if !self.mutants.forgives_token_refusal(&f) => return Err(f),
-            Ok(t) => t.guardian_card_id,
+            Ok(t) => (t.guardian_card_id, Some((t.pin_set, t.pin_authorized))),
             // A planted fault forgave the DC's refusal: there is no reply to name a guardian.
-            Err(_) => None,
+            Err(_) => (None, None),
         };
         let v = self.decrypt_token(&token).await?;
         let card_no = HcCardNo::parse(&v.card_id)
@@ -79,6 +79,7 @@ impl Device {
             card_id: v.card_id,
             id_no: v.id_no,
             serial: u64::from(v.serial),
+            pin,
         });
         reply(&basic)
     }
@@ -294,6 +295,7 @@ impl Device {
             id_no: v.id_no,
             // An imported card signs with serial 0 (it carries no token of this device).
             serial: 0,
+            pin: None,
         });
         reply(&basic)
     }

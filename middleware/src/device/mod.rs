@@ -57,6 +57,9 @@ struct VirtualHc {
     card_id: String,
     id_no: String,
     serial: u64,
+    /// PIN set and app-authorised, as the DC said at verification (None: an imported card,
+    /// whose PIN status no DC reply gave).
+    pin: Option<(bool, bool)>,
 }
 
 /// The device behind the Web API.

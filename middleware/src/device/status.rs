@@ -18,14 +18,18 @@ impl Device {
     pub fn status(&mut self) -> OpResult {
         self.refresh();
         let s = self.state;
-        let pin = if s.hc_kind == Some(HcKind::Physical) {
+        let pin = match s.hc_kind {
             // Unknown (null) when the card does not answer: Status reports, it never fails.
-            self.card(CardKind::Hc)
+            Some(HcKind::Physical) => self
+                .card(CardKind::Hc)
                 .and_then(|mut c| hc::pin_status_byte(&mut c))
                 .ok()
                 .flatten()
-        } else {
-            None
+                .map(|p| (p != 0, p == 2)),
+            // Seed 004: a virtual card's PIN status is the DC's (set) and the 健保快易通
+            // app's authorisation (verified).
+            Some(HcKind::Virtual) => self.virtual_hc.as_ref().and_then(|v| v.pin),
+            _ => None,
         };
         let report = |kind: Option<String>, mode: u8| ModeReport { kind, mode };
         reply(&StatusReply {
@@ -39,8 +43,8 @@ impl Device {
             sam: report(s.sam_kind.map(|k| format!("{k:?}")), s.sam),
             hpc: report(self.hpc_kind_name(), s.hpc),
             hc: report(s.hc_kind.map(|k| format!("{k:?}")), s.hc),
-            hc_pin_set: pin.map(|p| p != 0),
-            hc_pin_verified: pin.map(|p| p == 2),
+            hc_pin_set: pin.map(|(set, _)| set),
+            hc_pin_verified: pin.map(|(_, verified)| verified),
         })
     }
 

@@ -63,12 +63,18 @@ mod tests {
             },
             uses: 1,
             guardian_card_id: None,
+            pin_set: true,
+            pin_authorized: false,
         })
         .unwrap();
         assert_eq!(v["cardId"], "c");
         assert!(v.get("guardianCardId").is_none(), "{v}");
         assert_eq!(v["identityStatus"], "0");
         assert_eq!(v["uses"], 1);
+        assert_eq!(
+            (&v["pinSet"], &v["pinAuthorized"]),
+            (&json!(true), &json!(false))
+        );
         let u = serde_json::to_value(UploadEntry {
             upload_id: 1,
             special_code: "AB12".into(),

@@ -62,6 +62,12 @@ pub struct VerifiedToken {
     pub payload: PayloadFields,
     /// Successful verifications of this token (including this one for Verify).
     pub uses: i64,
+    /// The holder has a PIN: decided by the DC for a virtual card (seed 004: 虛擬健保卡由
+    /// 署內端判定是否有設定 PIN 碼).
+    pub pin_set: bool,
+    /// The phone app authorised with the PIN (seed 004: 虛擬健保卡使用健保快易通 APP 來進行
+    /// PIN 碼授權).
+    pub pin_authorized: bool,
     /// The guardian's card number when a guardian's phone presented a dependant's token
     /// (seed 001 guardians); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
