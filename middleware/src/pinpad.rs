@@ -4,7 +4,24 @@
 //! source with the driver); the PC/SC shell is `transport.rs`.
 
 use nhi_ifd::pinpad::feature;
-pub use nhi_ifd::pinpad::CM_IOCTL_GET_FEATURE_REQUEST;
+
+/// `SCARD_CTL_CODE(code)` of WinSCard (`FILE_DEVICE_SMART_CARD << 16 | code << 2`);
+/// pcsc-lite's is nhi-ifd's `scard_ctl_code`.
+pub const fn windows_ctl_code(code: u32) -> u32 {
+    (0x31 << 16) | (code << 2)
+}
+
+/// `CM_IOCTL_GET_FEATURE_REQUEST` as this platform's PC/SC numbers it. The feature codes
+/// themselves come from the reader's reply, so only this one is platform-specific.
+#[cfg(not(windows))]
+pub const CM_IOCTL_GET_FEATURE_REQUEST: u32 = nhi_ifd::pinpad::CM_IOCTL_GET_FEATURE_REQUEST;
+/// `CM_IOCTL_GET_FEATURE_REQUEST` as this platform's PC/SC numbers it. The feature codes
+/// themselves come from the reader's reply, so only this one is platform-specific.
+#[cfg(windows)]
+pub const CM_IOCTL_GET_FEATURE_REQUEST: u32 = windows_ctl_code(GET_FEATURE_REQUEST_FUNCTION);
+
+/// The function number of `CM_IOCTL_GET_FEATURE_REQUEST` (part 10), on every stack.
+pub const GET_FEATURE_REQUEST_FUNCTION: u32 = 3400;
 
 /// Part 10 status words a pad answers with instead of the card's.
 pub mod sw {
@@ -162,6 +179,15 @@ mod tests {
             "not 4 bytes"
         );
         assert!(verify_pin_direct(&[0x0A]).is_err(), "dangling tag");
+    }
+
+    #[test]
+    fn feature_request_codes_of_both_pc_sc_stacks() {
+        assert_eq!(windows_ctl_code(GET_FEATURE_REQUEST_FUNCTION), 0x0031_3520);
+        assert_eq!(
+            nhi_ifd::pinpad::scard_ctl_code(GET_FEATURE_REQUEST_FUNCTION),
+            CM_IOCTL_GET_FEATURE_REQUEST
+        );
     }
 
     #[test]
