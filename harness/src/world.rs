@@ -195,6 +195,8 @@ pub struct World {
     /// PC/SC names of the four slots (vpcd's or nhi-ifd's).
     #[cfg_attr(not(feature = "pcsc"), allow(dead_code))]
     reader_names: Vec<String>,
+    /// PIN pads of ifd readers, by the PC/SC name of the reader's card slot.
+    pads: Vec<(String, nhi_emulator::reader::ifd_pin::PinPad)>,
     dir: PathBuf,
 }
 
@@ -261,6 +263,7 @@ impl World {
             dc,
             readers,
             endpoints,
+            pads,
             ..
         } = emu;
         let dc_api = DcApi::new(&dc.server.url(), &dc.ca_pem)?;
@@ -332,6 +335,7 @@ impl World {
             #[cfg(feature = "pcsc")]
             _pcsc,
             reader_names,
+            pads,
             dir,
         })
     }
@@ -349,6 +353,14 @@ impl World {
             .find(|(r, _)| r.role == role)
             .map(|(_, slot)| slot)
             .ok_or_else(|| format!("reader {role:?}: hc, sam, hpc or spare"))
+    }
+
+    /// The PIN pad of the reader of a scenario role (`hpc` over `--transport ifd`), if it
+    /// has one: where a test "types" the PIN the middleware asks the pad for.
+    pub fn pin_pad(&self, role: &str) -> Option<&nhi_emulator::reader::ifd_pin::PinPad> {
+        let i = STANDARD_READERS.iter().position(|r| r.role == role)?;
+        let name = self.reader_names.get(i)?;
+        self.pads.iter().find(|(n, _)| n == name).map(|(_, p)| p)
     }
 
     /// True when the SUT is the embedded reference middleware.

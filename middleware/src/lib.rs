@@ -12,6 +12,7 @@ pub mod device;
 pub mod error;
 pub mod mutants;
 pub mod openapi;
+pub mod pinpad;
 pub mod serial;
 pub mod settings;
 pub mod transport;

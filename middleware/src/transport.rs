@@ -2,6 +2,7 @@
 //! (feature `pcsc`) and whatever an embedder supplies (the harness wires emulator cards
 //! in-process; this crate never depends on the emulator).
 
+use crate::pinpad::PadVerify;
 use thiserror::Error;
 
 /// Why a reader operation failed.
@@ -38,6 +39,15 @@ pub trait Connection: Send {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError>;
     /// True while the same card is still in the reader.
     fn alive(&mut self) -> bool;
+    /// Verifies a PIN typed on the reader's own PIN pad (PC/SC v2 part 10 VERIFY PIN
+    /// DIRECT): the R-APDU (the card's, or the pad's `64 00` time-out / `64 01` cancel), or
+    /// None when the reader has no pad.
+    fn verify_pin_on_pad(
+        &mut self,
+        _verify: &PadVerify,
+    ) -> Option<Result<Vec<u8>, TransportError>> {
+        None
+    }
 }
 
 /// A set of readers.
@@ -121,6 +131,7 @@ pub use pcsc_impl::PcscTransport;
 #[cfg(any(feature = "pcsc", windows))]
 mod pcsc_impl {
     use super::{Connection, Transport, TransportError};
+    use crate::pinpad::{self, PadVerify};
     use std::ffi::CString;
     use std::sync::Mutex;
 
@@ -205,6 +216,45 @@ mod pcsc_impl {
         }
         fn alive(&mut self) -> bool {
             status_atr(&self.card).is_ok()
+        }
+        fn verify_pin_on_pad(
+            &mut self,
+            verify: &PadVerify,
+        ) -> Option<Result<Vec<u8>, TransportError>> {
+            let mut features = [0u8; 256];
+            let list = match self.card.control(
+                pinpad::CM_IOCTL_GET_FEATURE_REQUEST.into(),
+                &[],
+                &mut features,
+            ) {
+                Ok(l) => l,
+                // A reader without part 10 support refuses the request: it has no pad.
+                Err(e) => {
+                    return match map(e) {
+                        TransportError::Other(_) => None,
+                        gone => Some(Err(gone)),
+                    }
+                }
+            };
+            let code = match pinpad::verify_pin_direct(list) {
+                Ok(Some(c)) => c,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(TransportError::ReaderFailed(e))),
+            };
+            let mut buf = [0u8; 258];
+            Some(
+                match self
+                    .card
+                    .control(code.into(), &verify.structure(), &mut buf)
+                {
+                    Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
+                    Ok(r) => Err(TransportError::ReaderFailed(format!(
+                        "the PIN pad answered {} bytes",
+                        r.len()
+                    ))),
+                    Err(e) => Err(map(e)),
+                },
+            )
         }
     }
 

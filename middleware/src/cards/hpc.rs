@@ -2,8 +2,12 @@
 
 use super::Link;
 use crate::error::Fail;
-use nhi_protocol::apdu::{cmd, cmd::pin_ref, HpcBasic, Sw};
+use crate::pinpad::{pad_end, PadEnd, PadVerify};
+use nhi_protocol::apdu::{cmd, cmd::pin_ref, ins, HpcBasic, Response, Sw};
 use nhi_protocol::StatusCode;
+
+/// Fewest and most digits of an HPC PIN (the Web API checks the same range).
+const PIN_DIGITS: (u8, u8) = (6, 8);
 
 /// Reads the 70-byte basic record (`fail`: the code when it does not decode).
 pub fn basic(link: &mut dyn Link, fail: StatusCode) -> Result<HpcBasic, Fail> {
@@ -15,7 +19,41 @@ pub fn basic(link: &mut dyn Link, fail: StatusCode) -> Result<HpcBasic, Fail> {
 /// Verifies the PIN; a wrong one is a [`Fail::wrong_pin`].
 pub fn verify_pin(link: &mut dyn Link, pin: &str) -> Result<(), Fail> {
     let r = link.send(&cmd::verify(pin_ref::HPC, pin.as_bytes()))?;
-    match r.sw {
+    verify_answer(r.sw)
+}
+
+/// The VERIFY the reader's PIN pad completes with the PIN typed on it (seed 004: a test
+/// HPC in its dedicated reader takes the PIN on that reader).
+pub fn pad_verify() -> PadVerify {
+    PadVerify {
+        header: [cmd::CLA_ISO, ins::VERIFY, 0, pin_ref::HPC],
+        min_digits: PIN_DIGITS.0,
+        max_digits: PIN_DIGITS.1,
+    }
+}
+
+/// The pad's answer to [`pad_verify`]: the card's status word as for a PIN sent by the
+/// client, or the pad's own end. Seed 004 has no status code for a PIN pad; cancel
+/// (`64 01`) and time-out (`64 00`) are 1410 "HPC PIN verification failed", the closest:
+/// the PIN was not verified and the HPC stays in mode 2, but unlike a wrong PIN no try was
+/// used, so the reply has no `tries` and the message says which end it was.
+pub fn pad_answer(r: &[u8]) -> Result<(), Fail> {
+    match pad_end(r) {
+        Some(PadEnd::Cancelled) => Err(Fail::new(
+            StatusCode::HpcPinFailed,
+            "PIN entry cancelled on the reader's PIN pad",
+        )),
+        Some(PadEnd::TimedOut) => Err(Fail::new(
+            StatusCode::HpcPinFailed,
+            "no PIN entered on the reader's PIN pad in time",
+        )),
+        None => verify_answer(Response::from_bytes(r).sw),
+    }
+}
+
+/// The card's answer to VERIFY: a wrong PIN is a [`Fail::wrong_pin`].
+fn verify_answer(sw: Sw) -> Result<(), Fail> {
+    match sw {
         Sw::OK => Ok(()),
         Sw::BLOCKED => Err(Fail::new(
             StatusCode::HpcPinFailed,

@@ -1,10 +1,11 @@
 //! The HPC and the mobile HCA: authentication with the SAM, PIN verify/set/reset, the
 //! certificate check, basic data and signatures.
 
+use super::readers::blocking;
 use super::{random8, Device, HpcInfo};
 use crate::cards::{self, hpc};
 use crate::dc_client::unb64;
-use crate::error::{reply, request, Fail, OpResult};
+use crate::error::{reply, request, transport_fail, Fail, OpResult};
 use crate::mutants::Mutant;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -47,13 +48,19 @@ impl Device {
             .ok_or_else(|| Fail::new(StatusCode::HpcMode2, "no HPC identity read"))
     }
 
-    /// `Verification/Hpc`: the PIN, then the certificate's status at the DC.
+    /// `Verification/Hpc`: the PIN, then the certificate's status at the DC. A body
+    /// without a PIN (no `pin`, `null` or `""`) asks the HPC reader's PIN pad when it has
+    /// one (seed 004: the PIN of a test HPC in its dedicated reader is typed on that reader;
+    /// the seed gives no body for that case, so the PIN is simply left out); without a pad
+    /// such a body is refused as before (1704).
     pub(super) async fn hpc_verify_pin(&mut self, body: &Value) -> OpResult {
-        let pin = request::<PinRequest>(body)?.pin;
-        if !self.mutant_on(Mutant::PinFormatUnchecked) {
-            super::check_pin(&pin)?;
+        if !(pin_left_out(body) && self.hpc_verify_on_pad()?) {
+            let pin = request::<PinRequest>(body)?.pin;
+            if !self.mutant_on(Mutant::PinFormatUnchecked) {
+                super::check_pin(&pin)?;
+            }
+            hpc::verify_pin(&mut self.card(CardKind::Hpc)?, &pin)?;
         }
-        hpc::verify_pin(&mut self.card(CardKind::Hpc)?, &pin)?;
         if !self.mutant_on(Mutant::NoCertCheck) {
             let cert = hpc::certificate(&mut self.card(CardKind::Hpc)?)?;
             let req = CertStatusRequest {
@@ -63,6 +70,28 @@ impl Device {
             let _: CertSerial = self.dc.call(path::CERT_STATUS, &req).await?;
         }
         reply(&Empty {})
+    }
+
+    /// The HPC PIN typed on its reader's pad: false when there is no pad to ask (no bound
+    /// HPC, or a reader without one), so the body is checked and refused as it always was.
+    fn hpc_verify_on_pad(&mut self) -> Result<bool, Fail> {
+        let Some(reader) = self.reader_of(CardKind::Hpc) else {
+            return Ok(false);
+        };
+        let Some(b) = self.bound.get_mut(&reader) else {
+            return Ok(false);
+        };
+        let verify = hpc::pad_verify();
+        match blocking(|| b.conn.verify_pin_on_pad(&verify)) {
+            None => Ok(false),
+            Some(Ok(r)) => hpc::pad_answer(&r).map(|()| true),
+            Some(Err(e)) => {
+                let kind = b.kind;
+                self.bound.remove(&reader);
+                self.card_gone(&reader, kind);
+                Err(transport_fail(e))
+            }
+        }
     }
 
     /// `Verification/MobileHca`.
@@ -179,5 +208,32 @@ impl Device {
         })?;
         unb64("signature", &s.signature)
             .map_err(|f| Fail::new(StatusCode::HcaSignatureInvalid, f.message))
+    }
+}
+
+/// True when a `Verification/Hpc` body carries no PIN: no `pin`, `null`, or `""`.
+fn pin_left_out(body: &Value) -> bool {
+    match body.get("pin") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(p)) => p.is_empty(),
+        Some(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pin_left_out;
+    use serde_json::json;
+
+    #[test]
+    fn only_a_body_without_pin_digits_goes_to_the_pad() {
+        assert!(pin_left_out(&json!({})));
+        assert!(pin_left_out(&json!({ "pin": null })));
+        assert!(pin_left_out(&json!({ "pin": "" })));
+        assert!(!pin_left_out(&json!({ "pin": "123456" })));
+        assert!(
+            !pin_left_out(&json!({ "pin": 123456 })),
+            "a wrong type is refused, not padded"
+        );
     }
 }

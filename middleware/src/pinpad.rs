@@ -1,0 +1,205 @@
+//! PC/SC v2 part 10 from the client side, pure: finding a reader's VERIFY PIN DIRECT control
+//! code in its feature list, the PIN_VERIFY_STRUCTURE that asks the pad for the HPC PIN, and
+//! what the pad's status words mean. The control codes and feature tags are nhi-ifd's (one
+//! source with the driver); the PC/SC shell is `transport.rs`.
+
+use nhi_ifd::pinpad::feature;
+
+/// `SCARD_CTL_CODE(code)` of WinSCard (`FILE_DEVICE_SMART_CARD << 16 | code << 2`);
+/// pcsc-lite's is nhi-ifd's `scard_ctl_code`.
+pub const fn windows_ctl_code(code: u32) -> u32 {
+    (0x31 << 16) | (code << 2)
+}
+
+/// `CM_IOCTL_GET_FEATURE_REQUEST` as this platform's PC/SC numbers it. The feature codes
+/// themselves come from the reader's reply, so only this one is platform-specific.
+#[cfg(not(windows))]
+pub const CM_IOCTL_GET_FEATURE_REQUEST: u32 = nhi_ifd::pinpad::CM_IOCTL_GET_FEATURE_REQUEST;
+/// `CM_IOCTL_GET_FEATURE_REQUEST` as this platform's PC/SC numbers it. The feature codes
+/// themselves come from the reader's reply, so only this one is platform-specific.
+#[cfg(windows)]
+pub const CM_IOCTL_GET_FEATURE_REQUEST: u32 = windows_ctl_code(GET_FEATURE_REQUEST_FUNCTION);
+
+/// The function number of `CM_IOCTL_GET_FEATURE_REQUEST` (part 10), on every stack.
+pub const GET_FEATURE_REQUEST_FUNCTION: u32 = 3400;
+
+/// Part 10 status words a pad answers with instead of the card's.
+pub mod sw {
+    /// Time-out: no PIN entered in time.
+    pub const TIMED_OUT: [u8; 2] = [0x64, 0x00];
+    /// Cancelled on the pad.
+    pub const CANCELLED: [u8; 2] = [0x64, 0x01];
+}
+
+/// The pad's time-out we ask for (bTimerOut, seconds; 0 would leave it to the reader).
+pub const PAD_TIMEOUT_SECS: u8 = 30;
+
+/// bmFormatString: PIN position in bytes (bit 7), at offset 0 of the data field (bits 6–3),
+/// left-justified (bit 2 clear), ASCII digits (bits 1–0 = 10): the HPC's PIN format.
+const FORMAT_ASCII_BYTES_AT_0: u8 = 0x82;
+/// bmPINBlockString 0: no PIN block, the data field is the PIN itself with Lc set to its
+/// length (the HPC takes a variable-length PIN).
+const NO_PIN_BLOCK: u8 = 0x00;
+/// bmPINLengthFormat 0: the PIN length is not written into the APDU.
+const NO_LENGTH_FIELD: u8 = 0x00;
+/// bEntryValidationCondition 0x02: entry ends with the OK key.
+const VALIDATE_ON_OK_KEY: u8 = 0x02;
+/// bNumberMessage 1: the reader shows its default prompt.
+const ONE_MESSAGE: u8 = 0x01;
+/// wLangId: English (United States); the emulated pad has no display.
+const LANG_EN_US: u16 = 0x0409;
+
+/// The control code of `tag` in a CM_IOCTL_GET_FEATURE_REQUEST reply (TLVs `tag, 4,
+/// code (big-endian)`), None when the reader does not offer it.
+pub fn control_code(features: &[u8], tag: u8) -> Result<Option<u32>, String> {
+    let mut rest = features;
+    while let [t, len, tail @ ..] = rest {
+        let len = usize::from(*len);
+        let (value, next) = tail
+            .split_at_checked(len)
+            .ok_or_else(|| format!("feature list: TLV {t:#04x} claims {len} bytes"))?;
+        if *t == tag {
+            let code: [u8; 4] = value.try_into().map_err(|_| {
+                format!("feature list: control code of {t:#04x} has {len} bytes, not 4")
+            })?;
+            return Ok(Some(u32::from_be_bytes(code)));
+        }
+        rest = next;
+    }
+    if rest.is_empty() {
+        Ok(None)
+    } else {
+        Err("feature list ends inside a TLV".into())
+    }
+}
+
+/// The control code of FEATURE_VERIFY_PIN_DIRECT in a feature list.
+pub fn verify_pin_direct(features: &[u8]) -> Result<Option<u32>, String> {
+    control_code(features, feature::VERIFY_PIN_DIRECT)
+}
+
+/// A PIN verification on the pad: the VERIFY header the PIN goes behind and its length range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PadVerify {
+    /// CLA INS P1 P2 of the VERIFY command.
+    pub header: [u8; 4],
+    /// Fewest digits the pad accepts.
+    pub min_digits: u8,
+    /// Most digits the pad accepts.
+    pub max_digits: u8,
+}
+
+impl PadVerify {
+    /// PIN_VERIFY_STRUCTURE (pcsc-lite reader.h: packed, little-endian) for an ASCII PIN
+    /// placed as the whole data field of `header ‖ Lc`.
+    pub fn structure(&self) -> Vec<u8> {
+        let template = [self.header.as_slice(), &[0x00]].concat();
+        let mut s = vec![
+            PAD_TIMEOUT_SECS,
+            // bTimerOut2: the reader's own inter-key time-out.
+            0,
+            FORMAT_ASCII_BYTES_AT_0,
+            NO_PIN_BLOCK,
+            NO_LENGTH_FIELD,
+        ];
+        // wPINMaxExtraDigit: minimum in the high byte, maximum in the low byte.
+        s.extend_from_slice(&u16::from_be_bytes([self.min_digits, self.max_digits]).to_le_bytes());
+        s.extend_from_slice(&[VALIDATE_ON_OK_KEY, ONE_MESSAGE]);
+        s.extend_from_slice(&LANG_EN_US.to_le_bytes());
+        // bMsgIndex, bTeoPrologue[3] (T=1 only; unused).
+        s.extend_from_slice(&[0, 0, 0, 0]);
+        // ulDataLength: the template is 5 bytes, never more than u32.
+        s.extend_from_slice(&(template.len() as u32).to_le_bytes());
+        s.extend_from_slice(&template);
+        s
+    }
+}
+
+/// What the pad's answer means when it is not the card's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PadEnd {
+    /// The person cancelled on the pad (64 01).
+    Cancelled,
+    /// No PIN was entered in time (64 00).
+    TimedOut,
+}
+
+/// The pad's own outcome for an R-APDU, None when the card answered (the PIN was sent).
+pub fn pad_end(response: &[u8]) -> Option<PadEnd> {
+    match response {
+        r if r == sw::CANCELLED => Some(PadEnd::Cancelled),
+        r if r == sw::TIMED_OUT => Some(PadEnd::TimedOut),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hpc() -> PadVerify {
+        PadVerify {
+            header: [0x00, 0x20, 0x00, 0x10],
+            min_digits: 6,
+            max_digits: 8,
+        }
+    }
+
+    #[test]
+    fn verify_structure_has_the_reader_h_layout() {
+        let s = hpc().structure();
+        assert_eq!(
+            s,
+            [
+                30, 0, 0x82, 0x00, 0x00, 8, 6, 0x02, 1, 0x09, 0x04, 0, 0, 0, 0, 5, 0, 0, 0, 0x00,
+                0x20, 0x00, 0x10, 0x00
+            ]
+        );
+    }
+
+    #[test]
+    fn feature_lists_give_the_verify_code_or_a_clear_error() {
+        let pad = nhi_ifd::pinpad::feature_list(true);
+        assert_eq!(
+            verify_pin_direct(&pad),
+            Ok(Some(nhi_ifd::pinpad::ioctl_of(feature::VERIFY_PIN_DIRECT)))
+        );
+        assert_eq!(
+            verify_pin_direct(&nhi_ifd::pinpad::feature_list(false)),
+            Ok(None)
+        );
+        // Other features only.
+        assert_eq!(verify_pin_direct(&[0x0A, 4, 0x42, 0, 0, 1]), Ok(None));
+        assert!(
+            verify_pin_direct(&[0x06, 4, 0x42]).is_err(),
+            "truncated value"
+        );
+        assert!(
+            verify_pin_direct(&[0x06, 2, 0x42, 0]).is_err(),
+            "not 4 bytes"
+        );
+        assert!(verify_pin_direct(&[0x0A]).is_err(), "dangling tag");
+    }
+
+    #[test]
+    fn feature_request_codes_of_both_pc_sc_stacks() {
+        assert_eq!(windows_ctl_code(GET_FEATURE_REQUEST_FUNCTION), 0x0031_3520);
+        assert_eq!(
+            nhi_ifd::pinpad::scard_ctl_code(GET_FEATURE_REQUEST_FUNCTION),
+            CM_IOCTL_GET_FEATURE_REQUEST
+        );
+    }
+
+    #[test]
+    fn pad_status_words_are_told_from_the_cards() {
+        assert_eq!(pad_end(&[0x64, 0x01]), Some(PadEnd::Cancelled));
+        assert_eq!(pad_end(&[0x64, 0x00]), Some(PadEnd::TimedOut));
+        assert_eq!(pad_end(&[0x90, 0x00]), None);
+        assert_eq!(pad_end(&[0x63, 0xC2]), None);
+        assert_eq!(
+            pad_end(&[0x01, 0x64, 0x01]),
+            None,
+            "data + 6401 is the card's"
+        );
+    }
+}
