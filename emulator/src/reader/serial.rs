@@ -48,7 +48,9 @@ impl SerialReader {
         self
     }
 
-    /// Tells the control plane whether the port is gone (see [`Slot::fault_settled`]).
+    /// Tells the control plane whether the port is gone (see [`Slot::fault_settled`]); only
+    /// a pty can vanish.
+    #[cfg(unix)]
     fn set_line_down(&self, down: bool) {
         for (_, s) in &self.slots {
             s.lock().line_down = down;
