@@ -34,7 +34,7 @@ pub enum Event {
         token_only: Option<bool>,
         /// The holder authorises the app with the PIN (健保快易通), or withdraws it; none:
         /// as it was.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pin_authorized: Option<bool>,
     },
     /// Sets an institution's standing; unset flags stay as they are: `{}`.
