@@ -462,6 +462,7 @@ impl World {
                     dc_endpoint: Some((dc.server.url(), dc.ca_pem.clone())),
                     card_rng,
                     pads: pads.clone(),
+                    apdu_log: Default::default(),
                     announce_wait: if cfg.serve_vpcd {
                         readers.iter().map(|s| s.name.clone()).collect()
                     } else {

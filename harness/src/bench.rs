@@ -5,7 +5,8 @@
 
 use crate::world::World;
 use nhi_emulator::control::{
-    CardSpec, ClockChange, Command, ControlClient, FaultRequest, Insert, ReaderFaultRequest, Remove,
+    ApduPage, CardSpec, ClockChange, Command, ControlClient, FaultRequest, Insert,
+    ReaderFaultRequest, Remove,
 };
 use nhi_emulator::dc::ArmedFault;
 use nhi_emulator::events::Event;
@@ -174,6 +175,18 @@ impl Bench<'_> {
                 Ok(())
             }
             Bench::Remote(r) => r.send(Command::ClearFaults).await.map(|_| ()),
+        }
+    }
+
+    /// The APDUs the bench's cards answered from sequence number `since` on (`u64::MAX`:
+    /// none, only the number the next APDU will get).
+    pub async fn apdus_since(&self, since: u64) -> Result<ApduPage, String> {
+        match self {
+            Bench::Local(w) => Ok(w.apdu_log.since(since)),
+            Bench::Remote(r) => {
+                let v = r.send(Command::ApduLog(since)).await?;
+                serde_json::from_value(v).map_err(|e| format!("control API /apdu-log: {e}"))
+            }
         }
     }
 

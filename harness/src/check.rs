@@ -144,6 +144,7 @@ mod tests {
             status: Some(code.into()),
             ms: 1.0,
             allow_origin: None,
+            apdus: Vec::new(),
         }
     }
 

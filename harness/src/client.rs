@@ -24,6 +24,10 @@ pub struct Exchange {
     /// The reply's Access-Control-Allow-Origin header, when the request carried an Origin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_origin: Option<String>,
+    /// The APDUs the emulated cards answered during the call (the card side of the
+    /// wirelog); filled in for failed checks when the harness can see the cards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apdus: Vec<nhi_emulator::control::ApduRecord>,
 }
 
 impl Exchange {
@@ -38,6 +42,7 @@ impl Exchange {
             status: None,
             ms: 0.0,
             allow_origin: None,
+            apdus: Vec::new(),
         }
     }
 
@@ -193,5 +198,6 @@ async fn exchange(rb: reqwest::RequestBuilder, request: String, body: Option<Val
         status,
         ms,
         allow_origin,
+        apdus: Vec::new(),
     }
 }

@@ -159,7 +159,6 @@ impl Slots {
     }
 
     /// The name (in `names`, the order of [`Slots::in_order`]) of a slot of these four.
-    #[cfg(feature = "pcsc")]
     fn name_of(&self, slot: &Slot, names: &[String]) -> Result<String, String> {
         self.in_order()
             .into_iter()
@@ -192,11 +191,13 @@ pub struct World {
     /// one, as a desktop's smart-card service would.
     #[cfg(feature = "pcsc")]
     _pcsc: Option<ReaderMonitor>,
-    /// PC/SC names of the four slots (vpcd's or nhi-ifd's).
-    #[cfg_attr(not(feature = "pcsc"), allow(dead_code))]
+    /// The reader names of the four slots (PC/SC names over vpcd or nhi-ifd).
     reader_names: Vec<String>,
     /// PIN pads of ifd readers, by the PC/SC name of the reader's card slot.
     pads: Vec<(String, nhi_emulator::reader::ifd_pin::PinPad)>,
+    /// Every APDU of the cards put in through [`World::insert`]: the card side of the
+    /// wirelog of a failed step.
+    pub apdu_log: nhi_emulator::control::ApduLog,
     dir: PathBuf,
 }
 
@@ -336,6 +337,7 @@ impl World {
             _pcsc,
             reader_names,
             pads,
+            apdu_log: Default::default(),
             dir,
         })
     }
@@ -370,10 +372,12 @@ impl World {
 
     /// Puts a card into a slot (replacing what is there) and, over pcscd, waits until
     /// pcscd sees it (as a person waits for the reader's light).
+    /// Its APDUs go into [`World::apdu_log`].
     pub async fn insert(&self, slot: &Slot, card: Box<dyn Card>) -> Result<(), String> {
+        let name = self.slots.name_of(slot, &self.reader_names)?;
+        let card = self.apdu_log.wrap(&name, card);
         #[cfg(feature = "pcsc")]
         if let Some(m) = &self._pcsc {
-            let name = self.slots.name_of(slot, &self.reader_names)?;
             let atr = card.atr().to_vec();
             let before = m.changes(&name);
             slot.insert(card);

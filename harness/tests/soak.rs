@@ -68,6 +68,7 @@ async fn two_hundred_clients_for_a_minute() {
         card_rng: nhi_emulator::card::CardRng::Deterministic,
         announce_wait: Vec::new(),
         pads: Vec::new(),
+        apdu_log: Default::default(),
     };
     let ctl = nhi_emulator::http::serve(
         ([127, 0, 0, 1], 0).into(),

@@ -132,6 +132,23 @@ async fn dc_info(State(c): State<Control>) -> Response {
     reply(&c, Command::DcInfo).await
 }
 
+/// `GET /apdu-log?since=N` (N absent: 0, the whole ring).
+#[derive(Deserialize)]
+struct ApduLogQuery {
+    #[serde(default)]
+    since: u64,
+}
+
+async fn apdu_log(
+    State(c): State<Control>,
+    q: Result<axum::extract::Query<ApduLogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match q {
+        Ok(q) => reply(&c, Command::ApduLog(q.since)).await,
+        Err(e) => bad_request(&format!("query: since=N (a sequence number): {e}")),
+    }
+}
+
 async fn reset(State(c): State<Control>) -> Response {
     reply(&c, Command::Reset).await
 }
@@ -162,7 +179,7 @@ pub fn router(c: Control) -> Router {
 /// The control router with a given console (`nhi-emu dev`: the embedded middleware's).
 pub fn router_with_console(c: Control, console: crate::console::Console) -> Router {
     let routes = format!(
-        "routes: GET {r}, POST {i}, POST {rm}, POST {rf}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}, POST {pads}",
+        "routes: GET {r}, POST {i}, POST {rm}, POST {rf}, GET|POST {cl}, POST|DELETE {f}, GET {dc}, POST {rs}, POST {s}/{{{events}}}, POST {pads}, GET {apdu}",
         r = path::READERS,
         i = path::INSERT,
         rm = path::REMOVE,
@@ -174,6 +191,7 @@ pub fn router_with_console(c: Control, console: crate::console::Console) -> Rout
         s = path::SCRIPTED,
         events = Event::NAMES.join("|"),
         pads = path::PADS,
+        apdu = path::APDU_LOG,
     );
     Router::new()
         .route(path::DC, get(dc_info))
@@ -186,6 +204,7 @@ pub fn router_with_console(c: Control, console: crate::console::Console) -> Rout
         .route(path::CLOCK, get(clock).post(clock))
         .route(path::FAULTS, post(faults).delete(clear_faults))
         .route(path::PADS, post(pads))
+        .route(path::APDU_LOG, get(apdu_log))
         .method_not_allowed_fallback({
             let routes = routes.clone();
             move || {

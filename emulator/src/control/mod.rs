@@ -1,15 +1,18 @@
 //! The emulator's control vocabulary: list readers, insert and remove named cards, set or
-//! advance the virtual clock, arm and disarm DC faults, reset, scripted world events.
+//! advance the virtual clock, arm and disarm DC faults, reset, scripted world events, and
+//! the APDUs the cards answered ([`apdu_log`]).
 //!
 //! One [`Command`] type, applied by [`Control::apply`]; [`http`] serves it as JSON on
 //! 127.0.0.1 (emulator/docs/CONTROL.md) and [`client`] sends it, for `nhi-emu ctl` and
 //! for the harness driving a `nhi-emu up` in another process.
 
+pub mod apdu_log;
 pub mod cards;
 pub mod client;
 pub mod http;
 pub mod pad;
 
+pub use apdu_log::{ApduLog, ApduPage, ApduRecord};
 pub use cards::{hpc_cert_serial, CardSpec};
 pub use client::{ControlClient, ControlError};
 pub use http::router;
@@ -47,6 +50,8 @@ pub struct Control {
     pub announce_wait: Vec<String>,
     /// PIN pads of ifd readers, by the reader's card slot name (`POST /pads`, pad.rs).
     pub pads: Vec<(String, crate::reader::ifd_pin::PinPad)>,
+    /// Every APDU of the cards inserted through this control (`GET /apdu-log`).
+    pub apdu_log: ApduLog,
 }
 
 /// The control API's paths.
@@ -71,6 +76,8 @@ pub mod path {
     pub const SCRIPTED: &str = "/scripted";
     /// `POST`: keys on an ifd reader's PIN pad (pad.rs).
     pub const PADS: &str = "/pads";
+    /// `GET ?since=N`: the APDUs the cards answered from sequence number N on.
+    pub const APDU_LOG: &str = "/apdu-log";
 }
 
 /// `POST /readers/insert`.
@@ -185,6 +192,8 @@ pub enum Command {
     Event(Event),
     /// Keys on a PIN pad.
     Pad(pad::PadPress),
+    /// The APDUs from this sequence number on ([`ApduPage`]).
+    ApduLog(u64),
 }
 
 /// An HTTP method of the control API.
@@ -215,6 +224,11 @@ impl Command {
             Command::DcInfo => (Method::Get, path::DC.into(), None),
             Command::Reset => (Method::Post, path::RESET.into(), Some(json!({}))),
             Command::Pad(p) => (Method::Post, path::PADS.into(), Some(json(p)?)),
+            Command::ApduLog(since) => (
+                Method::Get,
+                format!("{}?since={since}", path::APDU_LOG),
+                None,
+            ),
             Command::Event(e) => (
                 Method::Post,
                 format!("{}/{}", path::SCRIPTED, e.name()),
@@ -325,6 +339,8 @@ impl Control {
             },
             Command::Reset => self.reset().await,
             Command::Pad(p) => self.pad(&p),
+            Command::ApduLog(since) => serde_json::to_value(self.apdu_log.since(since))
+                .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "apdu-log", e)),
             Command::Event(e) => {
                 let dc = self.dc()?;
                 Ok(e.apply(dc, &self.clock, &self.factory, &self.fixtures)?)
@@ -357,7 +373,7 @@ impl Control {
         let mut card = card;
         card.reseed(self.card_rng);
         let label = card.label();
-        slot.slot.insert(card);
+        slot.slot.insert(self.apdu_log.wrap(&i.reader, card));
         let mut visible = slot.slot.is_announced();
         if self.announce_wait.contains(&i.reader) {
             let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
@@ -443,5 +459,9 @@ mod tests {
             ("/scripted/lost-phone", json!({ "phone": "p" }))
         );
         assert_eq!(route(Command::ClearFaults).0, Method::Delete);
+        assert_eq!(
+            route(Command::ApduLog(7)),
+            (Method::Get, "/apdu-log?since=7".into(), None)
+        );
     }
 }

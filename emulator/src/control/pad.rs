@@ -71,6 +71,7 @@ mod tests {
             card_rng: crate::card::CardRng::Live,
             announce_wait: Vec::new(),
             pads: vec![("pad reader".into(), pad.clone())],
+            apdu_log: Default::default(),
         }
     }
 

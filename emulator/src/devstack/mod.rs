@@ -86,6 +86,7 @@ impl DevStack {
             },
             announce_wait: Vec::new(),
             pads: world.pads.clone(),
+            apdu_log: Default::default(),
         };
         let console = Console::new(control.clone(), Some(middleware.clone()))?;
         let app = crate::control::http::router_with_console(control, console);

@@ -68,12 +68,17 @@ enum Cmd {
         /// Plant a mutant in the embedded middleware.
         #[arg(long)]
         mutant: Vec<String>,
-        /// List the scenarios without running them.
+        /// List every case (each checked step of each scenario, and the pilot's case
+        /// classes) with its requirement text and the seed clause it cites; runs nothing.
         #[arg(long)]
         list: bool,
         /// No progress bar (CI logs).
         #[arg(long)]
         quiet: bool,
+        /// Show national IDs and names in full in the summary and the reports (a
+        /// developer's local debugging; by default they are masked the seed 002 way).
+        #[arg(long)]
+        unmasked: bool,
     },
     /// Print the generated mode × operation sweep scenario (scenarios/model/mode-sweep.toml).
     Sweep,
@@ -92,6 +97,9 @@ enum Cmd {
         /// Merged HTML report.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Do not mask national IDs and names (inputs written with --unmasked stay so).
+        #[arg(long)]
+        unmasked: bool,
     },
     /// Run scenarios and a short pilot against every planted mutant; print the kill rate.
     Mutants {
@@ -135,6 +143,9 @@ enum Cmd {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Show national IDs and names in full (a developer's local debugging).
+        #[arg(long)]
+        unmasked: bool,
     },
 }
 
@@ -167,18 +178,12 @@ async fn run(cli: Cli) -> Result<bool, String> {
             mutant,
             list,
             quiet,
+            unmasked,
         } => {
             let all = nhi_harness::scenario::load_dir(&scenarios).map_err(|e| e.to_string())?;
             if list {
-                for s in &all {
-                    say!(
-                        "{:32} {} [{}] ({})",
-                        s.id,
-                        s.title,
-                        s.tags.join(","),
-                        s.requirement
-                    );
-                }
+                say_raw!("{}", nhi_harness::report::case_list::scenarios(&all));
+                say_raw!("{}", nhi_harness::report::case_list::pilot());
                 return Ok(true);
             }
             let mut child = match &sut_cmd {
@@ -249,6 +254,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 part,
                 results?,
             );
+            let report = shown(report, unmasked)?;
             say_raw!("{}", nhi_harness::scenario::summary(&report.scenarios));
             write_outputs(&report, json, junit, html)?;
             Ok(report.pass())
@@ -262,6 +268,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
             json,
             junit,
             html,
+            unmasked,
         } => {
             let mut parts = Vec::new();
             for p in &inputs {
@@ -278,7 +285,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
                         })?,
                 );
             }
-            let report = nhi_harness::scenario::report::merge(parts)?;
+            let report = shown(nhi_harness::scenario::report::merge(parts)?, unmasked)?;
             say_raw!("{}", nhi_harness::scenario::summary(&report.scenarios));
             write_outputs(&report, json, junit, html)?;
             Ok(report.pass())
@@ -300,6 +307,7 @@ async fn run(cli: Cli) -> Result<bool, String> {
             report,
             mutant,
             quiet,
+            unmasked,
         } => {
             if cases == 0 {
                 return Err("--cases must be at least 1".into());
@@ -319,6 +327,15 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 progress: !quiet,
             };
             let r = run_pilot(&o).await?;
+            let r = if unmasked {
+                r
+            } else {
+                let fixtures = nhi_harness::scenario::fixtures()?;
+                nhi_harness::pilot::report::masked(
+                    &r,
+                    nhi_harness::report::mask::Masker::of_fixtures(&fixtures),
+                )
+            };
             say_raw!("{}", summary(&r));
             nhi_harness::pilot::report::write_all(&r, &report)?;
             say!(
@@ -328,6 +345,18 @@ async fn run(cli: Cli) -> Result<bool, String> {
             Ok(r.passed() == r.cases.len())
         }
     }
+}
+
+/// The report as shown and written: masked unless `--unmasked`.
+fn shown(
+    report: nhi_harness::scenario::report::RunReport,
+    unmasked: bool,
+) -> Result<nhi_harness::scenario::report::RunReport, String> {
+    if unmasked {
+        return Ok(report);
+    }
+    let fixtures = nhi_harness::scenario::fixtures()?;
+    Ok(report.masked(nhi_harness::report::mask::Masker::of_fixtures(&fixtures)))
 }
 
 fn write_outputs(

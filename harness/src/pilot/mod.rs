@@ -339,7 +339,11 @@ pub fn summary(r: &PilotReport) -> String {
     for (k, (p, t)) in tally(r.cases.iter(), |c| format!("{} {}", c.sex, c.band)) {
         let _ = writeln!(s, "  {k:8} {p:4}/{t:<4}");
     }
-    let _ = writeln!(s, "by failure class (expected code):");
+    let _ = writeln!(
+        s,
+        "by failure class (expected code) — {}:",
+        report::TAXONOMY_NOTE
+    );
     for (k, (p, t)) in tally(r.cases.iter(), |c| match c.failure {
         Some(f) => format!("{:24} {}", f.name(), f.expected().code()),
         None => format!("{:24} 0000", "none (valid flow)"),

@@ -87,6 +87,8 @@ impl CaseResult {
 pub(super) struct Recorder<'a> {
     pub w: &'a World,
     steps: Vec<StepResult>,
+    /// The last exchange, with its APDUs: the evidence when a field check fails it later.
+    last: Option<Exchange>,
 }
 
 impl<'a> Recorder<'a> {
@@ -94,6 +96,7 @@ impl<'a> Recorder<'a> {
         Recorder {
             w,
             steps: Vec::new(),
+            last: None,
         }
     }
 
@@ -120,8 +123,11 @@ impl<'a> Recorder<'a> {
         body: Option<Value>,
         want: StatusCode,
     ) -> Exchange {
-        let x = client.call(method, path, body).await;
+        let mark = self.w.apdu_log.mark();
+        let mut x = client.call(method, path, body).await;
+        x.apdus = self.w.apdu_log.since(mark).records;
         self.record(name, Side::Sut, &x, want);
+        x.apdus = Vec::new();
         x
     }
 
@@ -146,6 +152,7 @@ impl<'a> Recorder<'a> {
         };
         let check = Check::of(at, x, &Expectation::Code(want), Vec::new());
         self.steps.push(check);
+        self.last = Some(x.clone());
     }
 
     /// Fails the last step with a note when a field check on its reply does not hold.
@@ -153,6 +160,9 @@ impl<'a> Recorder<'a> {
         if !ok {
             if let Some(s) = self.steps.last_mut() {
                 s.fail(note());
+                if s.evidence.is_none() {
+                    s.evidence = self.last.take();
+                }
             }
         }
     }
@@ -222,6 +232,7 @@ mod tests {
             status: None,
             ms: 2.0,
             allow_origin: None,
+            apdus: Vec::new(),
         };
         let at = PilotStep {
             name: "upload".into(),

@@ -1,10 +1,14 @@
 //! The pilot's report: JSON, JUnit XML, and a self-contained HTML page with SVG charts.
 
 use super::{tally, PilotReport};
+use crate::report::mask::Masker;
 use crate::report::svg::{bar_chart, histogram};
 use crate::report::xml::{esc, evidence};
 use std::fmt::Write;
 use std::path::Path;
+
+/// What every rendering of the pilot says about its failure classes.
+pub const TAXONOMY_NOTE: &str = "the failure classes are this harness's own taxonomy: seed 000 only says the failed cases were to be analysed";
 
 /// JUnit XML: one testsuite per site, one testcase per case.
 pub fn junit(r: &PilotReport) -> String {
@@ -122,13 +126,14 @@ pub fn html(r: &PilotReport) -> String {
                 esc(e)
             );
         } else if let Some(st) = c.steps.iter().find(|s| !s.pass) {
-            let _ = write!(failed, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&c.id), esc(&st.at.name), esc(&st.request), st.expected, st.got.as_deref().unwrap_or("—"), esc(st.note.as_deref().unwrap_or("")));
+            let wirelog = st.evidence.as_ref().map(crate::report::wirelog::html);
+            let _ = write!(failed, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}{}</td></tr>", esc(&c.id), esc(&st.at.name), esc(&st.request), st.expected, st.got.as_deref().unwrap_or("—"), esc(st.note.as_deref().unwrap_or("")), wirelog.as_deref().unwrap_or(""));
         }
     }
     let failed = if failed.is_empty() {
         "<p>None.</p>".to_string()
     } else {
-        format!("<table><tr><th>case</th><th>step</th><th>request</th><th>expected</th><th>got</th><th>note</th></tr>{failed}</table>")
+        format!("<table><tr><th>case</th><th>step</th><th>request</th><th>expected</th><th>got</th><th>note and wirelog</th></tr>{failed}</table>")
     };
     let l = &r.latency;
     format!(
@@ -161,11 +166,27 @@ figcaption{{font-weight:600;margin-bottom:4px}}.kpi span{{display:inline-block;m
         c1 = bar_chart("Cases by site (green = passed)", &sites),
         c2 = pyramid(r),
         c3 = bar_chart(
-            "Failure taxonomy (expected code). The classes are this harness's own: seed 000 only says the failed cases were to be analysed",
+            &format!("Failure taxonomy (expected code) — {TAXONOMY_NOTE}"),
             &classes,
         ),
         c4 = histogram(&r.latency.histogram),
     )
+}
+
+/// The report with national IDs and names masked (`report::mask`): the masker learns
+/// every name the failed steps' replies carried first.
+pub fn masked(r: &PilotReport, mut m: Masker) -> PilotReport {
+    for c in &r.cases {
+        for st in &c.steps {
+            m.learn_check(st);
+        }
+    }
+    let mut out = r.clone();
+    for c in &mut out.cases {
+        c.steps = c.steps.iter().map(|st| m.check(st)).collect();
+        c.error = c.error.as_deref().map(|e| m.text(e));
+    }
+    out
 }
 
 /// Writes `pilot.json`, `pilot.junit.xml` and `pilot.html` into `dir`.
@@ -175,9 +196,13 @@ pub fn write_all(r: &PilotReport, dir: &Path) -> Result<(), String> {
         std::fs::write(dir.join(name), body)
             .map_err(|e| format!("{}: {e}", dir.join(name).display()))
     };
+    let mut json = serde_json::to_value(r).map_err(|e| e.to_string())?;
+    if let Some(o) = json.as_object_mut() {
+        o.insert("failureTaxonomy".into(), TAXONOMY_NOTE.into());
+    }
     w(
         "pilot.json",
-        serde_json::to_string_pretty(r).map_err(|e| e.to_string())?,
+        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
     )?;
     w("pilot.junit.xml", junit(r))?;
     w("pilot.html", html(r))?;

@@ -10,12 +10,12 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A failed check's exchange as pretty JSON for a JUnit failure body; empty when the
-/// failure has no exchange.
+/// A failed check's wirelog (HTTP and APDU exchange) as text for a JUnit failure body;
+/// empty when the failure has no exchange.
 pub fn evidence(e: Option<&Exchange>) -> String {
-    match e.map(serde_json::to_string_pretty) {
+    match e {
+        Some(x) => crate::report::wirelog::text(x),
+        // A failure without an exchange (a set-up error) has no wirelog.
         None => String::new(),
-        Some(Ok(text)) => text,
-        Some(Err(err)) => format!("(evidence could not be written: {err})"),
     }
 }

@@ -185,6 +185,9 @@ impl Runner<'_> {
         let body = c.body.as_ref().map(|b| self.vars.to_json(b)).transpose()?;
         let origin = c.origin.as_ref().map(|(o, _)| o.as_str());
         for _ in 0..c.repeat {
+            // Where the APDUs of this call start in the bench's log (u64::MAX asks for no
+            // records, only the number the next APDU gets).
+            let mark = self.bench.apdus_since(u64::MAX).await.map(|p| p.next);
             let x = client
                 .call_from(&c.method, &c.path, body.clone(), origin)
                 .await;
@@ -198,9 +201,47 @@ impl Runner<'_> {
             if c.device == Device::Partner {
                 check.request = format!("partner: {}", check.request);
             }
+            if !check.pass {
+                self.attach_apdus(&mut check, mark).await;
+            }
             out.push(check);
         }
         Ok(())
+    }
+
+    /// Puts the APDUs the cards answered since `mark` into a failed check's evidence (the
+    /// card side of its wirelog); a log that cannot be read is said in the note.
+    async fn attach_apdus(
+        &self,
+        check: &mut crate::scenario::CallResult,
+        mark: Result<u64, String>,
+    ) {
+        let page = match mark {
+            Ok(m) => self.bench.apdus_since(m).await,
+            Err(e) => Err(e),
+        };
+        let Some(evidence) = check.evidence.as_mut() else {
+            return;
+        };
+        let trouble = match page {
+            Ok(p) => {
+                evidence.apdus = p.records;
+                (p.dropped > 0).then(|| {
+                    format!(
+                        "{} APDUs of the call fell out of the emulator's log",
+                        p.dropped
+                    )
+                })
+            }
+            Err(e) => Some(format!("no APDU log: {e}")),
+        };
+        if let Some(t) = trouble {
+            let note = match &check.note {
+                Some(n) => format!("{n}; {t}"),
+                None => t,
+            };
+            check.fail(note);
+        }
     }
 
     /// What is wrong with the reply beyond its status code (CORS, fields, absent fields,

@@ -112,22 +112,24 @@ fn failures(r: &RunReport) -> String {
     let mut failed = String::new();
     for s in r.scenarios.iter().filter(|s| !s.pass) {
         for c in s.calls.iter().filter(|c| !c.pass) {
+            let wirelog = c.evidence.as_ref().map(crate::report::wirelog::html);
             let _ = write!(
                 failed,
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
                 esc(&s.id),
                 c.at.step,
                 esc(&c.request),
                 c.expected,
                 c.got.as_deref().unwrap_or("—"),
-                esc(c.note.as_deref().unwrap_or(""))
+                esc(c.note.as_deref().unwrap_or("")),
+                wirelog.as_deref().unwrap_or("")
             );
         }
     }
     if failed.is_empty() {
         "<p>None.</p>".into()
     } else {
-        format!("<table><tr><th>scenario</th><th>step</th><th>request</th><th>expected</th><th>got</th><th>note</th></tr>{failed}</table>")
+        format!("<table><tr><th>scenario</th><th>step</th><th>request</th><th>expected</th><th>got</th><th>note and wirelog</th></tr>{failed}</table>")
     }
 }
 

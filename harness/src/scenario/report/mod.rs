@@ -8,6 +8,7 @@ mod html;
 pub use html::html;
 
 use super::ScenarioResult;
+use crate::report::mask::Masker;
 use crate::report::xml::{esc, evidence};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -73,6 +74,22 @@ impl RunReport {
                     e.ms = 0.0;
                 }
             }
+        }
+        r
+    }
+
+    /// The report with national IDs and names masked (`report::mask`), as it is shown and
+    /// written; the masker learns every name the failed calls' replies carried first.
+    pub fn masked(&self, mut m: Masker) -> RunReport {
+        for s in &self.scenarios {
+            for c in &s.calls {
+                m.learn_check(c);
+            }
+        }
+        let mut r = self.clone();
+        for s in &mut r.scenarios {
+            s.calls = s.calls.iter().map(|c| m.check(c)).collect();
+            s.error = s.error.as_deref().map(|e| m.text(e));
         }
         r
     }
