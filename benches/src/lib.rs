@@ -33,4 +33,6 @@ pub fn token(alg: TokenAlg) -> Result<(TokenIssuer, String), String> {
 }
 pub mod alternatives;
 #[cfg(feature = "pcsc")]
+pub mod ifd;
+#[cfg(feature = "pcsc")]
 pub mod vpcd;

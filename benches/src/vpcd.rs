@@ -55,7 +55,8 @@ fn connect(ctx: &pcsc::Context, name: &CString) -> Result<pcsc::Card, String> {
     }
 }
 
-fn rate(card: &pcsc::Card, secs: f64, apdus: &[&[u8]]) -> f64 {
+/// Round trips/s of `apdus`, sent in turn for `secs` seconds.
+pub fn rate(card: &pcsc::Card, secs: f64, apdus: &[&[u8]]) -> f64 {
     let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE];
     let start = Instant::now();
     let mut n = 0u64;

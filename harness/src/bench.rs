@@ -41,7 +41,8 @@ impl RemoteEmulator {
         })
     }
 
-    async fn send(&self, cmd: Command) -> Result<Value, String> {
+    /// Sends a control command; the reply's fields.
+    pub(crate) async fn send(&self, cmd: Command) -> Result<Value, String> {
         self.control.send(&cmd).await.map_err(|e| e.to_string())
     }
 

@@ -6,7 +6,7 @@
 //! NHI_PCSC_TESTS=1 (after `bash ci/setup-pcsc`).
 
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
-use nhi_emulator::reader::ifd_pin::PinPad;
+use nhi_emulator::reader::ifd_pin::{PadAction, PinPad};
 use nhi_harness::world::{TransportKind, World, WorldOptions};
 use nhi_protocol::api::path;
 use serde_json::{json, Value};
@@ -140,10 +140,110 @@ async fn hpc_pin_on_the_dedicated_readers_pad() {
     assert_ne!(hpc_mode(&w).await, 3);
 }
 
+/// Arms `actions` on the HPC reader's pad (done as soon as the pad asks, as a person who
+/// knows what to type does), then sends `method path` with `body`: (status, message).
+async fn armed_call(
+    w: &World,
+    actions: &[PadAction],
+    method: &str,
+    p: &str,
+    body: Value,
+) -> (String, String) {
+    let pad = w.pin_pad("hpc").expect("the HPC reader has a PIN pad");
+    for a in actions {
+        assert!(pad.arm(a.clone()).unwrap().armed);
+    }
+    let x = w.sut.call(method, p, Some(body)).await;
+    assert!(!pad.status().armed, "{method} {p}: the pad was never asked");
+    (
+        x.status.unwrap_or_default(),
+        x.reply["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn keys(k: &str) -> PadAction {
+    PadAction::Keys(k.into())
+}
+
+/// `POST Hpc/Pin` without `newPin` asks the pad for the new PIN and its confirmation
+/// (PC/SC v2 part 10 MODIFY PIN DIRECT); the current PIN is the one verified before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hpc_pin_change_on_the_dedicated_readers_pad() {
+    if std::env::var("NHI_PCSC_TESTS").as_deref() != Ok("1") {
+        eprintln!("SKIPPED: HPC PIN change on the PIN pad over nhi-ifd (NHI_PCSC_TESTS=1 after `bash ci/setup-pcsc`)");
+        return;
+    }
+    let (w, pin) = world(TransportKind::Ifd).await;
+    let w = &w;
+    let verify = |k: String| async move {
+        armed_call(w, &[keys(&k)], "POST", path::HPC_VERIFY, json!({})).await
+    };
+
+    // Wrong current PIN: the verification fails, and a change is refused by the mode
+    // rules (HPC not in mode 3) before the pad is asked.
+    let (code, msg) = verify("111111#".into()).await;
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        ("1410", "wrong PIN, 2 tries left")
+    );
+    let pad = w.pin_pad("hpc").unwrap();
+    pad.arm(keys("654321#654321#")).unwrap();
+    let x = w.sut.call("POST", path::HPC_PIN, Some(json!({}))).await;
+    assert_eq!(x.status.as_deref(), Some("1402"), "{:?}", x.reply);
+    assert!(
+        pad.status().armed,
+        "the pad was asked without a verified PIN"
+    );
+    pad.disarm();
+    let (code, msg) = verify(format!("{pin}#")).await;
+    assert_eq!(code, "0000", "{msg}");
+
+    // A confirmation that differs, a cancel, a time-out and a too-short PIN end on the
+    // pad (1410) and leave the PIN unchanged.
+    let change = |actions: Vec<PadAction>| async move {
+        armed_call(w, &actions, "POST", path::HPC_PIN, json!({})).await
+    };
+    let (code, msg) = change(vec![keys("654321#654320#")]).await;
+    assert_eq!(code, "1410", "{msg}");
+    assert!(msg.contains("differ"), "{msg}");
+    let (code, msg) = change(vec![keys("6543"), PadAction::Cancel]).await;
+    assert_eq!(code, "1410", "{msg}");
+    assert!(msg.contains("cancelled"), "{msg}");
+    let (code, msg) = change(vec![PadAction::TimeOut]).await;
+    assert_eq!(code, "1410", "{msg}");
+    assert!(msg.contains("in time"), "{msg}");
+    let (code, msg) = change(vec![keys("123#123#")]).await;
+    assert_eq!(code, "1410", "{msg}");
+    assert!(msg.contains("6–8 digits"), "{msg}");
+    assert_eq!(
+        hpc_mode(w).await,
+        3,
+        "a failed change keeps the verification"
+    );
+
+    // The new PIN, confirmed: the card takes it; a PIN in the body still works as before.
+    let (code, msg) = change(vec![keys("65432109#65432109#")]).await;
+    assert_eq!(code, "0000", "{msg}");
+    let x = w.sut.call("DELETE", path::HPC_LOGOUT, None).await;
+    assert_eq!(x.status.as_deref(), Some("0000"), "{:?}", x.reply);
+    let (code, msg) = verify(format!("{pin}#")).await;
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        ("1410", "wrong PIN, 2 tries left")
+    );
+    let (code, msg) = verify("65432109#".into()).await;
+    assert_eq!(code, "0000", "{msg}");
+    let x = w
+        .sut
+        .call("POST", path::HPC_PIN, Some(json!({ "newPin": pin })))
+        .await;
+    assert_eq!(x.status.as_deref(), Some("0000"), "{:?}", x.reply);
+}
+
 /// Without a pad (in-process readers) a body without a PIN is refused as it always was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_pad_a_missing_pin_is_a_format_error() {
-    let (w, _) = world(TransportKind::Inproc).await;
+    let (w, pin) = world(TransportKind::Inproc).await;
     for body in [json!({}), json!({ "pin": "" })] {
         let x = w
             .sut
@@ -152,4 +252,13 @@ async fn without_a_pad_a_missing_pin_is_a_format_error() {
         assert_eq!(x.status.as_deref(), Some("1704"), "{body}: {:?}", x.reply);
     }
     assert_eq!(hpc_mode(&w).await, 2);
+    let x = w
+        .sut
+        .call("POST", path::HPC_VERIFY, Some(json!({ "pin": pin })))
+        .await;
+    assert_eq!(x.status.as_deref(), Some("0000"), "{:?}", x.reply);
+    for body in [json!({}), json!({ "newPin": null })] {
+        let x = w.sut.call("POST", path::HPC_PIN, Some(body.clone())).await;
+        assert_eq!(x.status.as_deref(), Some("1704"), "{body}: {:?}", x.reply);
+    }
 }

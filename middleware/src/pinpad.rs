@@ -1,6 +1,6 @@
-//! PC/SC v2 part 10 from the client side, pure: finding a reader's VERIFY PIN DIRECT control
-//! code in its feature list, the PIN_VERIFY_STRUCTURE that asks the pad for the HPC PIN, and
-//! what the pad's status words mean. The control codes and feature tags are nhi-ifd's (one
+//! PC/SC v2 part 10 from the client side, pure: finding a reader's VERIFY/MODIFY PIN DIRECT
+//! control codes in its feature list, the PIN_VERIFY_STRUCTURE and PIN_MODIFY_STRUCTURE that
+//! ask the pad for the HPC PIN or a new one, and what the pad's status words mean. The control codes and feature tags are nhi-ifd's (one
 //! source with the driver); the PC/SC shell is `transport.rs`.
 
 use nhi_ifd::pinpad::feature;
@@ -29,6 +29,10 @@ pub mod sw {
     pub const TIMED_OUT: [u8; 2] = [0x64, 0x00];
     /// Cancelled on the pad.
     pub const CANCELLED: [u8; 2] = [0x64, 0x01];
+    /// The new PIN and its confirmation differ (PIN change).
+    pub const MISMATCH: [u8; 2] = [0x64, 0x02];
+    /// The PIN typed is shorter or longer than the structure allows.
+    pub const BAD_LENGTH: [u8; 2] = [0x64, 0x03];
 }
 
 /// The pad's time-out we ask for (bTimerOut, seconds; 0 would leave it to the reader).
@@ -46,6 +50,11 @@ const NO_LENGTH_FIELD: u8 = 0x00;
 const VALIDATE_ON_OK_KEY: u8 = 0x02;
 /// bNumberMessage 1: the reader shows its default prompt.
 const ONE_MESSAGE: u8 = 0x01;
+/// bConfirmPIN 0x01: the new PIN twice (entry, confirmation), no current PIN: the HPC
+/// takes only the new PIN, after a verification.
+const NEW_PIN_CONFIRMED: u8 = 0x01;
+/// bNumberMessage 2: prompts for the new PIN and its confirmation.
+const TWO_MESSAGES: u8 = 0x02;
 /// wLangId: English (United States); the emulated pad has no display.
 const LANG_EN_US: u16 = 0x0409;
 
@@ -78,6 +87,37 @@ pub fn verify_pin_direct(features: &[u8]) -> Result<Option<u32>, String> {
     control_code(features, feature::VERIFY_PIN_DIRECT)
 }
 
+/// The control code of FEATURE_MODIFY_PIN_DIRECT in a feature list.
+pub fn modify_pin_direct(features: &[u8]) -> Result<Option<u32>, String> {
+    control_code(features, feature::MODIFY_PIN_DIRECT)
+}
+
+/// The header fields every part 10 PIN structure starts with (bTimerOut … bmPINLengthFormat).
+fn head() -> [u8; 5] {
+    [
+        PAD_TIMEOUT_SECS,
+        // bTimerOut2: the reader's own inter-key time-out.
+        0,
+        FORMAT_ASCII_BYTES_AT_0,
+        NO_PIN_BLOCK,
+        NO_LENGTH_FIELD,
+    ]
+}
+
+/// wPINMaxExtraDigit: minimum in the high byte, maximum in the low byte (little-endian).
+fn digit_range(min: u8, max: u8) -> [u8; 2] {
+    u16::from_be_bytes([min, max]).to_le_bytes()
+}
+
+/// `ulDataLength ‖ abData` for an APDU template of `header ‖ Lc = 0`.
+fn template(header: [u8; 4]) -> Vec<u8> {
+    let apdu = [header.as_slice(), &[0x00]].concat();
+    // The template is 5 bytes, never more than u32.
+    let mut out = (apdu.len() as u32).to_le_bytes().to_vec();
+    out.extend_from_slice(&apdu);
+    out
+}
+
 /// A PIN verification on the pad: the VERIFY header the PIN goes behind and its length range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PadVerify {
@@ -93,24 +133,42 @@ impl PadVerify {
     /// PIN_VERIFY_STRUCTURE (pcsc-lite reader.h: packed, little-endian) for an ASCII PIN
     /// placed as the whole data field of `header ‖ Lc`.
     pub fn structure(&self) -> Vec<u8> {
-        let template = [self.header.as_slice(), &[0x00]].concat();
-        let mut s = vec![
-            PAD_TIMEOUT_SECS,
-            // bTimerOut2: the reader's own inter-key time-out.
-            0,
-            FORMAT_ASCII_BYTES_AT_0,
-            NO_PIN_BLOCK,
-            NO_LENGTH_FIELD,
-        ];
-        // wPINMaxExtraDigit: minimum in the high byte, maximum in the low byte.
-        s.extend_from_slice(&u16::from_be_bytes([self.min_digits, self.max_digits]).to_le_bytes());
+        let mut s = head().to_vec();
+        s.extend_from_slice(&digit_range(self.min_digits, self.max_digits));
         s.extend_from_slice(&[VALIDATE_ON_OK_KEY, ONE_MESSAGE]);
         s.extend_from_slice(&LANG_EN_US.to_le_bytes());
         // bMsgIndex, bTeoPrologue[3] (T=1 only; unused).
         s.extend_from_slice(&[0, 0, 0, 0]);
-        // ulDataLength: the template is 5 bytes, never more than u32.
-        s.extend_from_slice(&(template.len() as u32).to_le_bytes());
-        s.extend_from_slice(&template);
+        s.extend_from_slice(&template(self.header));
+        s
+    }
+}
+
+/// A PIN change on the pad: the new PIN typed twice goes, once, behind the CHANGE REFERENCE
+/// DATA header as the whole data field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PadChange {
+    /// CLA INS P1 P2 of the command that sets the new PIN.
+    pub header: [u8; 4],
+    /// Fewest digits the pad accepts.
+    pub min_digits: u8,
+    /// Most digits the pad accepts.
+    pub max_digits: u8,
+}
+
+impl PadChange {
+    /// PIN_MODIFY_STRUCTURE (pcsc-lite reader.h: packed, little-endian): new PIN and its
+    /// confirmation, inserted at offset 0 of the data field.
+    pub fn structure(&self) -> Vec<u8> {
+        let mut s = head().to_vec();
+        // bInsertionOffsetOld (no current PIN is typed), bInsertionOffsetNew.
+        s.extend_from_slice(&[0, 0]);
+        s.extend_from_slice(&digit_range(self.min_digits, self.max_digits));
+        s.extend_from_slice(&[NEW_PIN_CONFIRMED, VALIDATE_ON_OK_KEY, TWO_MESSAGES]);
+        s.extend_from_slice(&LANG_EN_US.to_le_bytes());
+        // bMsgIndex1–3, bTeoPrologue[3] (T=1 only; unused).
+        s.extend_from_slice(&[0, 1, 2, 0, 0, 0]);
+        s.extend_from_slice(&template(self.header));
         s
     }
 }
@@ -122,6 +180,10 @@ pub enum PadEnd {
     Cancelled,
     /// No PIN was entered in time (64 00).
     TimedOut,
+    /// The new PIN and its confirmation differed (64 02).
+    Mismatch,
+    /// The PIN typed was too short or too long (64 03).
+    BadLength,
 }
 
 /// The pad's own outcome for an R-APDU, None when the card answered (the PIN was sent).
@@ -129,6 +191,8 @@ pub fn pad_end(response: &[u8]) -> Option<PadEnd> {
     match response {
         r if r == sw::CANCELLED => Some(PadEnd::Cancelled),
         r if r == sw::TIMED_OUT => Some(PadEnd::TimedOut),
+        r if r == sw::MISMATCH => Some(PadEnd::Mismatch),
+        r if r == sw::BAD_LENGTH => Some(PadEnd::BadLength),
         _ => None,
     }
 }
@@ -154,6 +218,31 @@ mod tests {
                 30, 0, 0x82, 0x00, 0x00, 8, 6, 0x02, 1, 0x09, 0x04, 0, 0, 0, 0, 5, 0, 0, 0, 0x00,
                 0x20, 0x00, 0x10, 0x00
             ]
+        );
+    }
+
+    #[test]
+    fn modify_structure_has_the_reader_h_layout() {
+        let change = PadChange {
+            header: [0x00, 0x24, 0x01, 0x10],
+            min_digits: 6,
+            max_digits: 8,
+        };
+        assert_eq!(
+            change.structure(),
+            [
+                30, 0, 0x82, 0x00, 0x00, 0, 0, 8, 6, 0x01, 0x02, 2, 0x09, 0x04, 0, 1, 2, 0, 0, 0,
+                5, 0, 0, 0, 0x00, 0x24, 0x01, 0x10, 0x00
+            ]
+        );
+        let pad = nhi_ifd::pinpad::feature_list(true);
+        assert_eq!(
+            modify_pin_direct(&pad),
+            Ok(Some(nhi_ifd::pinpad::ioctl_of(feature::MODIFY_PIN_DIRECT)))
+        );
+        assert_eq!(
+            modify_pin_direct(&nhi_ifd::pinpad::feature_list(false)),
+            Ok(None)
         );
     }
 
@@ -194,6 +283,8 @@ mod tests {
     fn pad_status_words_are_told_from_the_cards() {
         assert_eq!(pad_end(&[0x64, 0x01]), Some(PadEnd::Cancelled));
         assert_eq!(pad_end(&[0x64, 0x00]), Some(PadEnd::TimedOut));
+        assert_eq!(pad_end(&[0x64, 0x02]), Some(PadEnd::Mismatch));
+        assert_eq!(pad_end(&[0x64, 0x03]), Some(PadEnd::BadLength));
         assert_eq!(pad_end(&[0x90, 0x00]), None);
         assert_eq!(pad_end(&[0x63, 0xC2]), None);
         assert_eq!(

@@ -2,7 +2,7 @@
 //! (feature `pcsc`) and whatever an embedder supplies (the harness wires emulator cards
 //! in-process; this crate never depends on the emulator).
 
-use crate::pinpad::PadVerify;
+use crate::pinpad::{PadChange, PadVerify};
 use thiserror::Error;
 
 /// Why a reader operation failed.
@@ -45,6 +45,15 @@ pub trait Connection: Send {
     fn verify_pin_on_pad(
         &mut self,
         _verify: &PadVerify,
+    ) -> Option<Result<Vec<u8>, TransportError>> {
+        None
+    }
+    /// Changes a PIN typed on the reader's own PIN pad (PC/SC v2 part 10 MODIFY PIN
+    /// DIRECT): the R-APDU (the card's, or the pad's `64 0x`), or None when the reader has
+    /// no pad.
+    fn modify_pin_on_pad(
+        &mut self,
+        _change: &PadChange,
     ) -> Option<Result<Vec<u8>, TransportError>> {
         None
     }
@@ -131,7 +140,7 @@ pub use pcsc_impl::PcscTransport;
 #[cfg(any(feature = "pcsc", windows))]
 mod pcsc_impl {
     use super::{Connection, Transport, TransportError};
-    use crate::pinpad::{self, PadVerify};
+    use crate::pinpad::{self, PadChange, PadVerify};
     use std::ffi::CString;
     use std::sync::Mutex;
 
@@ -221,6 +230,24 @@ mod pcsc_impl {
             &mut self,
             verify: &PadVerify,
         ) -> Option<Result<Vec<u8>, TransportError>> {
+            self.on_pad(pinpad::verify_pin_direct, &verify.structure())
+        }
+        fn modify_pin_on_pad(
+            &mut self,
+            change: &PadChange,
+        ) -> Option<Result<Vec<u8>, TransportError>> {
+            self.on_pad(pinpad::modify_pin_direct, &change.structure())
+        }
+    }
+
+    impl PcscConnection {
+        /// Sends a part 10 PIN structure to the control code `feature` finds in the
+        /// reader's feature list: the R-APDU, or None when the reader has no such feature.
+        fn on_pad(
+            &mut self,
+            feature: fn(&[u8]) -> Result<Option<u32>, String>,
+            structure: &[u8],
+        ) -> Option<Result<Vec<u8>, TransportError>> {
             let mut features = [0u8; 256];
             let list = match self.card.control(
                 pinpad::CM_IOCTL_GET_FEATURE_REQUEST.into(),
@@ -236,25 +263,20 @@ mod pcsc_impl {
                     }
                 }
             };
-            let code = match pinpad::verify_pin_direct(list) {
+            let code = match feature(list) {
                 Ok(Some(c)) => c,
                 Ok(None) => return None,
                 Err(e) => return Some(Err(TransportError::ReaderFailed(e))),
             };
             let mut buf = [0u8; 258];
-            Some(
-                match self
-                    .card
-                    .control(code.into(), &verify.structure(), &mut buf)
-                {
-                    Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
-                    Ok(r) => Err(TransportError::ReaderFailed(format!(
-                        "the PIN pad answered {} bytes",
-                        r.len()
-                    ))),
-                    Err(e) => Err(map(e)),
-                },
-            )
+            Some(match self.card.control(code.into(), structure, &mut buf) {
+                Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
+                Ok(r) => Err(TransportError::ReaderFailed(format!(
+                    "the PIN pad answered {} bytes",
+                    r.len()
+                ))),
+                Err(e) => Err(map(e)),
+            })
         }
     }
 

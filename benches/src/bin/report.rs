@@ -7,6 +7,9 @@ use nhi_emulator::card::Card;
 use nhi_protocol::token::TokenAlg;
 use std::time::{Duration, Instant};
 
+#[path = "report/pcsc.rs"]
+mod pcsc;
+
 /// Runs `f` repeatedly for about `secs` seconds; operations per second.
 fn rate(secs: f64, mut f: impl FnMut() -> bool) -> f64 {
     let start = Instant::now();
@@ -68,6 +71,15 @@ async fn main() -> Result<(), String> {
         Ok(v) => v.parse().map_err(|e| format!("BENCH_SECS={v:?}: {e}"))?,
         Err(_) => 3.0,
     };
+    // `--pcsc`: only the PC/SC rows (vpcd and nhi-ifd), printed, never written.
+    if std::env::args().any(|a| a == "--pcsc") {
+        let f = nhi_emulator::fixtures::Fixtures::demo().map_err(|e| e.to_string())?;
+        let k = nhi_emulator::fixtures::CardFactory::test()?;
+        let mut rows = Vec::new();
+        pcsc::rows(&mut rows, secs, &k, &f);
+        print!("{}", table(&rows));
+        return Ok(());
+    }
     let mut rows = Vec::new();
     let now = i64::from(AT) + 5;
     for (alg, name, ossl, goal) in [
@@ -324,7 +336,7 @@ async fn main() -> Result<(), String> {
         pass: Some(hwm < 100 * 1024),
     });
 
-    vpcd_rows(&mut rows, secs, &k, &f);
+    pcsc::rows(&mut rows, secs, &k, &f);
     let (ep_table, worst) = endpoint_latency().await?;
     rows.push(Row {
         metric: format!(
@@ -350,10 +362,31 @@ async fn main() -> Result<(), String> {
         Err(e) => eprintln!("skipped `nhi-emu up` RSS: {e}"),
     }
 
+    let mut table = table(&rows);
+    table.push_str("\nMiddleware latency per endpoint (all scenarios except those injecting DC faults, 3 rounds, HTTPS loopback, emulated cards in-process):\n\n");
+    table.push_str(&ep_table);
+    print!("{table}");
+    if std::env::args().any(|a| a == "--write") {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let head = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
+        // Everything before the table marker stays; no marker yet: all of it.
+        let keep = match head.split_once("<!-- table -->") {
+            Some((before, _)) => before,
+            None => &head,
+        };
+        let date = chrono::Utc::now().format("%Y-%m-%d");
+        let body = format!("{keep}<!-- table -->\nMeasured {date} on this project's 2-core machine with `bash ci/bench` (release build, {secs} s per measurement):\n\n{table}");
+        std::fs::write(p, body).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The rows as a Markdown table.
+fn table(rows: &[Row]) -> String {
     let mut table = String::from(
         "| metric | ours | baseline | ratio | goal | pass |\n|---|---:|---:|---:|---|---|\n",
     );
-    for r in &rows {
+    for r in rows {
         let f = |x: f64| {
             if x >= 100.0 {
                 format!("{x:.0}{}", r.unit)
@@ -377,66 +410,7 @@ async fn main() -> Result<(), String> {
             }
         ));
     }
-    table.push_str("\nMiddleware latency per endpoint (all scenarios except those injecting DC faults, 3 rounds, HTTPS loopback, emulated cards in-process):\n\n");
-    table.push_str(&ep_table);
-    print!("{table}");
-    if std::env::args().any(|a| a == "--write") {
-        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let head = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
-        // Everything before the table marker stays; no marker yet: all of it.
-        let keep = match head.split_once("<!-- table -->") {
-            Some((before, _)) => before,
-            None => &head,
-        };
-        let date = chrono::Utc::now().format("%Y-%m-%d");
-        let body = format!("{keep}<!-- table -->\nMeasured {date} on this project's 2-core machine with `bash ci/bench` (release build, {secs} s per measurement):\n\n{table}");
-        std::fs::write(p, body).map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-#[cfg(feature = "pcsc")]
-fn vpcd_rows(
-    rows: &mut Vec<Row>,
-    secs: f64,
-    k: &nhi_emulator::fixtures::CardFactory,
-    f: &nhi_emulator::fixtures::Fixtures,
-) {
-    let hc = match k.hc(&f.people[0]) {
-        Ok(h) => h,
-        Err(e) => return eprintln!("skipped vpcd rows: {e}"),
-    };
-    match nhi_benches::vpcd::apdu_rates(Box::new(hc), secs) {
-        Ok((ours, echo)) => {
-            rows.push(Row {
-                metric: "APDU round trips through pcscd + vpcd, HC model (baseline: echo card, same path)".into(),
-                ours,
-                base: Some(echo),
-                unit: "/s",
-                goal: "≥ 0.9× echo".into(),
-                pass: Some(ours / echo >= 0.9),
-            });
-            rows.push(Row {
-                metric: "APDU round trips through pcscd + vpcd, absolute".into(),
-                ours,
-                base: None,
-                unit: "/s",
-                goal: "≥ 5 000/s".into(),
-                pass: Some(ours >= 5000.0),
-            });
-        }
-        Err(e) => eprintln!("skipped vpcd rows: {e}"),
-    }
-}
-
-#[cfg(not(feature = "pcsc"))]
-fn vpcd_rows(
-    _rows: &mut Vec<Row>,
-    _secs: f64,
-    _k: &nhi_emulator::fixtures::CardFactory,
-    _f: &nhi_emulator::fixtures::Fixtures,
-) {
-    eprintln!("skipped vpcd rows: built without the `pcsc` feature (ci/bench enables it)");
+    table
 }
 
 /// Per-endpoint p50/p99 over every scenario except DC faults (3 rounds); the table and the

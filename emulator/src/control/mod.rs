@@ -406,6 +406,9 @@ impl Control {
         for s in &self.slots {
             s.slot.fault_settled().await;
         }
+        for (_, pad) in &self.pads {
+            pad.disarm();
+        }
         let removed: Vec<Value> = self
             .slots
             .iter()

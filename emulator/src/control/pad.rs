@@ -4,6 +4,7 @@
 //! the reader's card slot.
 
 use super::{Control, Refusal, StatusCode};
+use crate::reader::ifd_pin::PadAction;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -21,6 +22,19 @@ pub struct PadPress {
     /// Let the entry time out now.
     #[serde(default)]
     pub timeout: bool,
+    /// Do it when the pad next asks for a PIN (now, if it is asking).
+    #[serde(default)]
+    pub next: bool,
+}
+
+impl PadPress {
+    /// The actions, in the order a person does them: keys, then Cancel, then time-out.
+    pub fn actions(&self) -> Vec<PadAction> {
+        let keys = self.keys.clone().map(PadAction::Keys);
+        let cancel = self.cancel.then_some(PadAction::Cancel);
+        let timeout = self.timeout.then_some(PadAction::TimeOut);
+        [keys, cancel, timeout].into_iter().flatten().collect()
+    }
 }
 
 impl Control {
@@ -40,14 +54,13 @@ impl Control {
             })?;
         let refused = |e: String| Refusal::new(StatusCode::CONFLICT, "refused", e);
         let mut status = pad.status();
-        if let Some(keys) = &p.keys {
-            status = pad.keys(keys).map_err(refused)?;
-        }
-        if p.cancel {
-            status = pad.cancel().map_err(refused)?;
-        }
-        if p.timeout {
-            status = pad.time_out().map_err(refused)?;
+        for action in p.actions() {
+            status = if p.next {
+                pad.arm(action)
+            } else {
+                pad.act(action)
+            }
+            .map_err(refused)?;
         }
         Ok(json!({ "reader": p.reader, "pad": status }))
     }
@@ -81,6 +94,7 @@ mod tests {
             keys: keys.map(str::to_string),
             cancel,
             timeout: false,
+            next: false,
         }
     }
 
@@ -97,5 +111,20 @@ mod tests {
         let r = c.pad(&press("pad reader", Some("12"), false)).unwrap_err();
         assert_eq!((r.status, r.error), (StatusCode::CONFLICT, "refused"));
         assert!(c.pad(&press("pad reader", None, true)).is_err());
+        // With `next`, the keys wait for the pad to ask.
+        let armed = PadPress {
+            next: true,
+            ..press("pad reader", Some("123456#"), true)
+        };
+        let state = c.pad(&armed).unwrap();
+        assert_eq!(
+            (&state["pad"]["armed"], &state["pad"]["waiting"]),
+            (&json!(true), &json!(false))
+        );
+        let bad = PadPress {
+            next: true,
+            ..press("pad reader", Some("12*"), false)
+        };
+        assert!(c.pad(&bad).unwrap_err().reason.contains("key '*'"));
     }
 }

@@ -231,7 +231,7 @@ impl PinRequest {
 }
 
 /// What the pad is doing, as the control API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PadStatus {
     /// A PIN entry is in progress.
     pub waiting: bool,
@@ -241,6 +241,19 @@ pub struct PadStatus {
     pub done: usize,
     /// Digits typed into the current PIN.
     pub digits: usize,
+    /// What the person will do when the pad next asks ([`PinPad::arm`]), not done yet.
+    pub armed: bool,
+}
+
+/// What a person does at the pad, as one action ([`PinPad::arm`] queues one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PadAction {
+    /// Digits, `#` for OK.
+    Keys(String),
+    /// Cancel: the entry ends with `64 01`.
+    Cancel,
+    /// Nothing typed in time: the entry ends with `64 00`.
+    TimeOut,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +273,35 @@ struct Session {
 #[derive(Debug, Default)]
 struct PadState {
     session: Option<Session>,
+    /// Done on the next entry as soon as it starts: a person who knows what they will type
+    /// before the pad asks (scenario steps, tests), without watching for the prompt.
+    armed: Vec<PadAction>,
+}
+
+/// Checks that keys are what the pad has: digits and `#`.
+fn check_keys(keys: &str) -> Result<(), String> {
+    match keys.chars().find(|c| !c.is_ascii_digit() && *c != '#') {
+        Some(bad) => Err(format!("key {bad:?}: the pad has digits 0-9 and # (OK)")),
+        None => Ok(()),
+    }
+}
+
+impl Session {
+    fn apply(&mut self, action: &PadAction) {
+        match action {
+            PadAction::Keys(keys) => {
+                for k in keys.chars() {
+                    if k == '#' {
+                        self.done.push(std::mem::take(&mut self.typing));
+                    } else {
+                        self.typing.push(k);
+                    }
+                }
+            }
+            PadAction::Cancel => self.end = Some(End::Cancelled),
+            PadAction::TimeOut => self.end = Some(End::TimedOut),
+        }
+    }
 }
 
 /// A reader's PIN pad, shared by the ifd endpoint and the control API.
@@ -279,18 +321,21 @@ impl PinPad {
     /// The pad's state.
     pub fn status(&self) -> PadStatus {
         let s = self.lock();
+        let armed = !s.armed.is_empty();
         match &s.session {
             Some(x) => PadStatus {
                 waiting: true,
                 entries: x.entries,
                 done: x.done.len(),
                 digits: x.typing.len(),
+                armed,
             },
             None => PadStatus {
                 waiting: false,
                 entries: 0,
                 done: 0,
                 digits: 0,
+                armed,
             },
         }
     }
@@ -313,35 +358,51 @@ impl PinPad {
 
     /// Types digits (and `#` for OK) on the pad.
     pub fn keys(&self, keys: &str) -> Result<PadStatus, String> {
-        if let Some(bad) = keys.chars().find(|c| !c.is_ascii_digit() && *c != '#') {
-            return Err(format!("key {bad:?}: the pad has digits 0-9 and # (OK)"));
-        }
-        self.with_session(|s| {
-            for k in keys.chars() {
-                if k == '#' {
-                    s.done.push(std::mem::take(&mut s.typing));
-                } else {
-                    s.typing.push(k);
-                }
-            }
-            Ok(())
-        })
+        check_keys(keys)?;
+        self.act(PadAction::Keys(keys.to_string()))
     }
 
     /// Presses Cancel: the entry ends with `64 01`.
     pub fn cancel(&self) -> Result<PadStatus, String> {
-        self.with_session(|s| {
-            s.end = Some(End::Cancelled);
-            Ok(())
-        })
+        self.act(PadAction::Cancel)
     }
 
     /// Lets the entry time out now: it ends with `64 00`.
     pub fn time_out(&self) -> Result<PadStatus, String> {
+        self.act(PadAction::TimeOut)
+    }
+
+    /// Does `action` on the entry in progress; refused when the pad is not asking.
+    pub fn act(&self, action: PadAction) -> Result<PadStatus, String> {
+        if let PadAction::Keys(k) = &action {
+            check_keys(k)?;
+        }
         self.with_session(|s| {
-            s.end = Some(End::TimedOut);
+            s.apply(&action);
             Ok(())
         })
+    }
+
+    /// Does `action` when the pad asks: now if an entry is in progress, otherwise as soon
+    /// as the next one starts (several armed actions are done in order).
+    pub fn arm(&self, action: PadAction) -> Result<PadStatus, String> {
+        if let PadAction::Keys(k) = &action {
+            check_keys(k)?;
+        }
+        {
+            let mut s = self.lock();
+            match s.session.as_mut() {
+                Some(session) => session.apply(&action),
+                None => s.armed.push(action),
+            }
+        }
+        self.0 .1.notify_all();
+        Ok(self.status())
+    }
+
+    /// Forgets the armed actions (a world reset: nobody stands at the pad any more).
+    pub fn disarm(&self) {
+        self.lock().armed.clear();
     }
 
     /// Runs one PIN entry for the card of `generation` in `slot`: waits for the person,
@@ -362,10 +423,14 @@ impl PinPad {
                 b"a PIN entry is already in progress".to_vec(),
             );
         }
-        s.session = Some(Session {
+        let mut session = Session {
             entries: req.entries(),
             ..Session::default()
-        });
+        };
+        for action in std::mem::take(&mut s.armed) {
+            session.apply(&action);
+        }
+        s.session = Some(session);
         let outcome = loop {
             let Some(session) = s.session.as_ref() else {
                 break Err(End::Cancelled);
@@ -483,5 +548,39 @@ mod tests {
         assert!(pad.keys("12").unwrap_err().contains("no PIN entry"));
         assert!(pad.keys("1a").unwrap_err().contains("key 'a'"));
         assert!(!pad.status().waiting);
+    }
+
+    /// A pad served by a thread running one entry of `req` against an empty slot: the
+    /// entry's end shows in the status word (the card is never reached on cancel/time-out).
+    fn run_entry(pad: &PinPad, req: PinRequest) -> std::thread::JoinHandle<(Status, Vec<u8>)> {
+        let pad = pad.clone();
+        std::thread::spawn(move || {
+            let slot = Slot::empty();
+            pad.enter(req, &slot, 0, 0, &AtomicBool::new(false))
+        })
+    }
+
+    #[test]
+    fn armed_actions_are_done_when_the_pad_asks() {
+        let pad = PinPad::new();
+        assert!(pad.arm(PadAction::Keys("1x".into())).is_err());
+        let st = pad.arm(PadAction::Keys("12".into())).unwrap();
+        assert!(st.armed && !st.waiting);
+        pad.arm(PadAction::Cancel).unwrap();
+        let req = PinRequest::verify(&verify_ascii()).unwrap();
+        let (status, sw) = run_entry(&pad, req.clone()).join().unwrap();
+        assert_eq!((status, sw), (Status::Ok, sw::CANCELLED.to_vec()));
+        assert_eq!(pad.status(), PadStatus::default());
+        // Armed and then forgotten: the next entry waits for a person again.
+        pad.arm(PadAction::TimeOut).unwrap();
+        pad.disarm();
+        let entry = run_entry(&pad, req);
+        while !pad.status().waiting {
+            std::thread::yield_now();
+        }
+        assert!(!pad.status().armed);
+        // Arming while the pad asks acts at once.
+        pad.arm(PadAction::TimeOut).unwrap();
+        assert_eq!(entry.join().unwrap().1, sw::TIMED_OUT.to_vec());
     }
 }

@@ -87,6 +87,8 @@ pub enum Action {
     ReaderFault(ReaderFaultStep),
     /// An event in the world outside the SUT (the DC, a phone, an institution).
     Event(ScriptedEvent),
+    /// What a person does at a reader's PIN pad when it next asks (pad.rs).
+    Pad(super::pad::PadStep),
 }
 
 /// Which device a call goes to.

@@ -4,11 +4,13 @@
 //!
 //! - [`format`]: the file format and its parser;
 //! - [`vars`]: `${var|filter}` substitution;
+//! - [`pad`]: the `pad` step (a person at an ifd reader's PIN pad);
 //! - [`runner`]: running scenarios;
 //! - [`summary`]: the terminal summary and status-code coverage;
 //! - [`report`]: the run as JSON and JUnit XML (mod.rs) and HTML (html.rs).
 
 pub mod format;
+pub mod pad;
 pub mod report;
 pub mod runner;
 pub mod summary;

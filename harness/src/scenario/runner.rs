@@ -71,6 +71,7 @@ impl Runner<'_> {
             Action::FaultClear => b.clear_faults().await,
             Action::ReaderFault(r) => b.reader_fault(&r.reader, r.fault).await,
             Action::Event(e) => self.event(e).await,
+            Action::Pad(p) => p.run(b, &self.vars).await,
             Action::Call(call) => {
                 let at = StepAt {
                     step: n,

@@ -32,6 +32,7 @@ pub struct RawStep {
     lose_phone: Option<String>,
     revoke_cert: Option<String>,
     guardian: Option<Guardian>,
+    pad: Option<super::pad::PadStep>,
     // Options of a call.
     body: Option<toml::Value>,
     expect: Option<String>,
@@ -60,7 +61,7 @@ enum Found {
 
 const ACTIONS: &str = "insert, remove, call, partner_call, clock, fault, fault_clear, \
                        reader_fault, virtual_card, standing, cloud_sam_file, hca_credential, lose_phone, \
-                       revoke_cert, guardian";
+                       revoke_cert, guardian, pad";
 
 impl TryFrom<RawStep> for Step {
     type Error = String;
@@ -151,6 +152,7 @@ impl RawStep {
             self.guardian
                 .take()
                 .map(|x| event("guardian", E::Guardian(x))),
+            self.pad.take().map(|x| done("pad", Action::Pad(x))),
         ];
         Ok(set.into_iter().flatten().collect())
     }

@@ -2,7 +2,7 @@
 
 use super::Link;
 use crate::error::Fail;
-use crate::pinpad::{pad_end, PadEnd, PadVerify};
+use crate::pinpad::{pad_end, PadChange, PadEnd, PadVerify};
 use nhi_protocol::apdu::{cmd, cmd::pin_ref, ins, HpcBasic, Response, Sw};
 use nhi_protocol::StatusCode;
 
@@ -39,16 +39,39 @@ pub fn pad_verify() -> PadVerify {
 /// used, so the reply has no `tries` and the message says which end it was.
 pub fn pad_answer(r: &[u8]) -> Result<(), Fail> {
     match pad_end(r) {
-        Some(PadEnd::Cancelled) => Err(Fail::new(
-            StatusCode::HpcPinFailed,
-            "PIN entry cancelled on the reader's PIN pad",
-        )),
-        Some(PadEnd::TimedOut) => Err(Fail::new(
-            StatusCode::HpcPinFailed,
-            "no PIN entered on the reader's PIN pad in time",
-        )),
+        Some(end) => Err(pad_failed(end)),
         None => verify_answer(Response::from_bytes(r).sw),
     }
+}
+
+/// The CHANGE REFERENCE DATA the pad completes with the new PIN typed twice on it (the HPC
+/// takes the new PIN only, after a verification: P1 = 1).
+pub fn pad_change() -> PadChange {
+    PadChange {
+        header: [cmd::CLA_ISO, ins::CHANGE_REFERENCE_DATA, 1, pin_ref::HPC],
+        min_digits: PIN_DIGITS.0,
+        max_digits: PIN_DIGITS.1,
+    }
+}
+
+/// The pad's answer to [`pad_change`]: the card's, as for a new PIN sent by the client, or
+/// the pad's own end (1410, as for [`pad_answer`]; the PIN is unchanged).
+pub fn pad_change_answer(r: &[u8]) -> Result<(), Fail> {
+    match pad_end(r) {
+        Some(end) => Err(pad_failed(end)),
+        None => change_answer(Response::from_bytes(r).sw),
+    }
+}
+
+/// A PIN entry the pad ended itself: nothing reached the card, no try was used.
+fn pad_failed(end: PadEnd) -> Fail {
+    let why = match end {
+        PadEnd::Cancelled => "PIN entry cancelled on the reader's PIN pad",
+        PadEnd::TimedOut => "no PIN entered on the reader's PIN pad in time",
+        PadEnd::Mismatch => "the new PIN and its confirmation typed on the PIN pad differ",
+        PadEnd::BadLength => "the PIN typed on the PIN pad is not 6–8 digits",
+    };
+    Fail::new(StatusCode::HpcPinFailed, why)
 }
 
 /// The card's answer to VERIFY: a wrong PIN is a [`Fail::wrong_pin`].
@@ -69,10 +92,15 @@ fn verify_answer(sw: Sw) -> Result<(), Fail> {
 /// Sets a new PIN (after a verification).
 pub fn set_pin(link: &mut dyn Link, pin: &str) -> Result<(), Fail> {
     let r = link.send(&cmd::change_pin(pin_ref::HPC, pin.as_bytes()))?;
-    if !r.is_ok() {
+    change_answer(r.sw)
+}
+
+/// The card's answer to CHANGE REFERENCE DATA.
+fn change_answer(sw: Sw) -> Result<(), Fail> {
+    if sw != Sw::OK {
         return Err(Fail::new(
             StatusCode::HpcPinFailed,
-            format!("card refused the new PIN ({})", r.sw),
+            format!("card refused the new PIN ({sw})"),
         ));
     }
     Ok(())

@@ -7,6 +7,7 @@ use crate::cards::{self, hpc};
 use crate::dc_client::unb64;
 use crate::error::{reply, request, transport_fail, Fail, OpResult};
 use crate::mutants::Mutant;
+use crate::transport::{Connection, TransportError};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use nhi_protocol::apdu::{CardKind, AID_HPC};
@@ -54,7 +55,7 @@ impl Device {
     /// the seed gives no body for that case, so the PIN is simply left out); without a pad
     /// such a body is refused as before (1704).
     pub(super) async fn hpc_verify_pin(&mut self, body: &Value) -> OpResult {
-        if !(pin_left_out(body) && self.hpc_verify_on_pad()?) {
+        if !(left_out(body, "pin") && self.hpc_verify_on_pad()?) {
             let pin = request::<PinRequest>(body)?.pin;
             if !self.mutant_on(Mutant::PinFormatUnchecked) {
                 super::check_pin(&pin)?;
@@ -75,16 +76,33 @@ impl Device {
     /// The HPC PIN typed on its reader's pad: false when there is no pad to ask (no bound
     /// HPC, or a reader without one), so the body is checked and refused as it always was.
     fn hpc_verify_on_pad(&mut self) -> Result<bool, Fail> {
+        let verify = hpc::pad_verify();
+        self.hpc_on_pad(|c| c.verify_pin_on_pad(&verify), hpc::pad_answer)
+    }
+
+    /// The new HPC PIN typed twice on its reader's pad (MODIFY PIN DIRECT): false when
+    /// there is no pad to ask.
+    fn hpc_change_on_pad(&mut self) -> Result<bool, Fail> {
+        let change = hpc::pad_change();
+        self.hpc_on_pad(|c| c.modify_pin_on_pad(&change), hpc::pad_change_answer)
+    }
+
+    /// Runs `ask` on the HPC's connection and reads the R-APDU with `answer`: Ok(false)
+    /// when the reader has no pad; a reader that went away drops the card's binding.
+    fn hpc_on_pad(
+        &mut self,
+        ask: impl FnOnce(&mut dyn Connection) -> Option<Result<Vec<u8>, TransportError>>,
+        answer: fn(&[u8]) -> Result<(), Fail>,
+    ) -> Result<bool, Fail> {
         let Some(reader) = self.reader_of(CardKind::Hpc) else {
             return Ok(false);
         };
         let Some(b) = self.bound.get_mut(&reader) else {
             return Ok(false);
         };
-        let verify = hpc::pad_verify();
-        match blocking(|| b.conn.verify_pin_on_pad(&verify)) {
+        match blocking(|| ask(b.conn.as_mut())) {
             None => Ok(false),
-            Some(Ok(r)) => hpc::pad_answer(&r).map(|()| true),
+            Some(Ok(r)) => answer(&r).map(|()| true),
             Some(Err(e)) => {
                 let kind = b.kind;
                 self.bound.remove(&reader);
@@ -164,14 +182,20 @@ impl Device {
         })
     }
 
-    /// `POST Hpc/Pin`: a new PIN (not for a mobile HCA).
+    /// `POST Hpc/Pin`: a new PIN (not for a mobile HCA). A body without `newPin` (no key,
+    /// `null` or `""`) has the new PIN typed twice on the HPC reader's PIN pad when it has
+    /// one (seed 004: a test HPC's PIN is entered on its dedicated reader); the current PIN
+    /// is the one verified before (this operation needs mode 3). Without a pad such a body
+    /// is refused as before.
     pub(super) fn hpc_set_pin(&mut self, body: &Value) -> OpResult {
         if self.state.hpc_kind == Some(HpcKind::Mobile) {
             return Err(Fail::code(StatusCode::HpcUnsupported));
         }
-        let pin = request::<NewPinRequest>(body)?.new_pin;
-        super::check_pin(&pin)?;
-        hpc::set_pin(&mut self.card(CardKind::Hpc)?, &pin)?;
+        if !(left_out(body, "newPin") && self.hpc_change_on_pad()?) {
+            let pin = request::<NewPinRequest>(body)?.new_pin;
+            super::check_pin(&pin)?;
+            hpc::set_pin(&mut self.card(CardKind::Hpc)?, &pin)?;
+        }
         reply(&Empty {})
     }
 
@@ -211,9 +235,9 @@ impl Device {
     }
 }
 
-/// True when a `Verification/Hpc` body carries no PIN: no `pin`, `null`, or `""`.
-fn pin_left_out(body: &Value) -> bool {
-    match body.get("pin") {
+/// True when a body carries no PIN in `key`: no key, `null`, or `""` (the pad is asked).
+fn left_out(body: &Value, key: &str) -> bool {
+    match body.get(key) {
         None | Some(Value::Null) => true,
         Some(Value::String(p)) => p.is_empty(),
         Some(_) => false,
@@ -222,18 +246,21 @@ fn pin_left_out(body: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::pin_left_out;
+    use super::left_out;
     use serde_json::json;
 
     #[test]
     fn only_a_body_without_pin_digits_goes_to_the_pad() {
-        assert!(pin_left_out(&json!({})));
-        assert!(pin_left_out(&json!({ "pin": null })));
-        assert!(pin_left_out(&json!({ "pin": "" })));
-        assert!(!pin_left_out(&json!({ "pin": "123456" })));
+        let pin_left_out = |b| left_out(&b, "pin");
+        assert!(pin_left_out(json!({})));
+        assert!(pin_left_out(json!({ "pin": null })));
+        assert!(pin_left_out(json!({ "pin": "" })));
+        assert!(!pin_left_out(json!({ "pin": "123456" })));
         assert!(
-            !pin_left_out(&json!({ "pin": 123456 })),
+            !pin_left_out(json!({ "pin": 123456 })),
             "a wrong type is refused, not padded"
         );
+        assert!(left_out(&json!({ "pin": "123456" }), "newPin"));
+        assert!(!left_out(&json!({ "newPin": "123456" }), "newPin"));
     }
 }

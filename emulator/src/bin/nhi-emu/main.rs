@@ -215,6 +215,9 @@ enum CtlCmd {
         /// Let the entry time out now.
         #[arg(long)]
         timeout: bool,
+        /// Do it when the pad next asks for a PIN (now, if it is asking).
+        #[arg(long)]
+        next: bool,
     },
 }
 
@@ -260,11 +263,13 @@ impl CtlCmd {
                 keys,
                 cancel,
                 timeout,
+                next,
             } => Command::Pad(nhi_emulator::control::pad::PadPress {
                 reader,
                 keys,
                 cancel,
                 timeout,
+                next,
             }),
         })
     }
