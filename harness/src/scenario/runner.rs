@@ -179,15 +179,20 @@ impl Runner<'_> {
         out: &mut Vec<CallResult>,
     ) -> Result<(), String> {
         let client = match c.device {
-            Device::Sut => self.sut.clone(),
+            Device::Sut | Device::Dc => self.sut.clone(),
             Device::Partner => self.partner().await?,
         };
         let body = c.body.as_ref().map(|b| self.vars.to_json(b)).transpose()?;
         let origin = c.origin.as_ref().map(|(o, _)| o.as_str());
         for _ in 0..c.repeat {
-            let x = client
-                .call_from(&c.method, &c.path, body.clone(), origin)
-                .await;
+            let x = match c.device {
+                Device::Dc => super::dc_call::send(&self.bench, &c.path, body.clone()).await?,
+                _ => {
+                    client
+                        .call_from(&c.method, &c.path, body.clone(), origin)
+                        .await
+                }
+            };
             let mut notes = self.reply_notes(c, &x)?;
             if x.code() == Some(nhi_protocol::StatusCode::Success) {
                 if let Some(op) = operation(&c.method, &c.path) {
@@ -195,8 +200,10 @@ impl Runner<'_> {
                 }
             }
             let mut check = Check::of(at.clone(), &x, &c.expect, notes);
-            if c.device == Device::Partner {
-                check.request = format!("partner: {}", check.request);
+            match c.device {
+                Device::Partner => check.request = format!("partner: {}", check.request),
+                Device::Dc => check.request = format!("dc: {}", check.request),
+                Device::Sut => {}
             }
             out.push(check);
         }
