@@ -52,6 +52,10 @@ pub struct Person {
     /// HC PIN, when the holder set one.
     #[serde(default)]
     pub pin: Option<String>,
+    /// The DC refuses this person's virtual-card registration (seed 001's double-ID
+    /// photo or counter check): `photo-mismatch` or `second-id-mismatch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refuse_registration: Option<nhi_protocol::dc::msg::RegistrationRefusal>,
 }
 
 /// An HPC holder.

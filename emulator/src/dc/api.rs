@@ -317,6 +317,21 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
             let r: m::ViewRequest = parse(b)?;
             fields(dc.decrypt_view(r.request_id, &r.requester))
         }
+        path::PASSBOOK_REGISTER => fields(dc.passbook_register(&parse(b)?)),
+        path::PASSBOOK_AUTHORIZE => fields(dc.passbook_authorize(&parse(b)?)),
+        path::PASSBOOK_FETCH => fields(dc.passbook_fetch(&parse(b)?)),
+        path::PASSBOOK_PREAUTH_REVOKE => fields(dc.passbook_revoke_pre_authorization(&parse(b)?)),
+        path::PASSBOOK_INTEGRATION_TEST => {
+            let r: m::PassbookKeyRequest = parse(b)?;
+            fields(dc.passbook_integration_test(&r.api_key))
+        }
+        path::PASSBOOK_APPLY => fields(dc.passbook_apply(&parse(b)?)),
+        path::PASSBOOK_REVIEW => fields(dc.passbook_review(&parse(b)?)),
+        path::PASSBOOK_PRODUCTION_KEY => {
+            let r: m::PassbookKeyRequest = parse(b)?;
+            fields(dc.passbook_production_key(&r.api_key))
+        }
+        path::PASSBOOK_REVOKE_KEY => fields(dc.passbook_revoke_key(&parse(b)?)),
         _ => Err(unknown(method, p)),
     }
 }

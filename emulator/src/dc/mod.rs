@@ -16,9 +16,12 @@ pub mod guardian;
 pub mod hca;
 pub mod launch;
 pub mod offline;
+pub mod passbook;
+pub mod passbook_data;
 pub mod privacy;
 pub mod protect;
 pub mod records;
+pub mod registration;
 pub mod rows;
 pub mod sam;
 pub mod secure_des;
@@ -228,6 +231,7 @@ impl Dc {
                     valid_until: i64::from(u32::MAX),
                 },
             )?;
+            Self::set_registration_refusal(&tx, &p.card_no, p.refuse_registration)?;
         }
         tx.commit()?;
         Ok(())

@@ -69,10 +69,34 @@ const MIGRATIONS: &[&str] = &[
     // 快易通 APP 來進行 PIN 碼授權).
     "ALTER TABLE cards ADD COLUMN pin_set INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE phones ADD COLUMN pin_authorized INTEGER NOT NULL DEFAULT 0;",
+    // 4: seed 003 passbook SDK (dc/passbook*.rs; ids without AUTOINCREMENT so that a reset
+    // DC numbers applications from 1 again); seed 001 registration checks the DC decides
+    // (dc/registration.rs: the world's refusal of a person's registration).
+    "CREATE TABLE passbook_apps (
+        app_id TEXT PRIMARY KEY, hospital_id TEXT NOT NULL, app_name TEXT NOT NULL,
+        platform TEXT NOT NULL, contact_name TEXT NOT NULL, contact_email TEXT NOT NULL,
+        developer_name TEXT NOT NULL, developer_email TEXT NOT NULL,
+        registered_at INTEGER NOT NULL, integration_passed_at INTEGER);
+     CREATE TABLE passbook_keys (
+        api_key TEXT PRIMARY KEY, app_id TEXT NOT NULL, phase INTEGER NOT NULL,
+        issued_at INTEGER NOT NULL, revoked_at INTEGER, revoke_reason TEXT);
+     CREATE TABLE passbook_applications (
+        id INTEGER PRIMARY KEY, app_id TEXT NOT NULL, category TEXT NOT NULL,
+        security_level TEXT NOT NULL, privacy_contact TEXT NOT NULL, launch_date TEXT NOT NULL,
+        plan TEXT NOT NULL, state TEXT NOT NULL, filed_at INTEGER NOT NULL,
+        reviewer TEXT, reviewed_at INTEGER);
+     CREATE TABLE passbook_tickets (
+        ticket TEXT PRIMARY KEY, app_id TEXT NOT NULL, id_hash TEXT, virtual_id TEXT,
+        pre_authorized INTEGER NOT NULL, granted_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+        used_at INTEGER, revoked_at INTEGER);
+     CREATE TABLE passbook_calls (
+        id INTEGER PRIMARY KEY, app_id TEXT NOT NULL, api_key TEXT NOT NULL,
+        step TEXT NOT NULL, at INTEGER NOT NULL);
+     ALTER TABLE cards ADD COLUMN refuse_registration TEXT;",
 ];
 
 /// Every table, in the order a reset empties them.
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 21] = [
     "hospitals",
     "cards",
     "phones",
@@ -89,6 +113,11 @@ pub const TABLES: [&str; 16] = [
     "hc_visits",
     "hc_items",
     "delegations",
+    "passbook_apps",
+    "passbook_keys",
+    "passbook_applications",
+    "passbook_tickets",
+    "passbook_calls",
 ];
 
 /// Opens (creating if needed) the database and runs pending migrations.

@@ -1,21 +1,22 @@
-//! The virtual card (seed 000): app registration, activation at a counter, QR tokens and
-//! their verification, cloud-SAM decryption, transfer between devices, lost phones.
+//! The virtual card (seed 000): activation at a counter, QR tokens and their
+//! verification, cloud-SAM decryption, transfer between devices, lost phones. The app
+//! registration is [`super::registration`].
 
 use super::rows::{self, PhoneRow, TokenRow};
 use super::store::{self, PhoneState};
 use super::{Dc, DcError, DcResult, SamAuth};
 use crate::token::decrypt_payload;
 use nhi_protocol::dc::msg::{
-    LostPhoneReply, PayloadFields, PhoneStateReply, RegisterRequest, TokenIssueReply,
-    TransferExportReply, VerifiedToken,
+    LostPhoneReply, PayloadFields, PhoneStateReply, TokenIssueReply, TransferExportReply,
+    VerifiedToken,
 };
 use nhi_protocol::ident::{HcCardNo, IdNo, IdentError, IdentityStatus, RocDate, SamId, Sex};
 use nhi_protocol::token::{Payload, TokenAlg, TOKEN_LIFETIME_SECS};
 use nhi_protocol::StatusCode;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// The reply of a phone now in `state`.
-fn phone_state(phone_id: &str, state: PhoneState) -> PhoneStateReply {
+pub(super) fn phone_state(phone_id: &str, state: PhoneState) -> PhoneStateReply {
     PhoneStateReply {
         phone_id: phone_id.to_string(),
         state: state.as_str().to_string(),
@@ -23,53 +24,6 @@ fn phone_state(phone_id: &str, state: PhoneState) -> PhoneStateReply {
 }
 
 impl Dc {
-    /// App registration with the double-ID photo check and the counter identity check.
-    pub fn register(&self, r: &RegisterRequest) -> DcResult<PhoneStateReply> {
-        if !r.photo_check {
-            return Err(DcError::new(
-                StatusCode::DcUndefined,
-                "double-ID photo check failed",
-            ));
-        }
-        if !r.counter_check {
-            return Err(DcError::new(
-                StatusCode::DcUndefined,
-                "counter identity check failed",
-            ));
-        }
-        let c = self.db()?;
-        let hash = self.internal.lookup_hash(&r.id_no);
-        let known: Option<String> = c
-            .query_row(
-                "SELECT card_no FROM cards WHERE card_no = ?1 AND id_hash = ?2
-                 AND replaced_by IS NULL",
-                params![r.card_no, hash],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if known.is_none() {
-            return Err(DcError::new(
-                StatusCode::ParamFormat3,
-                "card number and ID number do not match an insured person",
-            ));
-        }
-        if let Some(other) = rows::phone(&c, &r.phone_id)? {
-            if other.card_no != r.card_no {
-                return Err(DcError::new(
-                    StatusCode::DcUndefined,
-                    "one phone one card: this phone holds another card",
-                ));
-            }
-        }
-        // A lost phone registers again; any other state stays as it is.
-        c.execute(
-            "INSERT INTO phones(phone_id, card_no, state, registered_at) VALUES (?1,?2,?4,?3)
-             ON CONFLICT(phone_id) DO UPDATE SET state = CASE WHEN state = ?5 THEN ?4 ELSE state END",
-            params![r.phone_id, r.card_no, self.now(), PhoneState::Registered, PhoneState::Lost],
-        )?;
-        Ok(phone_state(&r.phone_id, PhoneState::Registered))
-    }
-
     /// A registered phone.
     fn phone(c: &Connection, phone_id: &str) -> Result<PhoneRow, DcError> {
         rows::phone(c, phone_id)?

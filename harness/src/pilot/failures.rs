@@ -11,7 +11,7 @@ use nhi_emulator::clock::Clock;
 use nhi_emulator::dc::ArmedFault;
 use nhi_protocol::api::path;
 use nhi_protocol::api::reply::TransferExportReply;
-use nhi_protocol::dc::msg::{PhoneRequest, RegisterRequest};
+use nhi_protocol::dc::msg::{PhoneRequest, RegistrationRefusal};
 use nhi_protocol::dc::{path as dc_path, FaultKind};
 use nhi_protocol::StatusCode;
 use serde::Deserialize;
@@ -80,6 +80,37 @@ impl Visit<'_> {
         Ok(())
     }
 
+    /// The DC's own double-ID photo or counter check of the person fails (1799 with the
+    /// refusal's message; which one alternates by age); once the counter confirms the
+    /// person, the DC's record is corrected and the registration goes on.
+    pub(super) async fn registration_refused(&mut self) -> Result<(), String> {
+        let refusal = if self.p.age.is_multiple_of(2) {
+            RegistrationRefusal::PhotoMismatch
+        } else {
+            RegistrationRefusal::SecondIdMismatch
+        };
+        let (dc, card) = (&self.w.dc.dc, &self.p.person.card_no);
+        dc.admin_refuse_registration(card, Some(refusal))
+            .map_err(|e| format!("flagging {card}'s registration: {}", e.reason))?;
+        let body = self.registration();
+        let name = format!("app registration refused by the DC ({})", refusal.as_str());
+        let x = self
+            .rec
+            .dc(&name, dc_path::VC_REGISTER, &body, refusal.code())
+            .await;
+        self.rec
+            .check(x.reply["message"] == json!(refusal.message()), || {
+                format!(
+                    "refusal message {} is not {:?}",
+                    x.reply["message"],
+                    refusal.message()
+                )
+            });
+        dc.admin_refuse_registration(card, None)
+            .map_err(|e| format!("clearing {card}'s registration refusal: {}", e.reason))?;
+        Ok(())
+    }
+
     /// A card registered but never activated (1531); activated, it verifies.
     async fn not_activated(&mut self, tok: &str) -> Result<String, String> {
         let name = "verify token of a card never activated";
@@ -102,14 +133,7 @@ impl Visit<'_> {
         let name = "verify a token of a lost phone";
         self.verify(name, tok, StatusCode::TransferredOrInvalid)
             .await;
-        let p = &self.p.person;
-        let body = RegisterRequest {
-            phone_id: self.p.phone.clone(),
-            card_no: p.card_no.clone(),
-            id_no: p.id_no.clone(),
-            photo_check: true,
-            counter_check: true,
-        };
+        let body = self.registration();
         self.rec
             .dc("register again", dc_path::VC_REGISTER, &body, OK)
             .await;

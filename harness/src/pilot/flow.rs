@@ -18,6 +18,7 @@ use nhi_emulator::fixtures::Fixtures;
 use nhi_protocol::api::path;
 use nhi_protocol::dc::msg::{RegisterRequest, TokenIssueReply, TokenIssueRequest};
 use nhi_protocol::dc::path as dc_path;
+use nhi_protocol::ident::roc_datetime;
 use nhi_protocol::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -86,6 +87,9 @@ impl Visit<'_> {
         use FailureClass as F;
         self.w.clock.advance(60);
         self.renew_sam_session_when_due().await;
+        if self.failure == Some(F::RegistrationRefused) {
+            self.registration_refused().await?;
+        }
         self.register().await;
         if self.failure != Some(F::NotActivated) {
             let production = self.failure == Some(F::ProductionCard);
@@ -108,6 +112,7 @@ impl Visit<'_> {
         self.hpc_phase().await?;
         let hpc_id = self.sign_all().await;
         self.upload(hpc_id).await;
+        self.write_back().await;
         self.logout().await;
         Ok(true)
     }
@@ -153,16 +158,22 @@ impl Visit<'_> {
         self.cards.sam_verified_at = self.w.clock.now();
     }
 
-    /// The phone app registers the card (double-ID photo, counter identity check).
-    async fn register(&mut self) {
+    /// The app's registration of the person's card; the DC makes the double-ID photo and
+    /// counter checks itself.
+    pub(super) fn registration(&self) -> RegisterRequest {
         let p = &self.p.person;
-        let body = RegisterRequest {
+        RegisterRequest {
             phone_id: self.p.phone.clone(),
             card_no: p.card_no.clone(),
             id_no: p.id_no.clone(),
             photo_check: true,
             counter_check: true,
-        };
+        }
+    }
+
+    /// The phone app registers the card (double-ID photo, counter identity check).
+    async fn register(&mut self) {
+        let body = self.registration();
         let name = "app registration (double-ID photo + counter identity check)";
         self.rec
             .dc(name, dc_path::VC_REGISTER, &body, StatusCode::Success)
@@ -349,6 +360,45 @@ impl Visit<'_> {
         self.rec
             .dc(name, dc_path::UPLOAD, &up, StatusCode::Success)
             .await;
+    }
+
+    /// The visit written back to the virtual card (the DC's record, seed 001 寫回) and read
+    /// back: the person's first visit in the pilot is sequence 0001 with 5 visits left, and
+    /// the record holds what was written, at the site's institution.
+    async fn write_back(&mut self) {
+        let p = &self.p.person;
+        let copay = if matches!(p.identity_status.as_str(), "1" | "4" | "8") {
+            0
+        } else {
+            50
+        };
+        let fee = 150 + copay;
+        let visit_time = roc_datetime(self.w.clock.now());
+        let body = json!({ "visitTime": visit_time, "diagnosis": "J06.9",
+                           "fee": fee.to_string(), "copay": copay.to_string() });
+        let ok = StatusCode::Success;
+        let name = "write the visit back to the virtual card";
+        let x = self.sut(name, "POST", path::HC_VISIT, Some(body), ok).await;
+        self.rec.check(
+            x.reply["seqNo"] == json!("0001") && x.reply["visitsLeft"] == json!(5),
+            || {
+                format!(
+                    "first visit of the person: seqNo 0001, 5 left, not {}",
+                    x.reply
+                )
+            },
+        );
+        let name = "read the visit back";
+        let r = self.sut(name, "GET", path::HC_INSURANCE, None, ok).await;
+        let want = json!({ "seqNo": "0001", "visitTime": visit_time,
+                           "hospitalId": self.site.hospital_id, "diagnosis": "J06.9",
+                           "diagnosis2": "", "fee": fee, "copay": copay });
+        self.rec.check(
+            r.reply["lastSeqNo"] == json!("0001")
+                && r.reply["identityStatus"] == json!(p.identity_status)
+                && r.reply["visits"] == json!([want]),
+            || format!("insurance data {} does not hold the visit {want}", r.reply),
+        );
     }
 
     /// HC and HPC logout at the end of the visit.

@@ -301,6 +301,9 @@ pub fn generate(cases: usize, seed: u64) -> Result<PilotFixtures, String> {
                     _ => "3".into(),
                 },
                 pin: None,
+                // Refused registrations are a failure class: the DC's record is flagged
+                // when the case plays (failures.rs), not in the population.
+                refuse_registration: None,
             };
             people.push(PilotPerson {
                 phone: format!("phone-{}-{:03}", s.key, k + 1),

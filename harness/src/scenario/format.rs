@@ -99,6 +99,8 @@ pub enum Device {
     /// A second device of another institution (reference middleware with that
     /// institution's cloud SAM): `partner_call`.
     Partner,
+    /// The emulated DC itself (`dc_call`, see `dc_call.rs`).
+    Dc,
 }
 
 /// A checked Web API call.

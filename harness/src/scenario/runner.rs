@@ -180,7 +180,7 @@ impl Runner<'_> {
         out: &mut Vec<CallResult>,
     ) -> Result<(), String> {
         let client = match c.device {
-            Device::Sut => self.sut.clone(),
+            Device::Sut | Device::Dc => self.sut.clone(),
             Device::Partner => self.partner().await?,
         };
         let body = c.body.as_ref().map(|b| self.vars.to_json(b)).transpose()?;
@@ -189,9 +189,14 @@ impl Runner<'_> {
             // Where the APDUs of this call start in the bench's log (u64::MAX asks for no
             // records, only the number the next APDU gets).
             let mark = self.bench.apdus_since(u64::MAX).await.map(|p| p.next);
-            let x = client
-                .call_from(&c.method, &c.path, body.clone(), origin)
-                .await;
+            let x = match c.device {
+                Device::Dc => super::dc_call::send(&self.bench, &c.path, body.clone()).await?,
+                _ => {
+                    client
+                        .call_from(&c.method, &c.path, body.clone(), origin)
+                        .await
+                }
+            };
             let mut notes = self.reply_notes(c, &x)?;
             if x.code() == Some(nhi_protocol::StatusCode::Success) {
                 if let Some(op) = operation(&c.method, &c.path) {
@@ -199,8 +204,10 @@ impl Runner<'_> {
                 }
             }
             let mut check = Check::of(at.clone(), &x, &c.expect, notes);
-            if c.device == Device::Partner {
-                check.request = format!("partner: {}", check.request);
+            match c.device {
+                Device::Partner => check.request = format!("partner: {}", check.request),
+                Device::Dc => check.request = format!("dc: {}", check.request),
+                Device::Sut => {}
             }
             if !check.pass {
                 self.attach_apdus(&mut check, mark).await;

@@ -21,6 +21,7 @@ pub struct RawStep {
     remove: Option<String>,
     call: Option<String>,
     partner_call: Option<String>,
+    dc_call: Option<String>,
     clock: Option<i64>,
     fault: Option<FaultRequest>,
     fault_clear: Option<bool>,
@@ -59,7 +60,7 @@ enum Found {
     Call(Device, String),
 }
 
-const ACTIONS: &str = "insert, remove, call, partner_call, clock, fault, fault_clear, \
+const ACTIONS: &str = "insert, remove, call, partner_call, dc_call, clock, fault, fault_clear, \
                        reader_fault, virtual_card, standing, cloud_sam_file, hca_credential, lose_phone, \
                        revoke_cert, guardian, pad";
 
@@ -127,6 +128,7 @@ impl RawStep {
                 .take()
                 .map(|c| ("call", Found::Call(Device::Sut, c))),
             (self.partner_call.take()).map(|c| ("partner_call", Found::Call(Device::Partner, c))),
+            (self.dc_call.take()).map(|c| ("dc_call", Found::Call(Device::Dc, c))),
             self.insert
                 .take()
                 .map(|x| done("insert", Action::Insert(x))),
@@ -178,6 +180,9 @@ impl RawStep {
             }
             _ => return Err(format!("call {line:?} must be \"METHOD /path\"")),
         };
+        if device == Device::Dc {
+            super::dc_call::check_method(&method)?;
+        }
         let expect = expectation(self.expect, self.expect_not, self.expect_one_of)?;
         let origin = match (self.origin, self.cors_allowed) {
             (Some(o), allowed) => Some((o, allowed)),

@@ -75,11 +75,29 @@ pub const ADMIN_DECRYPT_REQUEST: &str = "/api/v1/Admin/DecryptRequest";
 pub const ADMIN_APPROVE: &str = "/api/v1/Admin/Approve";
 /// Plaintext view through an approved request.
 pub const ADMIN_VIEW: &str = "/api/v1/Admin/View";
+/// Seed 003 passbook SDK: 機關登記 with the institution card; a phase-1 key.
+pub const PASSBOOK_REGISTER: &str = "/api/v1/Passbook/Register";
+/// A user's authorisation, one-time or in advance (預先授權).
+pub const PASSBOOK_AUTHORIZE: &str = "/api/v1/Passbook/Authorize";
+/// The back end fetches a user's passbook file with a ticket.
+pub const PASSBOOK_FETCH: &str = "/api/v1/Passbook/Fetch";
+/// The user withdraws a pre-authorisation.
+pub const PASSBOOK_PREAUTH_REVOKE: &str = "/api/v1/Passbook/PreAuthorization/Revoke";
+/// The integration test's verdict on the calls the DC recorded.
+pub const PASSBOOK_INTEGRATION_TEST: &str = "/api/v1/Passbook/IntegrationTest";
+/// The phase-2 application.
+pub const PASSBOOK_APPLY: &str = "/api/v1/Passbook/Apply";
+/// The NHI reviews a phase-2 application.
+pub const PASSBOOK_REVIEW: &str = "/api/v1/Passbook/Review";
+/// The production key, once phase 2 is approved.
+pub const PASSBOOK_PRODUCTION_KEY: &str = "/api/v1/Passbook/ProductionKey";
+/// The NHI revokes a key.
+pub const PASSBOOK_REVOKE_KEY: &str = "/api/v1/Passbook/RevokeKey";
 /// The audit trail (any method).
 pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
 
 /// Every path the DC serves, for tables and fuzzers.
-pub const ALL: [&str; 38] = [
+pub const ALL: [&str; 47] = [
     TIME,
     SAM_CHALLENGE,
     SAM_VERIFY,
@@ -118,4 +136,13 @@ pub const ALL: [&str; 38] = [
     ADMIN_APPROVE,
     ADMIN_VIEW,
     ADMIN_AUDIT,
+    PASSBOOK_REGISTER,
+    PASSBOOK_AUTHORIZE,
+    PASSBOOK_FETCH,
+    PASSBOOK_PREAUTH_REVOKE,
+    PASSBOOK_INTEGRATION_TEST,
+    PASSBOOK_APPLY,
+    PASSBOOK_REVIEW,
+    PASSBOOK_PRODUCTION_KEY,
+    PASSBOOK_REVOKE_KEY,
 ];

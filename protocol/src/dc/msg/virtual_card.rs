@@ -84,10 +84,12 @@ pub struct RegisterRequest {
     pub card_no: String,
     /// ID number.
     pub id_no: String,
-    /// The double-ID photo check passed (optional, true by default).
+    /// The caller's own verdict on the double-ID photo (optional, true by default): false
+    /// is refused; true does not override the DC, which checks the photo itself.
     #[serde(default = "yes")]
     pub photo_check: bool,
-    /// The counter identity check passed (optional, true by default).
+    /// The caller's own verdict on the counter identity check (optional, true by
+    /// default); the DC checks the second ID itself as well.
     #[serde(default = "yes")]
     pub counter_check: bool,
 }
