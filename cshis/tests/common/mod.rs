@@ -64,6 +64,43 @@ impl Stack {
             .unwrap()
     }
 
+    /// Puts a SAM of the demo institution into the SAM reader, connects and verifies it,
+    /// puts the first demo doctor's HPC into the HPC reader and verifies its PIN, all
+    /// through the 6.0 API (a physical HC's data areas need a physical SAM, the medical
+    /// area the HPC; the emulated readers have no PIN pad for `hpcVerifyHPCPIN`).
+    #[allow(dead_code)]
+    pub fn physical_sam_and_verified_hpc(&self) -> &nhi_emulator::fixtures::HpcHolder {
+        let hospital = self.fixtures.hospital(HOSPITAL).unwrap();
+        let sam = self.factory.sam(hospital).unwrap();
+        self.rt
+            .block_on(self.world.insert(&self.world.slots.sam, Box::new(sam)))
+            .unwrap();
+        let call = |p: &str, body: serde_json::Value| {
+            let r = self.rt.block_on(self.world.sut.call("POST", p, Some(body)));
+            assert_eq!(r.status.as_deref(), Some("0000"), "{p}: {:?}", r.reply);
+        };
+        call(
+            path::INITIAL,
+            json!({ "deviceName": nhi_harness::world::READER_SAM }),
+        );
+        call(path::SAM_VERIFY, json!({}));
+        let doctor = &self.fixtures.hpcs[0];
+        let card = self
+            .factory
+            .hpc(doctor, CardFactory::hpc_serial(doctor))
+            .unwrap();
+        self.rt
+            .block_on(self.world.insert(&self.world.slots.hpc, Box::new(card)))
+            .unwrap();
+        let pin = self.rt.block_on(self.world.sut.call(
+            "POST",
+            path::HPC_VERIFY,
+            Some(json!({ "pin": doctor.pin })),
+        ));
+        assert_eq!(pin.status.as_deref(), Some("0000"), "{:?}", pin.reply);
+        doctor
+    }
+
     /// Puts a card into the HC reader.
     pub fn insert_hc(&self, card: Box<dyn nhi_emulator::card::Card>) {
         self.rt
