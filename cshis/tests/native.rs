@@ -554,5 +554,28 @@ fn the_visit_writes_and_reads_back(
         read_rx(back.as_mut_ptr(), &mut back_len, 1, 2, std::ptr::null_mut()),
         6018
     );
+    // A locked HPC (three wrong PINs through the 6.0 API: 1410 each): its data stays
+    // closed to HIS code (4042) and its status is "present, PIN not verified".
+    let other = &stack.fixtures.hpcs[1];
+    let card = stack
+        .factory
+        .hpc(other, CardFactory::hpc_serial(other))
+        .unwrap();
+    stack
+        .rt
+        .block_on(world.insert(&world.slots.hpc, Box::new(card)))
+        .unwrap();
+    for _ in 0..3 {
+        let wrong = stack.rt.block_on(world.sut.call(
+            "POST",
+            nhi_protocol::api::path::HPC_VERIFY,
+            Some(serde_json::json!({ "pin": "999999" })),
+        ));
+        assert_eq!(wrong.status.as_deref(), Some("1410"), "{:?}", wrong.reply);
+    }
+    assert_eq!(dll.buf("hpcGetHPCSN", 32).0, 4042);
+    let status = dll.f::<FInt>("hisGetCardStatus")(3);
+    assert!((1..3).contains(&status), "locked HPC status {status}");
     assert_eq!(dll.call0("csCloseCom"), 0);
+    std::fs::remove_file(&ini).unwrap();
 }
