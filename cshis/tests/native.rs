@@ -9,10 +9,9 @@
 
 mod common;
 
-use common::Stack;
+use common::{so_path, Stack};
 use libloading::{Library, Symbol};
 use nhi_emulator::fixtures::CardFactory;
-use std::path::PathBuf;
 use std::time::Instant;
 
 type F0 = extern "system" fn() -> i32;
@@ -31,17 +30,6 @@ type FMultiRx = extern "system" fn(
     *mut i16,
 ) -> i32;
 type FReadRx = extern "system" fn(*mut u8, *mut i16, i32, i32, *mut i16) -> i32;
-
-/// `libcsHis.so`: cargo builds the cdylib into `deps/` beside this test.
-fn so_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [deps, deps.parent().unwrap()]
-        .iter()
-        .map(|d| d.join("libcsHis.so"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("libcsHis.so not built next to {}", exe.display()))
-}
 
 fn library() -> Library {
     let p = so_path();

@@ -11,6 +11,18 @@ use std::sync::Arc;
 /// The demo institution the cloud SAM belongs to.
 pub const HOSPITAL: &str = "7777777777";
 
+/// `libcsHis.so`: cargo builds the cdylib into `deps/` beside the test.
+#[allow(dead_code)]
+pub fn so_path() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    [deps, deps.parent().unwrap()]
+        .iter()
+        .map(|d| d.join("libcsHis.so"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("libcsHis.so not built next to {}", exe.display()))
+}
+
 /// A running stack.
 pub struct Stack {
     /// Keeps the world's tasks running while HIS code calls in from this thread.
@@ -22,16 +34,18 @@ pub struct Stack {
 
 impl Stack {
     /// Starts the world and imports the cloud SAM (COM1).
+    #[allow(dead_code)]
     pub fn start() -> Stack {
+        Stack::start_with(&WorldOptions::default())
+    }
+
+    /// [`Stack::start`] with other world options (a transport).
+    pub fn start_with(o: &WorldOptions) -> Stack {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let fixtures = Fixtures::demo().unwrap();
         let factory = Arc::new(CardFactory::test().unwrap());
         let world = rt
-            .block_on(World::start(
-                &fixtures,
-                factory.clone(),
-                &WorldOptions::default(),
-            ))
+            .block_on(World::start(&fixtures, factory.clone(), o))
             .unwrap();
         let (file, content) = world.dc.dc.issue_cloud_sam(HOSPITAL).unwrap();
         let add = rt.block_on(world.sut.call(
@@ -56,6 +70,7 @@ impl Stack {
     }
 
     /// The demo person whose HC the visit reads.
+    #[allow(dead_code)]
     pub fn patient(&self) -> &Person {
         self.fixtures
             .people
@@ -102,6 +117,7 @@ impl Stack {
     }
 
     /// Puts a card into the HC reader.
+    #[allow(dead_code)]
     pub fn insert_hc(&self, card: Box<dyn nhi_emulator::card::Card>) {
         self.rt
             .block_on(self.world.insert(&self.world.slots.hc, card))
