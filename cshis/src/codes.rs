@@ -36,6 +36,14 @@ pub const SAM_VERIFY_FAILED: Legacy = Legacy(4051);
 pub const NETWORK_DOWN: Legacy = Legacy(4061);
 /// 健保IC卡與IDC認證失敗.
 pub const HC_DC_AUTH_FAILED: Legacy = Legacy(4071);
+/// 就醫可用次數不足: the card's visits are used up (it must be updated).
+pub const VISITS_USED_UP: Legacy = Legacy(5001);
+/// 要寫入的資料和健保IC卡不是屬於同一人: the ID or birthday passed is not the card's.
+pub const NOT_SAME_PERSON: Legacy = Legacy(5020);
+/// 找不到「就醫資料登錄」中的該組資料: no visit at the date-time passed.
+pub const VISIT_NOT_FOUND: Legacy = Legacy(5022);
+/// 「就醫資料登錄」寫入失敗.
+pub const VISIT_WRITE_FAILED: Legacy = Legacy(5023);
 /// 使用者所輸入之pin 值，與卡上之pin值不合.
 pub const PIN_MISMATCH: Legacy = Legacy(5102);
 /// 原PIN碼尚未通過認證.

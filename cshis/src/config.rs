@@ -11,8 +11,12 @@
 //! ca = C:\NHI\service-ca.pem
 //! ; seconds to wait for a reply (the DC behind a SAM verification can be slow)
 //! timeout = 60
+//! ; a reader for a COM port (cloud SAMs have their Comport; a physical reader's 6.0
+//! ; device name is not a COM number)
+//! com2 = NHI Reader 1 SAM
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,6 +36,8 @@ pub struct Config {
     pub ca: Option<PathBuf>,
     /// Reply timeout.
     pub timeout: Duration,
+    /// `COM<n>` → the 6.0 device name `csOpenCom` opens for it (`comN = name` lines).
+    pub ports: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -40,6 +46,7 @@ impl Default for Config {
             url: DEFAULT_URL.into(),
             ca: None,
             timeout: DEFAULT_TIMEOUT,
+            ports: BTreeMap::new(),
         }
     }
 }
@@ -65,11 +72,16 @@ pub fn parse_ini(text: &str) -> Result<Config, String> {
                     .map_err(|_| format!("{INI_NAME}: timeout {v:?} is not whole seconds"))?;
                 c.timeout = Duration::from_secs(s);
             }
-            other => {
-                return Err(format!(
-                    "{INI_NAME}: unknown key {other:?} (url, ca, timeout)"
-                ))
-            }
+            other => match other.strip_prefix("com").map(str::parse::<u16>) {
+                Some(Ok(n)) if n >= 1 && !v.is_empty() => {
+                    c.ports.insert(format!("COM{n}"), v.to_string());
+                }
+                _ => {
+                    return Err(format!(
+                        "{INI_NAME}: unknown key {other:?} (url, ca, timeout, com1, com2, …)"
+                    ))
+                }
+            },
         }
     }
     Ok(c)
@@ -118,6 +130,10 @@ mod tests {
         assert!(parse_ini("port = 1").unwrap_err().contains("unknown key"));
         assert!(parse_ini("timeout = soon").is_err());
         assert!(parse_ini("url").is_err());
+        let p = parse_ini("COM2 = NHI Reader 1 SAM\n").unwrap();
+        assert_eq!(p.ports["COM2"], "NHI Reader 1 SAM");
+        assert!(parse_ini("com0 = x").is_err());
+        assert!(parse_ini("com2 =").is_err());
         assert_eq!(parse_ini("").unwrap(), Config::default());
     }
 }

@@ -2,6 +2,8 @@
 //! protocol/docs/CSHIS.md ("Buffer layouts"), each cited there. Fields the 6.0 Web API does
 //! not carry are blank (spaces), never invented.
 
+use crate::visit_layout;
+use nhi_protocol::api::hc_areas::InsuranceReply;
 use nhi_protocol::api::reply::{HcBasicReply, HpcBasicReply};
 
 /// Length of `hisGetBasicData`'s buffer.
@@ -99,12 +101,28 @@ pub fn basic_data(hc: &HcBasicReply) -> Result<Vec<u8>, LayoutError> {
     Ok(r.0)
 }
 
-/// `hisGetRegisterBasic`: the 58 common bytes, then insurer code 2, insured mark 1, card
-/// validity 7, visits left 2, newborn birthday 7, newborn twin mark 1 — all from the HC's
-/// health-insurance area, which the 6.0 API does not expose (blank).
-pub fn register_basic(hc: &HcBasicReply) -> Result<Vec<u8>, LayoutError> {
+/// `hisGetRegisterBasic`: the 58 common bytes, then the HC's health-insurance area
+/// (`GET Hc/Insurance`): insurer code 2, insured mark 1 (身分註記), card validity 7, visits
+/// left 2, newborn birthday 7 (blank when none), newborn twin mark 1 (blank: not carried).
+/// Without the area (a cloud SAM cannot open a physical HC's areas) the 20 bytes are blank.
+pub fn register_basic(
+    hc: &HcBasicReply,
+    ins: Option<&InsuranceReply>,
+) -> Result<Vec<u8>, LayoutError> {
     let mut r = common(hc)?;
-    r.blank(REGISTER_BASIC_LEN - 58);
+    let Some(ins) = ins else {
+        r.blank(REGISTER_BASIC_LEN - 58);
+        return Ok(r.0);
+    };
+    r.exact("insurer code", &ins.insurer, 2)?;
+    r.exact("insured mark", &ins.identity_status, 1)?;
+    r.0.extend(visit_layout::valid_until(ins)?);
+    r.0.extend(visit_layout::visits_left(ins)?);
+    match ins.newborn_birthday.as_str() {
+        "" | "0000000" => r.blank(7),
+        d => r.exact("newborn birthday", d, 7)?,
+    }
+    r.blank(1);
     Ok(r.0)
 }
 
@@ -175,11 +193,37 @@ mod tests {
         assert_eq!(&b[57..72], &[b' '; 15]);
     }
 
+    fn ins() -> InsuranceReply {
+        InsuranceReply {
+            insurer: "01".into(),
+            identity_status: "3".into(),
+            valid_until: "1191231".into(),
+            major_illness: vec![],
+            visits_left: 5,
+            last_seq_no: "0001".into(),
+            newborn: 0,
+            newborn_birthday: "0000000".into(),
+            total_fee: 0,
+            total_copay: 0,
+            visits: vec![],
+        }
+    }
+
     #[test]
     fn register_basic_is_78_bytes_and_starts_like_basic_data() {
-        let r = register_basic(&hc()).unwrap();
+        let r = register_basic(&hc(), Some(&ins())).unwrap();
         assert_eq!(r.len(), 78);
         assert_eq!(&r[..58], &basic_data(&hc()).unwrap()[..58]);
+        assert_eq!(&r[58..70], b"013119123105");
+        assert_eq!(&r[70..78], b"        ");
+        let mut born = ins();
+        born.newborn_birthday = "1141101".into();
+        born.valid_until = String::new();
+        let r = register_basic(&hc(), Some(&born)).unwrap();
+        assert_eq!(&r[61..68], b"       ");
+        assert_eq!(&r[70..77], b"1141101");
+        let no_area = register_basic(&hc(), None).unwrap();
+        assert_eq!(&no_area[58..], &[b' '; 20][..]);
     }
 
     #[test]

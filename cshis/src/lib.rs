@@ -16,3 +16,5 @@ pub mod config;
 pub mod ffi;
 pub mod layout;
 pub mod service;
+pub mod visit;
+pub mod visit_layout;

@@ -19,10 +19,12 @@ use std::sync::Mutex;
 
 /// An opened port: the service and the device behind the COM number.
 #[derive(Debug)]
-struct Session {
-    client: Client,
+pub(crate) struct Session {
+    pub(crate) client: Client,
     /// The name `Initial` took: a cloud SAM id or a reader.
     device: String,
+    /// The visit `hisGetSeqNumber256` numbered, until its treatment is written.
+    pub(crate) visit: Option<crate::visit::NumberedVisit>,
 }
 
 static SESSION: Mutex<Option<Session>> = Mutex::new(None);
@@ -30,7 +32,7 @@ static SESSION: Mutex<Option<Session>> = Mutex::new(None);
 /// Result of a legacy function: a value, or the legacy code to return.
 pub type LegacyResult<T> = Result<T, Legacy>;
 
-fn call_error(e: CallError) -> Legacy {
+pub(crate) fn call_error(e: CallError) -> Legacy {
     match e {
         CallError::Unreachable(_) => codes::READER_TIMEOUT,
         CallError::BadReply(_) => codes::BAD_REPLY,
@@ -44,13 +46,15 @@ fn config_error(why: String) -> Legacy {
     codes::CONFIG
 }
 
-fn layout_error(_: layout::LayoutError) -> Legacy {
+/// A reply that does not fit its legacy layout: 3598, and which field on stderr.
+pub(crate) fn layout_error(e: layout::LayoutError) -> Legacy {
+    eprintln!("csHis: {e}");
     codes::BAD_REPLY
 }
 
 /// One call on the open session's card `target`: the typed reply on 0000, else the mapped
 /// legacy code.
-fn get<T: DeserializeOwned>(
+pub(crate) fn get<T: DeserializeOwned>(
     c: &Client,
     m: Method,
     p: &str,
@@ -65,9 +69,9 @@ fn get<T: DeserializeOwned>(
 }
 
 /// Runs `f` with the open session; before `csOpenCom`, 4000 (the port is not open).
-fn with_session<T>(f: impl FnOnce(&Session) -> LegacyResult<T>) -> LegacyResult<T> {
-    let guard = SESSION.lock().unwrap_or_else(|p| p.into_inner());
-    match guard.as_ref() {
+pub(crate) fn with_session<T>(f: impl FnOnce(&mut Session) -> LegacyResult<T>) -> LegacyResult<T> {
+    let mut guard = SESSION.lock().unwrap_or_else(|p| p.into_inner());
+    match guard.as_mut() {
         Some(s) => f(s),
         None => Err(codes::READER_TIMEOUT),
     }
@@ -82,13 +86,17 @@ pub fn com_name(port: i32) -> LegacyResult<String> {
     Ok(format!("COM{n}"))
 }
 
-/// 1.31 `csOpenCom`: selects the cloud SAM whose Comport is `COM<port+1>`, else the reader
-/// of that name holding a SAM, and initialises the service with it.
+/// 1.31 `csOpenCom`: selects the device `csHis.ini` names for `COM<port+1>`, else the cloud
+/// SAM whose Comport it is, else the reader of that name holding a SAM, and initialises the
+/// service with it.
 pub fn open(port: i32, dirs: &[PathBuf]) -> LegacyResult<()> {
     let com = com_name(port)?;
     let cfg: Config = config::load(dirs).map_err(config_error)?;
     let client = Client::new(&cfg).map_err(config_error)?;
-    let device = find_device(&client, &com)?;
+    let device = match cfg.ports.get(&com) {
+        Some(name) => name.clone(),
+        None => find_device(&client, &com)?,
+    };
     let status: StatusReply = get(&client, Method::Get, path::STATUS, None, Target::Sam)?;
     if status.initialized && status.device_name != device {
         let (code, _) = client
@@ -110,7 +118,11 @@ pub fn open(port: i32, dirs: &[PathBuf]) -> LegacyResult<()> {
             return Err(from_status(code, Target::Sam));
         }
     }
-    *SESSION.lock().unwrap_or_else(|p| p.into_inner()) = Some(Session { client, device });
+    *SESSION.lock().unwrap_or_else(|p| p.into_inner()) = Some(Session {
+        client,
+        device,
+        visit: None,
+    });
     Ok(())
 }
 
@@ -155,7 +167,7 @@ pub fn verify_sam() -> LegacyResult<()> {
     })
 }
 
-fn hc_basic(s: &Session) -> LegacyResult<HcBasicReply> {
+pub(crate) fn hc_basic(s: &Session) -> LegacyResult<HcBasicReply> {
     get(&s.client, Method::Get, path::HC_BASIC, None, Target::Hc)
 }
 
@@ -164,9 +176,13 @@ pub fn basic_data() -> LegacyResult<Vec<u8>> {
     with_session(|s| layout::basic_data(&hc_basic(s)?).map_err(layout_error))
 }
 
-/// 1.2 `hisGetRegisterBasic`: 78 bytes.
+/// 1.2 `hisGetRegisterBasic`: 78 bytes (basic data and the insurance area).
 pub fn register_basic() -> LegacyResult<Vec<u8>> {
-    with_session(|s| layout::register_basic(&hc_basic(s)?).map_err(layout_error))
+    with_session(|s| {
+        let hc = hc_basic(s)?;
+        let ins = crate::visit::insurance_if_readable(s)?;
+        layout::register_basic(&hc, ins.as_ref()).map_err(layout_error)
+    })
 }
 
 /// 2.2 `csGetHospID`: the SAM's hospital id, 10 bytes.
@@ -185,7 +201,7 @@ pub fn date_time() -> LegacyResult<Vec<u8>> {
     })
 }
 
-fn hpc_basic(s: &Session) -> LegacyResult<HpcBasicReply> {
+pub(crate) fn hpc_basic(s: &Session) -> LegacyResult<HpcBasicReply> {
     get(&s.client, Method::Get, path::HPC_BASIC, None, Target::Hpc)
 }
 
@@ -242,7 +258,7 @@ pub fn is_pin_set() -> LegacyResult<i32> {
 }
 
 /// A call whose success has no fields: 0000 → 0, else the mapped code.
-fn plain(s: &Session, m: Method, p: &str, target: Target) -> LegacyResult<()> {
+pub(crate) fn plain(s: &Session, m: Method, p: &str, target: Target) -> LegacyResult<()> {
     let body = matches!(m, Method::Post | Method::Put).then(|| json!({}));
     let (code, _) = s.client.call(m, p, body).map_err(call_error)?;
     if code.is_success() {
@@ -250,6 +266,18 @@ fn plain(s: &Session, m: Method, p: &str, target: Target) -> LegacyResult<()> {
     } else {
         Err(from_status(code, target))
     }
+}
+
+/// 1.27 `csVerifyHCPIN`: `POST Hc/Pin` without a PIN, for the service to ask the reader's
+/// pad (a service or reader without a pad refuses the body: 1704 → 6018).
+pub fn verify_hc_pin_on_pad() -> LegacyResult<()> {
+    with_session(|s| plain(s, Method::Post, path::HC_PIN, Target::Hc))
+}
+
+/// 4.2 `hpcVerifyHPCPIN`: `POST Verification/Hpc` without a PIN: the middleware asks the
+/// HPC reader's pad (cancel or time-out on the pad: 1410 → 5102).
+pub fn verify_hpc_pin_on_pad() -> LegacyResult<()> {
+    with_session(|s| plain(s, Method::Post, path::HPC_VERIFY, Target::Hpc))
 }
 
 /// 1.29 `csDisableHCPIN`.

@@ -4,7 +4,11 @@
  * dynamic-link example). Cross-compiled with mingw and run under Wine by
  * cshis/tests/wine.rs against the emulated world.
  *
- * Usage: his_client <COM index> <expected card number> <expected ID number>
+ * Usage: his_client <COM index> <expected card number> <expected ID number> <birthday>
+ *        <doctor's ID number>
+ * The visit: open → verify SAM → basic data → register basic → sequence number → treatment
+ * and two prescriptions (with signatures) → read back → close. The doctor's HPC must be
+ * verified (the medical area needs it).
  * Prints one line per call and exits 0 only when every answer is what HIS code expects.
  */
 #include <windows.h>
@@ -16,6 +20,9 @@ typedef int(WINAPI *F0)(void);
 typedef int(WINAPI *FInt)(int);
 typedef int(WINAPI *FBuf)(char *, int *);
 typedef int(WINAPI *FSeq)(char *, char *, char *, char *, int *);
+typedef int(WINAPI *FTreat)(char *, char *, char *, char *, char *);
+typedef int(WINAPI *FMultiRx)(char *, char *, char *, char *, int *, char *, int *);
+typedef int(WINAPI *FReadRx)(char *, int *, int, int, int *);
 
 static HMODULE dll;
 static int failures;
@@ -44,8 +51,8 @@ static void expect_bytes(const char *what, const char *got, const char *want, in
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        printf("usage: his_client <COM index> <card number> <ID number>\n");
+    if (argc != 6) {
+        printf("usage: his_client <COM index> <card number> <ID number> <birthday> <doctor ID>\n");
         return 2;
     }
     int com = atoi(argv[1]);
@@ -61,9 +68,15 @@ int main(int argc, char **argv) {
     FBuf GetRegisterBasic = (FBuf)fn("hisGetRegisterBasic");
     FBuf GetHospID = (FBuf)fn("csGetHospID");
     FSeq GetSeqNumber256 = (FSeq)fn("hisGetSeqNumber256");
+    FTreat WriteTreatmentCode = (FTreat)fn("hisWriteTreatmentCode");
+    FMultiRx WriteMultiPrescriptSign = (FMultiRx)fn("hisWriteMultiPrescriptSign");
+    FReadRx ReadPrescriptMain = (FReadRx)fn("hisReadPrescriptMain");
+    FBuf GetLastSeqNum = (FBuf)fn("hisGetLastSeqNum");
 
     char basic[72], reg[78], hosp[10], seq[296], small[50];
-    int len;
+    char when[14], doc[11], sigs[80], rx[2 * 61 + 1], back[122], last[17];
+    char diagnoses[] = "1 J00      I10    ";
+    int len, count, n;
 
     len = 72;
     expect("hisGetBasicData before csOpenCom", GetBasicData(basic, &len), 4000);
@@ -78,10 +91,36 @@ int main(int argc, char **argv) {
     expect("hisGetRegisterBasic", GetRegisterBasic(reg, &len), 0);
     expect("  length", len, 78);
     len = 296;
-    expect("hisGetSeqNumber256 (no 6.0 path: 3599)",
-           GetSeqNumber256("01", " ", "1", seq, &len), 3599);
+    expect("hisGetSeqNumber256", GetSeqNumber256("01", " ", "1", seq, &len), 0);
+    expect("  length", len, 296);
+    memcpy(when, seq, 13);
+    when[13] = 0;
+    expect("hisWriteTreatmentCode", WriteTreatmentCode(when, argv[3], argv[4], diagnoses, doc), 0);
+    /* Two 61-byte prescriptions of this visit: date-time 13, order class 1, item code 12,
+       body site 6, usage 18, days 2, total 7, dispensing mark 2. */
+    snprintf(rx, sizeof rx, "%s1%-12s%-6s%-18s03%-7s01%s1%-12s%-6s%-18s03%-7s01", when,
+             "A012345100", "", "TID", "9", when, "B098765432", "", "BID", "6");
+    count = 2;
+    len = sizeof sigs;
+    expect("hisWriteMultiPrescriptSign (2)",
+           WriteMultiPrescriptSign(when, argv[3], argv[4], rx, &count, sigs, &len), 0);
+    expect("  signatures length", len, 80);
+    len = sizeof last;
+    expect("hisGetLastSeqNum", GetLastSeqNum(last, &len), 0);
+    len = sizeof back;
+    n = 0;
+    expect("hisReadPrescriptMain(1, 2)", ReadPrescriptMain(back, &len, 1, 2, &n), 0);
+    expect("  count", n, 2);
     expect("csCloseCom", CloseCom(), 0);
-    printf("visit (open, verify, basic, register, seq, close): %lu ms\n", GetTickCount() - start);
+    printf("visit (open, verify, basic, register, seq, treatment, 2 prescriptions, read back, close): %lu ms\n",
+           GetTickCount() - start);
+
+    expect_bytes("  last visit = the numbered one", last, seq, 17);
+    expect_bytes("  prescriptions read back", back, rx, 122);
+    expect_bytes("  pBufferDocID = the doctor's ID", doc, argv[5], 10);
+    int hex = 1;
+    for (int i = 0; i < 80; i++) hex &= strchr("0123456789ABCDEF", sigs[i]) != NULL && sigs[i] != 0;
+    expect("  signatures are hex", hex, 1);
 
     expect_bytes("  card number", basic, argv[2], 12);
     expect_bytes("  ID number", basic + 32, argv[3], 10);

@@ -19,6 +19,7 @@ fn his_client_exe_runs_a_visit_under_wine() {
     let stack = Stack::start();
     let person = stack.patient();
     stack.insert_hc(Box::new(stack.factory.hc(person).unwrap()));
+    let doctor = stack.physical_sam_and_verified_hpc();
     for dir in dirs.split(':').filter(|d| !d.is_empty()).map(PathBuf::from) {
         let exe = dir.join("his_client.exe");
         assert!(exe.exists(), "{} missing", exe.display());
@@ -27,9 +28,25 @@ fn his_client_exe_runs_a_visit_under_wine() {
             "csHis.dll missing in {}",
             dir.display()
         );
+        // A physical HC's data areas need a physical SAM: COM2 is the SAM reader.
+        std::fs::write(
+            dir.join("csHis.ini"),
+            format!(
+                "url = {}\r\ncom2 = {}\r\n",
+                stack.world.sut.base(),
+                nhi_harness::world::READER_SAM
+            ),
+        )
+        .unwrap();
         let out = Command::new("wine")
             .arg(&exe)
-            .args(["0", &person.card_no, &person.id_no])
+            .args([
+                "1",
+                &person.card_no,
+                &person.id_no,
+                &person.birthday,
+                &doctor.id_no,
+            ])
             .current_dir(&dir)
             .env("NHI_CSHIS_URL", stack.world.sut.base())
             .env("WINEDEBUG", "-all")

@@ -11,6 +11,18 @@ use std::sync::Arc;
 /// The demo institution the cloud SAM belongs to.
 pub const HOSPITAL: &str = "7777777777";
 
+/// `libcsHis.so`: cargo builds the cdylib into `deps/` beside the test.
+#[allow(dead_code)]
+pub fn so_path() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    [deps, deps.parent().unwrap()]
+        .iter()
+        .map(|d| d.join("libcsHis.so"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("libcsHis.so not built next to {}", exe.display()))
+}
+
 /// A running stack.
 pub struct Stack {
     /// Keeps the world's tasks running while HIS code calls in from this thread.
@@ -22,16 +34,18 @@ pub struct Stack {
 
 impl Stack {
     /// Starts the world and imports the cloud SAM (COM1).
+    #[allow(dead_code)]
     pub fn start() -> Stack {
+        Stack::start_with(&WorldOptions::default())
+    }
+
+    /// [`Stack::start`] with other world options (a transport).
+    pub fn start_with(o: &WorldOptions) -> Stack {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let fixtures = Fixtures::demo().unwrap();
         let factory = Arc::new(CardFactory::test().unwrap());
         let world = rt
-            .block_on(World::start(
-                &fixtures,
-                factory.clone(),
-                &WorldOptions::default(),
-            ))
+            .block_on(World::start(&fixtures, factory.clone(), o))
             .unwrap();
         let (file, content) = world.dc.dc.issue_cloud_sam(HOSPITAL).unwrap();
         let add = rt.block_on(world.sut.call(
@@ -56,6 +70,7 @@ impl Stack {
     }
 
     /// The demo person whose HC the visit reads.
+    #[allow(dead_code)]
     pub fn patient(&self) -> &Person {
         self.fixtures
             .people
@@ -64,7 +79,45 @@ impl Stack {
             .unwrap()
     }
 
+    /// Puts a SAM of the demo institution into the SAM reader, connects and verifies it,
+    /// puts the first demo doctor's HPC into the HPC reader and verifies its PIN, all
+    /// through the 6.0 API (a physical HC's data areas need a physical SAM, the medical
+    /// area the HPC; the emulated readers have no PIN pad for `hpcVerifyHPCPIN`).
+    #[allow(dead_code)]
+    pub fn physical_sam_and_verified_hpc(&self) -> &nhi_emulator::fixtures::HpcHolder {
+        let hospital = self.fixtures.hospital(HOSPITAL).unwrap();
+        let sam = self.factory.sam(hospital).unwrap();
+        self.rt
+            .block_on(self.world.insert(&self.world.slots.sam, Box::new(sam)))
+            .unwrap();
+        let call = |p: &str, body: serde_json::Value| {
+            let r = self.rt.block_on(self.world.sut.call("POST", p, Some(body)));
+            assert_eq!(r.status.as_deref(), Some("0000"), "{p}: {:?}", r.reply);
+        };
+        call(
+            path::INITIAL,
+            json!({ "deviceName": nhi_harness::world::READER_SAM }),
+        );
+        call(path::SAM_VERIFY, json!({}));
+        let doctor = &self.fixtures.hpcs[0];
+        let card = self
+            .factory
+            .hpc(doctor, CardFactory::hpc_serial(doctor))
+            .unwrap();
+        self.rt
+            .block_on(self.world.insert(&self.world.slots.hpc, Box::new(card)))
+            .unwrap();
+        let pin = self.rt.block_on(self.world.sut.call(
+            "POST",
+            path::HPC_VERIFY,
+            Some(json!({ "pin": doctor.pin })),
+        ));
+        assert_eq!(pin.status.as_deref(), Some("0000"), "{:?}", pin.reply);
+        doctor
+    }
+
     /// Puts a card into the HC reader.
+    #[allow(dead_code)]
     pub fn insert_hc(&self, card: Box<dyn nhi_emulator::card::Card>) {
         self.rt
             .block_on(self.world.insert(&self.world.slots.hc, card))

@@ -1,0 +1,312 @@
+//! The DLL boundary: every exported function of the manual's list, `extern "system"`
+//! (stdcall on 32-bit Windows, as the SDK header declares them) with its exact argument
+//! list — a stdcall callee pops its arguments, so a wrong count would corrupt the caller's
+//! stack. The only module with `unsafe`: raw pointers from the host program are checked
+//! (null, negative length, capacity) before any byte is read or written, and no panic
+//! crosses the boundary.
+//!
+//! Lengths are `short *` as in the SDK header: 2 bytes are read and written, so a caller
+//! that declares `int *` (most C#, Python and Go code) works too on these little-endian
+//! machines, and the low 16 bits of a larger `int` never exceed it.
+#![allow(unsafe_code)]
+
+use crate::codes::{self, Legacy};
+use crate::layout::HpcField;
+use crate::service::{self, LegacyResult};
+use std::ffi::c_char;
+use std::panic::{catch_unwind, UnwindSafe};
+use std::path::PathBuf;
+
+mod module_dir;
+mod unserved;
+mod visit;
+
+use module_dir::module_dir;
+
+/// `char *` output buffer.
+type Buf = *mut u8;
+/// `short *` length, in (capacity) and out (bytes written).
+type Len = *mut i16;
+/// `char *` input string.
+type Str = *const c_char;
+
+/// A NUL-terminated input string of at most `max` bytes before its NUL (the manual's
+/// widths: `pDateTime` 14 bytes with its NUL, …): the bytes, or 6018 for a null pointer or
+/// a string with no NUL within `max + 1` bytes. Never reads past that bound.
+fn c_bytes(p: Str, max: usize) -> Result<Vec<u8>, Legacy> {
+    if p.is_null() {
+        return Err(codes::BAD_PARAMETER);
+    }
+    let mut v = Vec::new();
+    for i in 0..=max {
+        // SAFETY: non-null; the caller's string is NUL-terminated within the width the
+        // manual gives it (`max + 1`), and we stop at its NUL.
+        let b = unsafe { p.add(i).cast::<u8>().read() };
+        if b == 0 {
+            return Ok(v);
+        }
+        v.push(b);
+    }
+    Err(codes::BAD_PARAMETER)
+}
+
+/// [`c_bytes`] as ASCII text (6018 otherwise).
+fn c_str(p: Str, max: usize) -> Result<String, Legacy> {
+    let b = c_bytes(p, max)?;
+    if !b.is_ascii() {
+        return Err(codes::BAD_PARAMETER);
+    }
+    String::from_utf8(b).map_err(|_| codes::BAD_PARAMETER)
+}
+
+/// Exactly `n` bytes of an input buffer (HIS code passes fixed-size records, not always
+/// NUL-terminated: C# passes a `byte[]` of the records' size): 6018 for a null pointer or a
+/// NUL among them.
+fn in_bytes(p: Str, n: usize) -> Result<Vec<u8>, Legacy> {
+    if p.is_null() {
+        return Err(codes::BAD_PARAMETER);
+    }
+    // SAFETY: non-null, and the caller vouches for `n` bytes (the count it passed times the
+    // record size); a fresh copy, read once.
+    let v = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) }.to_vec();
+    if v.contains(&0) {
+        return Err(codes::BAD_PARAMETER);
+    }
+    Ok(v)
+}
+
+/// Reads a `short` the caller passes by pointer (6018 for null).
+fn get_short(p: Len) -> Result<i16, Legacy> {
+    if p.is_null() {
+        return Err(codes::BAD_PARAMETER);
+    }
+    // SAFETY: non-null; the caller's `short` variable (unaligned: see `with_buffer`).
+    Ok(unsafe { p.read_unaligned() })
+}
+
+/// Copies bytes to an output pointer that has no length argument (`pBufferDocID`: "at
+/// least 11 bytes" in the manual); `bytes` is never longer than that documented minimum.
+fn put_fixed(p: Buf, bytes: &[u8], documented_min: usize) -> i32 {
+    if p.is_null() || bytes.len() > documented_min {
+        return codes::BAD_PARAMETER.0;
+    }
+    // SAFETY: non-null; the manual makes the caller provide `documented_min` bytes and we
+    // write at most that many from our own buffer.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
+    codes::OK.0
+}
+
+/// Runs `f`, turning a panic into [`codes::INTERNAL`]: unwinding into the host is undefined.
+fn guard(f: impl FnOnce() -> i32 + UnwindSafe) -> i32 {
+    catch_unwind(f).unwrap_or(codes::INTERNAL.0)
+}
+
+fn code(r: LegacyResult<()>) -> i32 {
+    match r {
+        Ok(()) => codes::OK.0,
+        Err(Legacy(c)) => c,
+    }
+}
+
+/// Checks `buf`/`len`, runs `f` and copies its bytes into the caller's buffer.
+fn with_buffer(buf: Buf, len: Len, f: impl FnOnce() -> LegacyResult<Vec<u8>>) -> i32 {
+    if buf.is_null() || len.is_null() {
+        return codes::BAD_PARAMETER.0;
+    }
+    // SAFETY: `len` is non-null and, by the API's contract, points to the caller's length
+    // variable (at least the header's 2-byte `short`); unaligned read: callers' variables
+    // need not be aligned.
+    let capacity = unsafe { len.read_unaligned() };
+    if capacity < 0 {
+        return codes::BAD_PARAMETER.0;
+    }
+    let data = match f() {
+        Ok(d) => d,
+        Err(Legacy(c)) => return c,
+    };
+    let Ok(written) = i16::try_from(data.len()) else {
+        return codes::BAD_REPLY.0;
+    };
+    if written > capacity {
+        // Too small: the buffer is not touched; the length says how much is needed.
+        // SAFETY: as above, `len` is the caller's valid length variable.
+        unsafe { len.write_unaligned(written) };
+        return codes::BAD_PARAMETER.0;
+    }
+    // SAFETY: `buf` is non-null and the caller vouches for `capacity` bytes there;
+    // `data.len() <= capacity`, and our fresh `Vec` cannot overlap the caller's buffer.
+    unsafe {
+        std::ptr::copy_nonoverlapping(data.as_ptr(), buf, data.len());
+        len.write_unaligned(written);
+    }
+    codes::OK.0
+}
+
+/// [`with_buffer`] for a function that writes to the card: a buffer shorter than the
+/// `need` bytes it will answer is refused (6018, `*len` = `need`) before anything is written.
+fn with_buffer_of(
+    buf: Buf,
+    len: Len,
+    need: usize,
+    f: impl FnOnce() -> LegacyResult<Vec<u8>>,
+) -> i32 {
+    if buf.is_null() || len.is_null() {
+        return codes::BAD_PARAMETER.0;
+    }
+    let Ok(need) = i16::try_from(need) else {
+        return codes::BAD_PARAMETER.0;
+    };
+    // SAFETY: as in `with_buffer`: the caller's non-null length variable.
+    if unsafe { len.read_unaligned() } < need {
+        // SAFETY: as above.
+        unsafe { len.write_unaligned(need) };
+        return codes::BAD_PARAMETER.0;
+    }
+    with_buffer(buf, len, f)
+}
+
+/// The directories to look for `csHis.ini` in: the DLL's, then the program's.
+fn ini_dirs() -> Vec<PathBuf> {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(PathBuf::from));
+    module_dir().into_iter().chain(exe).collect()
+}
+
+/// 1.31 開啟讀卡機連結埠: `pcom` 0 is COM1.
+#[no_mangle]
+pub extern "system" fn csOpenCom(pcom: i32) -> i32 {
+    guard(|| code(service::open(pcom, &ini_dirs())))
+}
+
+/// 1.32 關閉讀卡機連結埠.
+#[no_mangle]
+pub extern "system" fn csCloseCom() -> i32 {
+    guard(|| code(service::close()))
+}
+
+/// 2.1 安全模組認證.
+#[no_mangle]
+pub extern "system" fn csVerifySAMDC() -> i32 {
+    guard(|| code(service::verify_sam()))
+}
+
+/// 1.1 讀取不需個人PIN碼資料 (72 bytes).
+#[no_mangle]
+pub extern "system" fn hisGetBasicData(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, service::basic_data))
+}
+
+/// 1.2 掛號或報到時讀取基本資料 (78 bytes).
+#[no_mangle]
+pub extern "system" fn hisGetRegisterBasic(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, service::register_basic))
+}
+
+/// 2.2 讀取SAM院所代碼 (10 bytes).
+#[no_mangle]
+pub extern "system" fn csGetHospID(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, service::hospital_id))
+}
+
+/// 1.34 讀取讀卡機日期時間 (13 bytes).
+#[no_mangle]
+pub extern "system" fn csGetDateTime(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, service::date_time))
+}
+
+/// 1.35 讀取卡片號碼: `card_type` is a `short` (its low 16 bits).
+#[no_mangle]
+pub extern "system" fn csGetCardNo(card_type: i32, buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, || service::card_no(card_type as i16)))
+}
+
+/// 1.15 讀取卡片狀態: the status value, or an error code.
+#[no_mangle]
+pub extern "system" fn hisGetCardStatus(card_type: i32) -> i32 {
+    guard(|| match service::card_status(card_type as i16) {
+        Ok(s) => s,
+        Err(Legacy(c)) => c,
+    })
+}
+
+/// 4.1 取得醫事人員卡狀態: writes the HPC's status to `*status`.
+#[no_mangle]
+pub extern "system" fn hpcGetHPCStatus(_req: i32, status: Len) -> i32 {
+    guard(|| {
+        if status.is_null() {
+            return codes::BAD_PARAMETER.0;
+        }
+        match service::hpc_status() {
+            Ok(s) => put_short(status, s),
+            Err(Legacy(c)) => c,
+        }
+    })
+}
+
+/// Writes a `short` result to a non-null pointer the caller passed.
+fn put_short(p: Len, v: i16) -> i32 {
+    if p.is_null() {
+        return codes::BAD_PARAMETER.0;
+    }
+    // SAFETY: non-null; by the API's contract the caller's `short` variable.
+    unsafe { p.write_unaligned(v) };
+    codes::OK.0
+}
+
+/// 1.36 檢查健保IC卡是否設定密碼: 1 set, 0 not set, else an error code.
+#[no_mangle]
+pub extern "system" fn csISSetPIN() -> i32 {
+    guard(|| match service::is_pin_set() {
+        Ok(v) => v,
+        Err(Legacy(c)) => c,
+    })
+}
+
+/// 1.29 停用健保IC卡之PIN碼輸入功能.
+#[no_mangle]
+pub extern "system" fn csDisableHCPIN() -> i32 {
+    guard(|| code(service::disable_hc_pin()))
+}
+
+/// 1.30 健保IC卡卡片內容更新作業.
+#[no_mangle]
+pub extern "system" fn csUpdateHCContents() -> i32 {
+    guard(|| code(service::update_hc()))
+}
+
+/// 1.40 健保IC卡卡片內容更新作業 (no reset).
+#[no_mangle]
+pub extern "system" fn csUpdateHCNoReset() -> i32 {
+    guard(|| code(service::update_hc()))
+}
+
+/// 1.52 提供His重置讀卡機或卡片的API.
+#[no_mangle]
+pub extern "system" fn csSoftwareReset(kind: i32) -> i32 {
+    guard(|| code(service::software_reset(kind)))
+}
+
+/// 4.5 取得醫事人員卡序號.
+#[no_mangle]
+pub extern "system" fn hpcGetHPCSN(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, || service::hpc(HpcField::SerialNo)))
+}
+
+/// 4.6 取得醫事人員卡身份證字號.
+#[no_mangle]
+pub extern "system" fn hpcGetHPCSSN(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, || service::hpc(HpcField::IdNo)))
+}
+
+/// 4.7 取得醫事人員卡中文姓名 (Big5).
+#[no_mangle]
+pub extern "system" fn hpcGetHPCCNAME(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, || service::hpc(HpcField::ChineseName)))
+}
+
+/// 4.8 取得醫事人員卡英文姓名.
+#[no_mangle]
+pub extern "system" fn hpcGetHPCENAME(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, || service::hpc(HpcField::EnglishName)))
+}

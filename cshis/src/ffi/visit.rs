@@ -1,0 +1,189 @@
+//! The visit's exports: sequence number, treatment and prescription writes, the reads of
+//! what was written, and the PIN functions that go to the reader's pad. Every pointer goes
+//! through `super`'s checked helpers.
+
+use super::{c_bytes, c_str, get_short, guard, in_bytes, put_fixed, put_short};
+use super::{with_buffer, with_buffer_of};
+use super::{Buf, Len, Str};
+use crate::codes::{self, Legacy};
+use crate::service;
+use crate::visit as v;
+use crate::visit_layout::{
+    MAX_PRESCRIPTIONS, PRESCRIPTION_LEN, PRESCRIPTION_SIGNATURE_LEN, SEQ256_LEN,
+};
+
+/// Widest `pDateTime`, `pPatientID`, `pPatientBirthDate` accepted: the manual's 14, 11 and
+/// 8 bytes with their NUL, and VB's fixed-length strings that pad them with spaces.
+const ID_FIELD_MAX: usize = 16;
+/// Widest `hisWriteTreatmentCode` `pDataWrite` (54 bytes in the manual, space-padded).
+const TREATMENT_DATA_MAX: usize = 256;
+/// `pBufferDocID`: "at least 11 bytes" (ID number 10 and a NUL).
+const DOC_ID_MIN: usize = 11;
+
+fn rc(r: Result<i32, Legacy>) -> i32 {
+    r.unwrap_or_else(|Legacy(c)| c)
+}
+
+fn id_field(p: Str) -> Result<String, Legacy> {
+    Ok(c_str(p, ID_FIELD_MAX)?.trim().to_string())
+}
+
+/// 1.37 取得就醫序號新版 (296 bytes). `cTreatAfterCheck` is one character (the manual
+/// does not promise a NUL after it): exactly one byte is read.
+#[no_mangle]
+pub extern "system" fn hisGetSeqNumber256(
+    treat_item: Str,
+    baby_treat: Str,
+    after_check: Str,
+    buf: Buf,
+    len: Len,
+) -> i32 {
+    guard(|| {
+        let inputs = (|| {
+            let item = c_str(treat_item, 2)?;
+            let baby = c_str(baby_treat, 1)?;
+            let after =
+                String::from_utf8(in_bytes(after_check, 1)?).map_err(|_| codes::BAD_PARAMETER)?;
+            Ok::<_, Legacy>((item, baby, after))
+        })();
+        let (item, baby, after) = match inputs {
+            Ok(i) => i,
+            Err(Legacy(c)) => return c,
+        };
+        with_buffer_of(buf, len, SEQ256_LEN, || {
+            v::seq_number_256(&item, &baby, &after)
+        })
+    })
+}
+
+/// 1.16 就醫診療資料寫入作業: writes the visit numbered by `hisGetSeqNumber256`;
+/// `pBufferDocID` gets the HPC holder's ID number and a NUL (a lone NUL without an HPC).
+#[no_mangle]
+pub extern "system" fn hisWriteTreatmentCode(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    doc_id: Buf,
+) -> i32 {
+    guard(|| {
+        rc((|| {
+            if doc_id.is_null() {
+                return Err(codes::BAD_PARAMETER);
+            }
+            let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
+            let d = c_bytes(data, TREATMENT_DATA_MAX)?;
+            let doc = v::write_treatment_code(&t, &i, &b, &d)?;
+            Ok(put_fixed(doc_id, &doc, DOC_ID_MIN))
+        })())
+    })
+}
+
+fn prescriptions_signed(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    count: i16,
+    buf: Buf,
+    len: Len,
+) -> i32 {
+    let n = match usize::try_from(count) {
+        Ok(n) if (1..=MAX_PRESCRIPTIONS).contains(&n) => n,
+        _ => return codes::BAD_PARAMETER.0,
+    };
+    let inputs = (|| {
+        let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
+        let d = in_bytes(data, n * PRESCRIPTION_LEN)?;
+        Ok::<_, Legacy>((t, i, b, d))
+    })();
+    match inputs {
+        Ok((t, i, b, d)) => with_buffer_of(buf, len, n * PRESCRIPTION_SIGNATURE_LEN, || {
+            v::write_prescriptions_signed(&t, &i, &b, &d, n)
+        }),
+        Err(Legacy(c)) => c,
+    }
+}
+
+/// 1.48 處方箋寫入作業-回傳簽章: one 61-byte prescription, one 40-byte signature.
+#[no_mangle]
+pub extern "system" fn hisWritePrescriptionSign(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    buf: Buf,
+    len: Len,
+) -> i32 {
+    guard(|| prescriptions_signed(date_time, id, birth, data, 1, buf, len))
+}
+
+/// 1.49 多筆處方箋寫入作業-回傳簽章: `*iWriteCount` prescriptions of 61 bytes, 40 bytes
+/// of signature each.
+#[no_mangle]
+pub extern "system" fn hisWriteMultiPrescriptSign(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    count: Len,
+    buf: Buf,
+    len: Len,
+) -> i32 {
+    guard(|| match get_short(count) {
+        Ok(n) => prescriptions_signed(date_time, id, birth, data, n, buf, len),
+        Err(Legacy(c)) => c,
+    })
+}
+
+/// 1.38 掛號或報到時讀取有效卡期限及就醫次數資料 (9 bytes).
+#[no_mangle]
+pub extern "system" fn hisGetRegisterBasic2(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, v::register_basic2))
+}
+
+/// 1.14 讀取最近一次就醫序號 (17 bytes).
+#[no_mangle]
+pub extern "system" fn hisGetLastSeqNum(buf: Buf, len: Len) -> i32 {
+    guard(|| with_buffer(buf, len, v::last_seq_num))
+}
+
+/// 1.41 讀取就醫資料-門診處方箋: records `start..=end` (1-based), 61 bytes each;
+/// `*count` gets how many.
+#[no_mangle]
+pub extern "system" fn hisReadPrescriptMain(
+    buf: Buf,
+    len: Len,
+    start: i32,
+    end: i32,
+    count: Len,
+) -> i32 {
+    guard(|| {
+        if count.is_null() {
+            return codes::BAD_PARAMETER.0;
+        }
+        let mut n = 0;
+        let r = with_buffer(buf, len, || {
+            let (b, k) = v::read_prescriptions(start, end)?;
+            n = k;
+            Ok(b)
+        });
+        if r == codes::OK.0 {
+            put_short(count, n)
+        } else {
+            r
+        }
+    })
+}
+
+/// 1.27 驗證健保IC卡之PIN值: the PIN is typed on the reader's pad (no PIN in the body).
+#[no_mangle]
+pub extern "system" fn csVerifyHCPIN() -> i32 {
+    guard(|| rc(service::verify_hc_pin_on_pad().map(|()| codes::OK.0)))
+}
+
+/// 4.2 檢查醫事人員卡之PIN值: the PIN is typed on the HPC reader's pad.
+#[no_mangle]
+pub extern "system" fn hpcVerifyHPCPIN() -> i32 {
+    guard(|| rc(service::verify_hpc_pin_on_pad().map(|()| codes::OK.0)))
+}
