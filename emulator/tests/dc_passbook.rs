@@ -383,6 +383,23 @@ async fn the_passbook_sdk_goes_from_test_key_to_production_key_with_every_refusa
     )
     .await;
     assert!(v["message"].as_str().unwrap().contains("pending"), "{v}");
+    // The NHI rejects the first application: still no key; the app applies again.
+    let reject =
+        json!({ "applicationId": app["applicationId"], "reviewer": "審查員", "approve": false });
+    let rv = t.expect(path::PASSBOOK_REVIEW, reject, Success).await;
+    assert_eq!(rv["state"], "rejected");
+    let v = refused(
+        &t,
+        path::PASSBOOK_PRODUCTION_KEY,
+        json!({ "apiKey": test_key }),
+        R::NotApproved,
+    )
+    .await;
+    assert!(v["message"].as_str().unwrap().contains("rejected"), "{v}");
+    let app = t
+        .expect(path::PASSBOOK_APPLY, application(&test_key, "L3"), Success)
+        .await;
+    assert_eq!(app["applicationId"], 2);
     let review =
         json!({ "applicationId": app["applicationId"], "reviewer": "審查員", "approve": true });
     let rv = t
