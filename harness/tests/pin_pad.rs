@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 const DOCTOR: &str = "100000291508";
 
+/// The ifd tests serve the same fixed reader ports: one at a time.
+static READERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn world(transport: TransportKind) -> (World, String) {
     let f = Fixtures::demo().unwrap();
     let factory = Arc::new(CardFactory::test().unwrap());
@@ -84,6 +87,7 @@ async fn hpc_pin_on_the_dedicated_readers_pad() {
         eprintln!("SKIPPED: HPC PIN on the PIN pad over nhi-ifd (NHI_PCSC_TESTS=1 after `bash ci/setup-pcsc`)");
         return;
     }
+    let _one_at_a_time = READERS.lock().await;
     let (w, pin) = world(TransportKind::Ifd).await;
 
     // Cancel and time-out: 1410 without a try used, the HPC stays in mode 2.
@@ -173,6 +177,7 @@ async fn hpc_pin_change_on_the_dedicated_readers_pad() {
         eprintln!("SKIPPED: HPC PIN change on the PIN pad over nhi-ifd (NHI_PCSC_TESTS=1 after `bash ci/setup-pcsc`)");
         return;
     }
+    let _one_at_a_time = READERS.lock().await;
     let (w, pin) = world(TransportKind::Ifd).await;
     let w = &w;
     let verify = |k: String| async move {
