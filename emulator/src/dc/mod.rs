@@ -9,7 +9,10 @@
 
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod card_life;
+pub mod custody;
+pub mod decrypt_files;
 pub mod error;
 pub mod faults;
 pub mod guardian;
@@ -19,9 +22,11 @@ pub mod offline;
 pub mod privacy;
 pub mod protect;
 pub mod records;
+pub mod rekey;
 pub mod rows;
 pub mod sam;
 pub mod secure_des;
+pub mod staff;
 pub mod store;
 pub mod virtual_card;
 pub mod visits;

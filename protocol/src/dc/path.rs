@@ -77,9 +77,21 @@ pub const ADMIN_APPROVE: &str = "/api/v1/Admin/Approve";
 pub const ADMIN_VIEW: &str = "/api/v1/Admin/View";
 /// The audit trail (any method).
 pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
+/// Files a file-decryption form (staff role `requester`; seed 002 資料提供需求單).
+pub const DECRYPT_REQUEST: &str = "/api/v1/Decrypt/Request";
+/// Approves a form (the requester's supervisor).
+pub const DECRYPT_APPROVE: &str = "/api/v1/Decrypt/Approve";
+/// Runs an approved form (the decryption window, 加解密專責窗口).
+pub const DECRYPT_RUN: &str = "/api/v1/Decrypt/Run";
+/// The decrypted file (the requester, after the run).
+pub const DECRYPT_DOWNLOAD: &str = "/api/v1/Decrypt/Download";
+/// A form and its state (its requester, supervisor or the window).
+pub const DECRYPT_SHOW: &str = "/api/v1/Decrypt/Show";
+/// The monthly decryption audit report (supervisors and the window).
+pub const DECRYPT_AUDIT_REPORT: &str = "/api/v1/Decrypt/AuditReport";
 
 /// Every path the DC serves, for tables and fuzzers.
-pub const ALL: [&str; 38] = [
+pub const ALL: [&str; 44] = [
     TIME,
     SAM_CHALLENGE,
     SAM_VERIFY,
@@ -118,4 +130,10 @@ pub const ALL: [&str; 38] = [
     ADMIN_APPROVE,
     ADMIN_VIEW,
     ADMIN_AUDIT,
+    DECRYPT_REQUEST,
+    DECRYPT_APPROVE,
+    DECRYPT_RUN,
+    DECRYPT_DOWNLOAD,
+    DECRYPT_SHOW,
+    DECRYPT_AUDIT_REPORT,
 ];
