@@ -39,6 +39,7 @@ impl T {
         let run = dc::launch(&l, &Fixtures::demo().unwrap(), clock, DcConfig::default())
             .await
             .unwrap();
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         T {
             http: reqwest::Client::new(),
             base: run.server.url(),

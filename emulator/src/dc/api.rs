@@ -3,7 +3,7 @@
 //! applied first, every reply JSON with a `statusCode`. Only the `/api/v1/` paths are
 //! served: the DC is administered through the emulator's control API, not this port.
 
-use super::{ArmedFault, Dc, DcError, ErrorKind};
+use super::{api_staff, ArmedFault, Dc, DcError, ErrorKind};
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::State;
 use axum::http::{Method, Request, StatusCode as Http};
@@ -118,7 +118,7 @@ fn body_object(bytes: &Bytes) -> Result<Value, DcError> {
 async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let bearer = bearer(req.headers());
+    let bearer = api_staff::bearer(req.headers());
     let faults = if path.starts_with("/api/") {
         st.dc.faults_for(&path)
     } else {
@@ -151,7 +151,7 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
     let dc = st.dc.clone();
     // The rules run on a blocking thread: SQLite with synchronous=FULL fsyncs.
     let res = tokio::task::spawn_blocking(move || {
-        match decrypt_route(&dc, &method, &path, bearer, body) {
+        match api_staff::route(&dc, &method, &path, bearer, body) {
             Ok(r) => r,
             Err(body) => route(&dc, &method, &path, body),
         }
@@ -184,12 +184,12 @@ async fn slow_body(resp: Response, ms: u64) -> Response {
 }
 
 /// A typed request body; a missing or mistyped field is 1704, naming it.
-fn parse<T: DeserializeOwned>(body: Value) -> Result<T, DcError> {
+pub(super) fn parse<T: DeserializeOwned>(body: Value) -> Result<T, DcError> {
     serde_json::from_value(body).map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))
 }
 
 /// A typed reply as the JSON fields merged into the status object.
-fn fields<T: Serialize>(r: Result<T, DcError>) -> Result<Value, DcError> {
+pub(super) fn fields<T: Serialize>(r: Result<T, DcError>) -> Result<Value, DcError> {
     Ok(serde_json::to_value(r?)?)
 }
 
@@ -328,68 +328,7 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
     }
 }
 
-/// The staff token of `Authorization: Bearer <token>` (the header's whole value when it
-/// lacks the scheme, so that it is refused as an unknown token, not as a missing one).
-fn bearer(h: &axum::http::HeaderMap) -> Option<String> {
-    let v =
-        String::from_utf8_lossy(h.get(axum::http::header::AUTHORIZATION)?.as_bytes()).into_owned();
-    Some(match v.strip_prefix("Bearer ") {
-        Some(t) => t.to_string(),
-        None => v,
-    })
-}
-
-/// The staff calls of seed 002's file decryption (dc/decrypt_files.rs): the token is
-/// checked before the body. `Err(body)`: not one of them.
-fn decrypt_route(
-    dc: &Dc,
-    method: &Method,
-    p: &str,
-    bearer: Option<String>,
-    b: Value,
-) -> Result<Result<Value, DcError>, Value> {
-    use super::decrypt_files::staff;
-    let call = |b: Value| -> Result<Value, DcError> {
-        if method != Method::POST {
-            return Err(unknown(method, p));
-        }
-        let u = staff(bearer.as_deref())?;
-        match p {
-            path::DECRYPT_REQUEST => fields(dc.decrypt_file_request(u, &parse(b)?)),
-            path::DECRYPT_APPROVE => {
-                let r: m::DecryptRequestNo = parse(b)?;
-                fields(dc.decrypt_file_approve(u, &r.request_no))
-            }
-            path::DECRYPT_RUN => {
-                let r: m::DecryptRequestNo = parse(b)?;
-                fields(dc.decrypt_file_run(u, &r.request_no))
-            }
-            path::DECRYPT_DOWNLOAD => {
-                let r: m::DecryptRequestNo = parse(b)?;
-                fields(dc.decrypt_file_download(u, &r.request_no))
-            }
-            path::DECRYPT_SHOW => {
-                let r: m::DecryptRequestNo = parse(b)?;
-                fields(dc.decrypt_file_show(u, &r.request_no))
-            }
-            _ => {
-                let r: m::AuditReportRequest = parse(b)?;
-                fields(dc.decrypt_audit_report(u, &r.month))
-            }
-        }
-    };
-    match p {
-        path::DECRYPT_REQUEST
-        | path::DECRYPT_APPROVE
-        | path::DECRYPT_RUN
-        | path::DECRYPT_DOWNLOAD
-        | path::DECRYPT_SHOW
-        | path::DECRYPT_AUDIT_REPORT => Ok(call(b)),
-        _ => Err(b),
-    }
-}
-
-fn unknown(method: &Method, p: &str) -> DcError {
+pub(super) fn unknown(method: &Method, p: &str) -> DcError {
     DcError::new(
         StatusCode::DcUnknownCommand,
         format!("no command {method} {p}"),

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod api;
+mod api_staff;
 pub mod audit;
 pub mod card_life;
 pub mod custody;
