@@ -189,7 +189,7 @@ fn split_then_k_shares_start_the_dc_and_bad_sets_are_refused() {
     );
 
     // Production mode: no shares is a reason to refuse; with k shares only the embedded
-    // test keys remain (the emulator has no production keys by design).
+    // test keys and TEST staff remain (the emulator has no production keys by design).
     let (code, out) = start(&dir.join("p.db"), &[], &["--production"]).unwrap_err();
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("no custodian key shares"), "{out}");
@@ -200,6 +200,10 @@ fn split_then_k_shares_start_the_dc_and_bad_sets_are_refused() {
     assert_eq!(code, 2, "{out}");
     assert!(
         !out.contains("custodian key shares") && out.contains("root CA key"),
+        "{out}"
+    );
+    assert!(
+        out.contains("TEST users of fixtures/dc-staff.toml"),
         "{out}"
     );
     std::fs::remove_dir_all(&dir).ok();

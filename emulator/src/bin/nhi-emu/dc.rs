@@ -101,12 +101,14 @@ async fn serve(fixtures: Fixtures, a: ServeArgs) -> Result<ExitCode, Usage> {
     };
     if a.production {
         let mut why = nhi_emulator::keys::production_refusals(&secrets);
+        // The decryption flow's staff tokens are compiled-in TEST users (dc/staff.rs).
+        why.push("DC staff tokens are the TEST users of fixtures/dc-staff.toml".to_string());
         if master.is_none() {
             why.insert(0, "no custodian key shares: production data needs the master key rebuilt from k shares (--share FILE, repeated)".to_string());
         }
         if !why.is_empty() {
             return Err(Usage(format!(
-                "refusing to start in production mode with test key material:\n  - {}\n(nhi-emu is a test tool: its CA and token keys are test keys by design)",
+                "refusing to start in production mode:\n  - {}\n(nhi-emu is a test tool: its CA and token keys are test keys by design)",
                 why.join("\n  - ")
             )));
         }
