@@ -3,7 +3,7 @@
 //! applied first, every reply JSON with a `statusCode`. Only the `/api/v1/` paths are
 //! served: the DC is administered through the emulator's control API, not this port.
 
-use super::{ArmedFault, Dc, DcError, ErrorKind};
+use super::{api_staff, ArmedFault, Dc, DcError, ErrorKind};
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::State;
 use axum::http::{Method, Request, StatusCode as Http};
@@ -118,6 +118,7 @@ fn body_object(bytes: &Bytes) -> Result<Value, DcError> {
 async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
+    let bearer = api_staff::bearer(req.headers());
     let faults = if path.starts_with("/api/") {
         st.dc.faults_for(&path)
     } else {
@@ -149,7 +150,13 @@ async fn dispatch(State(st): State<ApiState>, req: Request<Body>) -> Response {
     };
     let dc = st.dc.clone();
     // The rules run on a blocking thread: SQLite with synchronous=FULL fsyncs.
-    let res = tokio::task::spawn_blocking(move || route(&dc, &method, &path, body)).await;
+    let res = tokio::task::spawn_blocking(move || {
+        match api_staff::route(&dc, &method, &path, bearer, body) {
+            Ok(r) => r,
+            Err(body) => route(&dc, &method, &path, body),
+        }
+    })
+    .await;
     let resp = match res {
         Ok(Ok(v)) => reply(Http::OK, StatusCode::Success, "OK", v),
         Ok(Err(e)) => err(e),
@@ -177,12 +184,12 @@ async fn slow_body(resp: Response, ms: u64) -> Response {
 }
 
 /// A typed request body; a missing or mistyped field is 1704, naming it.
-fn parse<T: DeserializeOwned>(body: Value) -> Result<T, DcError> {
+pub(super) fn parse<T: DeserializeOwned>(body: Value) -> Result<T, DcError> {
     serde_json::from_value(body).map_err(|e| DcError::new(StatusCode::ParamFormat1, e.to_string()))
 }
 
 /// A typed reply as the JSON fields merged into the status object.
-fn fields<T: Serialize>(r: Result<T, DcError>) -> Result<Value, DcError> {
+pub(super) fn fields<T: Serialize>(r: Result<T, DcError>) -> Result<Value, DcError> {
     Ok(serde_json::to_value(r?)?)
 }
 
@@ -336,7 +343,7 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
     }
 }
 
-fn unknown(method: &Method, p: &str) -> DcError {
+pub(super) fn unknown(method: &Method, p: &str) -> DcError {
     DcError::new(
         StatusCode::DcUnknownCommand,
         format!("no command {method} {p}"),

@@ -9,7 +9,11 @@
 
 pub mod admin;
 pub mod api;
+mod api_staff;
+pub mod audit;
 pub mod card_life;
+pub mod custody;
+pub mod decrypt_files;
 pub mod error;
 pub mod faults;
 pub mod guardian;
@@ -22,9 +26,11 @@ pub mod privacy;
 pub mod protect;
 pub mod records;
 pub mod registration;
+pub mod rekey;
 pub mod rows;
 pub mod sam;
 pub mod secure_des;
+pub mod staff;
 pub mod store;
 pub mod virtual_card;
 pub mod visits;

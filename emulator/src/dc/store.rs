@@ -93,10 +93,28 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY, app_id TEXT NOT NULL, api_key TEXT NOT NULL,
         step TEXT NOT NULL, at INTEGER NOT NULL);
      ALTER TABLE cards ADD COLUMN refuse_registration TEXT;",
+    // 5: which custodian-held master key the sealed fields are under (dc/custody.rs,
+    // dc/rekey.rs; seed 002 「金鑰密碼採多人分持方式」). Kept by a reset: the data stays sealed.
+    "CREATE TABLE key_custody (
+        id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL, since INTEGER NOT NULL);",
+    // 6: seed 002's file decryption through staff roles (dc/decrypt_files.rs; input and
+    // output sealed like every field) and its audit table (dc/audit.rs).
+    "CREATE TABLE decrypt_files (
+        request_no TEXT PRIMARY KEY, requester TEXT NOT NULL, unit TEXT NOT NULL,
+        supervisor TEXT NOT NULL, reason TEXT NOT NULL, legal_basis TEXT NOT NULL, case_no TEXT,
+        file_name TEXT NOT NULL, column_no INTEGER NOT NULL, delivery TEXT NOT NULL,
+        wanted_date TEXT NOT NULL, input BLOB NOT NULL, requested_at INTEGER NOT NULL,
+        approved_by TEXT, approved_at INTEGER, run_by TEXT, run_at INTEGER, rows INTEGER,
+        output BLOB, downloaded_at INTEGER);
+     CREATE TABLE crypto_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
+        role TEXT NOT NULL, action TEXT NOT NULL, request_no TEXT, requester TEXT,
+        file_name TEXT, rows INTEGER);
+     CREATE INDEX crypto_audit_at ON crypto_audit(at);",
 ];
 
 /// Every table, in the order a reset empties them.
-pub const TABLES: [&str; 21] = [
+pub const TABLES: [&str; 23] = [
     "hospitals",
     "cards",
     "phones",
@@ -118,6 +136,8 @@ pub const TABLES: [&str; 21] = [
     "passbook_applications",
     "passbook_tickets",
     "passbook_calls",
+    "decrypt_files",
+    "crypto_audit",
 ];
 
 /// Opens (creating if needed) the database and runs pending migrations.

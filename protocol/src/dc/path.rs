@@ -95,9 +95,21 @@ pub const PASSBOOK_PRODUCTION_KEY: &str = "/api/v1/Passbook/ProductionKey";
 pub const PASSBOOK_REVOKE_KEY: &str = "/api/v1/Passbook/RevokeKey";
 /// The audit trail (any method).
 pub const ADMIN_AUDIT: &str = "/api/v1/Admin/Audit";
+/// Files a file-decryption form (staff role `requester`; seed 002 資料提供需求單).
+pub const DECRYPT_REQUEST: &str = "/api/v1/Decrypt/Request";
+/// Approves a form (the requester's supervisor).
+pub const DECRYPT_APPROVE: &str = "/api/v1/Decrypt/Approve";
+/// Runs an approved form (the decryption window, 加解密專責窗口).
+pub const DECRYPT_RUN: &str = "/api/v1/Decrypt/Run";
+/// The decrypted file (the requester, after the run).
+pub const DECRYPT_DOWNLOAD: &str = "/api/v1/Decrypt/Download";
+/// A form and its state (its requester, supervisor or the window).
+pub const DECRYPT_SHOW: &str = "/api/v1/Decrypt/Show";
+/// The monthly decryption audit report (supervisors and the window).
+pub const DECRYPT_AUDIT_REPORT: &str = "/api/v1/Decrypt/AuditReport";
 
 /// Every path the DC serves, for tables and fuzzers.
-pub const ALL: [&str; 47] = [
+pub const ALL: [&str; 53] = [
     TIME,
     SAM_CHALLENGE,
     SAM_VERIFY,
@@ -145,4 +157,10 @@ pub const ALL: [&str; 47] = [
     PASSBOOK_REVIEW,
     PASSBOOK_PRODUCTION_KEY,
     PASSBOOK_REVOKE_KEY,
+    DECRYPT_REQUEST,
+    DECRYPT_APPROVE,
+    DECRYPT_RUN,
+    DECRYPT_DOWNLOAD,
+    DECRYPT_SHOW,
+    DECRYPT_AUDIT_REPORT,
 ];

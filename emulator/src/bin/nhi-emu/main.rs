@@ -1,7 +1,9 @@
 //! `nhi-emu`: the NHI card-world emulator on the command line.
 
+mod audit_report;
 mod dc;
 mod dev;
+mod key;
 mod print;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -46,31 +48,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TokenCmd,
     },
-    /// Run the mock NHI data center alone (HTTPS with the test CA, SQLite on disk).
-    Dc {
-        /// Listen address.
-        #[arg(long, default_value = "127.0.0.1:4443")]
-        listen: std::net::SocketAddr,
-        /// SQLite database file (created and migrated if needed).
-        #[arg(long, default_value = "nhi-dc.db")]
-        db: std::path::PathBuf,
-        /// Plain HTTP instead of HTTPS (tests).
-        #[arg(long)]
-        http: bool,
-        /// Allow a non-loopback listen address.
-        #[arg(long)]
-        allow_remote: bool,
-        /// Freeze virtual time at this instant (RFC 3339) instead of following the wall clock.
-        #[arg(long)]
-        frozen_at: Option<String>,
-        /// Secrets file (format of fixtures/keys/test-secrets.toml, mode 0600); default: the
-        /// embedded TEST secrets.
-        #[arg(long)]
-        secrets: Option<std::path::PathBuf>,
-        /// Production mode: refuse to start with any test key material.
-        #[arg(long)]
-        production: bool,
-    },
+    /// Run the mock NHI data center alone (HTTPS with the test CA, SQLite on disk), or
+    /// one of its tools (`dc key split|rotate`, `dc audit-report`).
+    Dc(dc::DcCli),
     /// Drive a running `nhi-emu up` through its control API.
     Ctl {
         /// Control API base URL.
@@ -394,30 +374,7 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             say!("{}", TokenIssuer::test()?.issue(&payload, alg)?);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Dc {
-            listen,
-            db,
-            http,
-            allow_remote,
-            frozen_at,
-            secrets,
-            production,
-        } => {
-            let frozen = frozen_at.as_deref().map(|s| instant(Some(s))).transpose()?;
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(dc::run(
-                fixtures,
-                dc::DcArgs {
-                    listen,
-                    db,
-                    http,
-                    allow_remote,
-                    frozen,
-                    secrets,
-                    production,
-                },
-            ))
-        }
+        Cmd::Dc(a) => dc::main(fixtures, a),
         Cmd::Ctl { url, cmd } => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run_ctl(&url, cmd))

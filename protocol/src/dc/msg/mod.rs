@@ -4,6 +4,7 @@
 //! Both directions derive `Serialize` and `Deserialize` so server and client share them.
 
 mod card_life;
+mod decrypt_files;
 mod guardian;
 mod hca;
 mod passbook;
@@ -16,6 +17,7 @@ mod virtual_card;
 mod visits;
 
 pub use card_life::*;
+pub use decrypt_files::*;
 pub use guardian::*;
 pub use hca::*;
 pub use passbook::*;
