@@ -3,11 +3,11 @@
 //! control API) to type digits and press OK, cancel, or let it time out, then builds the
 //! APDU from the structure's template and sends it to the card.
 
+pub use super::pin_pad::{PadStatus, PinPad};
 use super::Slot;
 use nhi_ifd::wire::Status;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// Part 10 status words the pad answers with instead of the card's.
 pub mod sw {
@@ -113,6 +113,11 @@ impl PinRequest {
     /// How many PINs the person types.
     pub fn entries(&self) -> usize {
         self.offsets.len()
+    }
+
+    /// How long the pad waits for the person.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The APDU with the typed PINs in place, or the part 10 status word refusing them.
@@ -230,120 +235,7 @@ impl PinRequest {
     }
 }
 
-/// What the pad is doing, as the control API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PadStatus {
-    /// A PIN entry is in progress.
-    pub waiting: bool,
-    /// PINs to type in this entry (1 for verify; 1–3 for change).
-    pub entries: usize,
-    /// PINs completed with OK so far.
-    pub done: usize,
-    /// Digits typed into the current PIN.
-    pub digits: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    Cancelled,
-    TimedOut,
-}
-
-#[derive(Debug, Default)]
-struct Session {
-    entries: usize,
-    done: Vec<String>,
-    typing: String,
-    end: Option<End>,
-}
-
-#[derive(Debug, Default)]
-struct PadState {
-    session: Option<Session>,
-}
-
-/// A reader's PIN pad, shared by the ifd endpoint and the control API.
-#[derive(Debug, Clone, Default)]
-pub struct PinPad(Arc<(Mutex<PadState>, Condvar)>);
-
 impl PinPad {
-    /// A pad with nobody typing.
-    pub fn new() -> PinPad {
-        PinPad::default()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, PadState> {
-        self.0 .0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The pad's state.
-    pub fn status(&self) -> PadStatus {
-        let s = self.lock();
-        match &s.session {
-            Some(x) => PadStatus {
-                waiting: true,
-                entries: x.entries,
-                done: x.done.len(),
-                digits: x.typing.len(),
-            },
-            None => PadStatus {
-                waiting: false,
-                entries: 0,
-                done: 0,
-                digits: 0,
-            },
-        }
-    }
-
-    fn with_session(
-        &self,
-        f: impl FnOnce(&mut Session) -> Result<(), String>,
-    ) -> Result<PadStatus, String> {
-        {
-            let mut s = self.lock();
-            let session = s
-                .session
-                .as_mut()
-                .ok_or("no PIN entry in progress on this pad")?;
-            f(session)?;
-        }
-        self.0 .1.notify_all();
-        Ok(self.status())
-    }
-
-    /// Types digits (and `#` for OK) on the pad.
-    pub fn keys(&self, keys: &str) -> Result<PadStatus, String> {
-        if let Some(bad) = keys.chars().find(|c| !c.is_ascii_digit() && *c != '#') {
-            return Err(format!("key {bad:?}: the pad has digits 0-9 and # (OK)"));
-        }
-        self.with_session(|s| {
-            for k in keys.chars() {
-                if k == '#' {
-                    s.done.push(std::mem::take(&mut s.typing));
-                } else {
-                    s.typing.push(k);
-                }
-            }
-            Ok(())
-        })
-    }
-
-    /// Presses Cancel: the entry ends with `64 01`.
-    pub fn cancel(&self) -> Result<PadStatus, String> {
-        self.with_session(|s| {
-            s.end = Some(End::Cancelled);
-            Ok(())
-        })
-    }
-
-    /// Lets the entry time out now: it ends with `64 00`.
-    pub fn time_out(&self) -> Result<PadStatus, String> {
-        self.with_session(|s| {
-            s.end = Some(End::TimedOut);
-            Ok(())
-        })
-    }
-
     /// Runs one PIN entry for the card of `generation` in `slot`: waits for the person,
     /// then answers with the card's reply or a part 10 status word.
     pub fn enter(
@@ -354,48 +246,7 @@ impl PinPad {
         generation: u64,
         stop: &AtomicBool,
     ) -> (Status, Vec<u8>) {
-        let deadline = Instant::now() + req.timeout;
-        let mut s = self.lock();
-        if s.session.is_some() {
-            return (
-                Status::BadRequest,
-                b"a PIN entry is already in progress".to_vec(),
-            );
-        }
-        s.session = Some(Session {
-            entries: req.entries(),
-            ..Session::default()
-        });
-        let outcome = loop {
-            let Some(session) = s.session.as_ref() else {
-                break Err(End::Cancelled);
-            };
-            if let Some(end) = session.end {
-                break Err(end);
-            }
-            if session.done.len() >= session.entries {
-                break Ok(session.done.clone());
-            }
-            let now = Instant::now();
-            if now >= deadline || stop.load(Ordering::Relaxed) {
-                break Err(End::TimedOut);
-            }
-            let step = (deadline - now).min(Duration::from_millis(250));
-            s = self
-                .0
-                 .1
-                .wait_timeout(s, step)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        };
-        s.session = None;
-        drop(s);
-        let pins = match outcome {
-            Ok(p) => p,
-            Err(End::Cancelled) => return (Status::Ok, sw::CANCELLED.to_vec()),
-            Err(End::TimedOut) => return (Status::Ok, sw::TIMED_OUT.to_vec()),
-        };
-        match req.apdu(&pins) {
+        match self.entry(&req, stop) {
             Ok(Ok(apdu)) => super::ifd::to_card(slot, epoch, generation, &apdu),
             Ok(Err(sw)) => (Status::Ok, sw.to_vec()),
             Err(e) => (Status::BadRequest, e.into_bytes()),
@@ -475,13 +326,5 @@ mod tests {
         let mut s = verify_ascii();
         s.pop();
         assert!(PinRequest::verify(&s).unwrap_err().contains("ulDataLength"));
-    }
-
-    #[test]
-    fn keys_without_an_entry_are_refused() {
-        let pad = PinPad::new();
-        assert!(pad.keys("12").unwrap_err().contains("no PIN entry"));
-        assert!(pad.keys("1a").unwrap_err().contains("key 'a'"));
-        assert!(!pad.status().waiting);
     }
 }
