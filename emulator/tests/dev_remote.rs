@@ -67,7 +67,9 @@ impl Drop for Dir {
     }
 }
 
+/// A scratch directory; also picks this process's TLS provider for its HTTP clients.
 fn scratch(name: &str) -> Dir {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let d = std::env::temp_dir().join(format!("nhi-dev-remote-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();

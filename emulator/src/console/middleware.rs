@@ -97,6 +97,8 @@ impl Middleware {
                  (127.0.0.1, ::1 or localhost)"
             ));
         }
+        // The TLS provider, in case nothing in this process has chosen it yet.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let web_api = reqwest::Client::builder()
             .use_rustls_tls()
             .danger_accept_invalid_certs(true)
