@@ -28,25 +28,29 @@ impl Drop for Proc {
 impl Proc {
     /// Starts `nhi-emu args…` and reads its banner up to "Ctrl-C to stop".
     fn start(args: &[&str]) -> Result<Proc, String> {
-        let mut child = Command::new(NHI_EMU)
+        let child = Command::new(NHI_EMU)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut banner = String::new();
+        // Killed and waited for on every path from here (Drop).
+        let mut p = Proc {
+            child,
+            banner: String::new(),
+        };
+        let mut out = BufReader::new(p.child.stdout.take().unwrap());
         loop {
             let mut line = String::new();
             if out.read_line(&mut line).unwrap() == 0 {
-                let _ = child.wait();
                 let mut err = String::new();
-                let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
-                return Err(format!("nhi-emu {args:?} ended: {banner}{err}"));
+                let _ =
+                    std::io::Read::read_to_string(&mut p.child.stderr.take().unwrap(), &mut err);
+                return Err(format!("nhi-emu {args:?} ended: {}{err}", p.banner));
             }
-            banner.push_str(&line);
+            p.banner.push_str(&line);
             if line.contains("Ctrl-C to stop") {
-                return Ok(Proc { child, banner });
+                return Ok(p);
             }
         }
     }

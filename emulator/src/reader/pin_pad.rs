@@ -22,6 +22,10 @@ pub struct PadStatus {
     pub digits: usize,
 }
 
+/// How a PIN entry ends: the APDU to send to the card (the PINs in place) or the part 10
+/// status word to answer instead; an error when the pad cannot run the entry.
+pub type EntryEnd = Result<Result<Vec<u8>, [u8; 2]>, String>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
     Cancelled,
@@ -41,7 +45,8 @@ struct PadState {
     session: Option<Session>,
 }
 
-/// A reader's PIN pad, shared by the ifd endpoint and the control API.
+/// A reader's PIN pad, shared by its reader (the ifd endpoint or the in-process transport),
+/// the control API and the console.
 #[derive(Debug, Clone, Default)]
 pub struct PinPad(Arc<(Mutex<PadState>, Condvar)>);
 
@@ -128,11 +133,7 @@ impl PinPad {
     /// PINs in place, or the part 10 status word to answer instead. An error when another
     /// entry is in progress on this pad or the request cannot place the PINs. Blocks the
     /// calling thread (the reader's or the middleware's blocking call) until then.
-    pub fn entry(
-        &self,
-        req: &PinRequest,
-        stop: &AtomicBool,
-    ) -> Result<Result<Vec<u8>, [u8; 2]>, String> {
+    pub fn entry(&self, req: &PinRequest, stop: &AtomicBool) -> EntryEnd {
         let deadline = Instant::now() + req.timeout();
         let mut s = self.lock();
         if s.session.is_some() {
@@ -212,7 +213,7 @@ mod tests {
     }
 
     /// Runs an entry on another thread, as a reader does, once `act` has been done at the pad.
-    fn entry_with(act: impl FnOnce(&PinPad)) -> (PinPad, Result<Result<Vec<u8>, [u8; 2]>, String>) {
+    fn entry_with(act: impl FnOnce(&PinPad)) -> (PinPad, EntryEnd) {
         let pad = PinPad::new();
         let reader = {
             let pad = pad.clone();
