@@ -1,7 +1,8 @@
 // The developer console in a real browser: `nhi-emu dev` in one process, Debian's
 // Chromium driven headless by playwright-core. Clicks insert an HC, Web API calls show up
 // in the call log and the status panel, the QR code on the phone decodes to a token the
-// Web API accepts, and a DC fault armed in the page makes the next call answer 1700.
+// Web API accepts, a DC fault armed in the page makes the next call answer 1700, and an
+// HPC verification without a PIN pops up the reader's PIN pad, typed on by clicks.
 //
 // NHI_EMU: the nhi-emu binary (default ../target/debug/nhi-emu); CHROMIUM: the browser
 // (default /usr/bin/chromium); NHI_CONSOLE_SCREENSHOTS=1 rewrites docs/console-*.png.
@@ -26,6 +27,7 @@ const SHOTS = process.env.NHI_CONSOLE_SCREENSHOTS === "1";
 const HC_READER = 0; // "Virtual PCD 00 00", the world's HC slot
 const PERSON = "F221000017";
 const CARD_NO = "900000000711";
+const HPC_PIN = "000000"; // the demo fixtures' first HPC, in the world's HPC reader
 
 let dev, dir, webApi, consoleUrl, browser, page;
 const numbers = {};
@@ -185,4 +187,27 @@ test("bad input gets a clear message and changes nothing", async () => {
   await page.fill(`[data-testid="swap-person-${HC_READER}"]`, "A123456789");
   await page.click(`[data-testid="swap-${HC_READER}"]`);
   await page.waitForFunction((i) => document.querySelector(`[data-testid="card-${i}"]`).textContent.includes("900000000001"), HC_READER);
+});
+
+test("an HPC verification without a PIN pops up the PIN pad; clicked digits and OK verify it", async () => {
+  // The SAM was verified by the tests above (HPC verification needs it).
+  const pending = web("POST", "/api/hpc/v1/Verification/Hpc", {});
+  const dialog = page.locator("#pad-dialog");
+  await dialog.waitFor({ state: "visible" });
+  for (const d of HPC_PIN) await page.click(`#pad-keys [data-key="${d}"]`);
+  await page.waitForFunction((n) => document.querySelector("#pad-digits").textContent === "•".repeat(n), HPC_PIN.length);
+  assert.equal(await page.locator("#pad-digits").textContent(), "••••••", "digits show as dots, never the PIN");
+  if (SHOTS) {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(repo, "docs/console-pad.png") });
+  }
+  await page.click("#pad-ok");
+  const r = await pending;
+  assert.equal(r.statusCode, "0000", JSON.stringify(r));
+  await dialog.waitFor({ state: "hidden" });
+  await page.waitForFunction(() => {
+    const top = document.querySelector("#calls tr");
+    return top && top.textContent.includes("/api/hpc/v1/Verification/Hpc") && top.textContent.includes("0000");
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="status-4"]')?.textContent.endsWith("/ 3"));
 });

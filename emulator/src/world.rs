@@ -144,6 +144,10 @@ pub struct WorldConfig {
     /// SAM verification sets it (seed 004: 驗證 SAM 時,會由中心端向讀卡機校時).
     #[serde(default)]
     pub com_clock_drift: i64,
+    /// The middleware in another process whose status panel and call log the console shows
+    /// (`nhi-emu up --middleware`), e.g. `https://127.0.0.1:5066`; on this machine only.
+    #[serde(default)]
+    pub middleware: Option<String>,
     /// Freeze virtual time at this instant (RFC 3339 in the file); none: follow the wall
     /// clock.
     #[serde(default, deserialize_with = "frozen_at")]
@@ -252,6 +256,7 @@ impl Default for WorldConfig {
             com: default_com(),
             com_port: None,
             com_clock_drift: 0,
+            middleware: None,
             frozen_at: None,
             seed: default_seed(),
             dc_rules: DcConfig::default(),
@@ -473,14 +478,18 @@ impl World {
                             .collect()
                     },
                 };
-                let server = crate::http::serve(
-                    addr,
-                    crate::control::router(control),
-                    None,
-                    tokio::sync::watch::channel(false).1,
-                )
-                .await
-                .map_err(|e| format!("control API on {addr}: {e}"))?;
+                let router = match &cfg.middleware {
+                    None => crate::control::router(control),
+                    Some(url) => {
+                        let console =
+                            crate::console::Console::with_remote_middleware(control.clone(), url)?;
+                        crate::control::http::router_with_console(control, console)
+                    }
+                };
+                let server =
+                    crate::http::serve(addr, router, None, tokio::sync::watch::channel(false).1)
+                        .await
+                        .map_err(|e| format!("control API on {addr}: {e}"))?;
                 Some(server)
             }
         };

@@ -244,6 +244,7 @@ impl World {
             com: Vec::new(),
             com_port: None,
             com_clock_drift: o.com_clock_drift,
+            middleware: None,
             frozen_at: Some(o.start),
             seed: o.seed,
             dc_rules: o.dc_config.clone(),

@@ -6,6 +6,7 @@ pub mod api;
 pub mod calllog;
 pub mod cards;
 pub mod cloud_sam;
+pub mod console_feed;
 pub mod cors;
 pub mod dc_client;
 pub mod device;
@@ -106,12 +107,13 @@ impl Running {
     /// The fields `GET Status` answers (without logging a call), or, when an operation
     /// holds the device longer than `wait` (an HPC PIN entry, a slow DC), why not.
     pub async fn status(&self, wait: Duration) -> Result<serde_json::Value, String> {
-        let mut device = tokio::time::timeout(wait, self.device.lock())
-            .await
-            .map_err(|_| "busy: an operation holds the device".to_string())?;
-        device
-            .status()
-            .map_err(|f| format!("{}: {}", f.code.code(), f.message))
+        console_feed::status(&self.device, wait).await
+    }
+
+    /// What a console shows: the status and the calls numbered above `after`
+    /// (console_feed.rs), read without logging a call.
+    pub async fn console_feed(&self, after: u64) -> console_feed::Feed {
+        console_feed::feed(&self.call_log, &self.device, after).await
     }
 }
 
@@ -164,7 +166,7 @@ pub async fn start(
         cors_hosts,
         mutants: cfg.mutants.clone(),
     };
-    let app = api::router(state);
+    let app = api::router(state).merge(console_feed::routes(call_log.clone(), device.clone()));
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| format!("listen {}: {e}", cfg.listen))?;

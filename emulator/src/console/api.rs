@@ -20,10 +20,6 @@ use nhi_protocol::dc::FaultKind;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Calls the log route returns at most.
-const CALLS_PER_POLL: usize = 200;
-/// How long the status panel waits for a device busy with an operation.
-const STATUS_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 /// The virtual clock stays where token payloads can carry it (u32 Unix seconds).
 const CLOCK_RANGE: std::ops::RangeInclusive<i64> = 0..=(u32::MAX as i64);
 
@@ -96,9 +92,15 @@ async fn state(State(c): State<Console>) -> Response {
         .collect();
     let middleware = match &c.middleware {
         None => Value::Null,
-        Some(m) => match m.status(STATUS_WAIT).await {
-            Ok(status) => json!({ "url": m.url, "status": status, "statusError": null }),
-            Err(e) => json!({ "url": m.url, "status": null, "statusError": e }),
+        // No calls wanted here: `calls` reads them.
+        Some(m) => match m.feed(u64::MAX).await {
+            Ok(f) => json!({ "url": m.url(), "status": f.status, "statusError": f.status_error }),
+            Err(e) => json!({
+                "url": m.url(),
+                "status": null,
+                "statusError": e.reason(),
+                "unavailable": e.kind(),
+            }),
         },
     };
     Json(json!({
@@ -309,27 +311,20 @@ async fn calls(State(c): State<Console>, q: Result<Query<CallsQuery>, QueryRejec
         )
         .into_response();
     };
-    let log = m.call_log();
-    let calls: Vec<Value> = log
-        .newest_after(after, CALLS_PER_POLL)
-        .into_iter()
-        .map(|n| {
-            // The log keeps "METHOD /path" (crate nhi_middleware::api).
-            let (method, path) = match n.entry.path.split_once(' ') {
-                Some((m, p)) => (Some(m), p),
-                None => (None, n.entry.path.as_str()),
-            };
-            json!({
-                "seq": n.seq,
-                "time": n.entry.time,
-                "method": method,
-                "path": path,
-                "statusCode": n.entry.status_code,
-                "durationMs": n.entry.duration_ms,
-            })
-        })
-        .collect();
-    Json(json!({ "last": log.last_seq(), "calls": calls, "middleware": true })).into_response()
+    match m.feed(after).await {
+        Ok(f) => {
+            Json(json!({ "last": f.last, "calls": f.calls, "middleware": true })).into_response()
+        }
+        // The page shows why in the log panel; the poll goes on.
+        Err(e) => Json(json!({
+            "last": after,
+            "calls": [],
+            "middleware": true,
+            "unavailable": e.kind(),
+            "reason": e.reason(),
+        }))
+        .into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -385,7 +380,8 @@ async fn photo(
 
 #[derive(Deserialize)]
 struct PinBody {
-    pin: String,
+    /// Absent or blank: typed on the reader's PIN pad instead.
+    pin: Option<String>,
 }
 
 /// `POST hpc-pin`: the PIN typed on the page goes to the middleware's HPC verification
@@ -394,20 +390,22 @@ async fn hpc_pin(State(c): State<Console>, body: Result<Json<PinBody>, JsonRejec
     let Ok(Json(b)) = body else {
         return bad_request("{pin}");
     };
-    let (Some(m), Some(client)) = (&c.middleware, &c.web_api) else {
+    let Some(m) = &c.middleware else {
         return Refusal::new(
             StatusCode::NOT_FOUND,
             "no-middleware",
-            "no middleware runs in this process (nhi-emu up): your own software asks for the PIN",
+            "the console knows no middleware (nhi-emu up without --middleware): your own \
+             software asks for the PIN",
         )
         .into_response();
     };
-    let url = format!("{}{}", m.url, nhi_protocol::api::path::HPC_VERIFY);
-    let sent = client
-        .post(&url)
-        .json(&json!({ "pin": b.pin }))
-        .send()
-        .await;
+    let url = format!("{}{}", m.url(), nhi_protocol::api::path::HPC_VERIFY);
+    // No PIN: the middleware asks the HPC reader's PIN pad (the page pops it up).
+    let body = match b.pin.filter(|p| !p.is_empty()) {
+        Some(pin) => json!({ "pin": pin }),
+        None => json!({}),
+    };
+    let sent = m.web_api().post(&url).json(&body).send().await;
     let reply = match sent {
         Ok(r) => r.json::<Value>().await,
         Err(e) => {
@@ -440,5 +438,7 @@ pub fn routes(c: Console) -> Router {
         .route("/console/api/phone", get(phone_screen))
         .route("/console/api/photo.svg", get(photo))
         .route("/console/api/hpc-pin", post(hpc_pin))
+        .route("/console/api/pads", get(super::pad::pads))
+        .route("/console/api/pad", post(super::pad::press))
         .with_state(c)
 }

@@ -1,18 +1,22 @@
 //! The developer's console: a web page served by the emulator (`nhi-emu dev` and
 //! `nhi-emu up` alike) that shows the readers and their cards, inserts, removes and swaps
 //! them, shows the virtual card as the phone does (QR code, countdown, photo), moves the
-//! virtual clock, arms DC faults and — when the reference middleware runs in the same
-//! process — shows its status panel and API call log and takes the HPC PIN.
+//! virtual clock, arms DC faults, pops up the HPC reader's PIN pad when the middleware asks
+//! for the PIN ([`pad`]) and shows the middleware's status panel and API call log — the
+//! reference middleware of this process, or one in another process ([`middleware`]).
 //!
 //! Every asset is compiled into the binary ([`assets`]); the page talks only to the JSON
 //! routes of [`api`] under `/console/api/` (emulator/docs/CONSOLE.md).
 
 mod api;
 mod assets;
+pub mod middleware;
+mod pad;
 pub mod phone;
 
 use crate::control::Control;
 use axum::Router;
+use middleware::Middleware;
 use std::sync::Arc;
 
 /// Where the console lives on the control server.
@@ -21,22 +25,19 @@ pub const BASE: &str = "/console";
 /// What the console shows and drives.
 #[derive(Clone)]
 pub struct Console {
-    /// The emulator's control vocabulary (readers, clock, faults).
+    /// The emulator's control vocabulary (readers, clock, faults, PIN pads).
     pub control: Control,
-    /// The middleware running in this process, if any.
-    pub middleware: Option<Arc<nhi_middleware::Running>>,
-    /// HTTPS client of that middleware (trusting its self-signed certificate).
-    web_api: Option<reqwest::Client>,
+    /// The middleware whose status and call log it shows, if any.
+    pub middleware: Option<Middleware>,
     phones: Arc<phone::Phones>,
 }
 
 impl Console {
-    /// A console over `control` alone (`nhi-emu up`: the middleware is another program).
+    /// A console over `control` alone (`nhi-emu up` without `--middleware`).
     pub fn without_middleware(control: Control) -> Console {
         Console {
             control,
             middleware: None,
-            web_api: None,
             phones: Arc::default(),
         }
     }
@@ -46,24 +47,19 @@ impl Console {
         control: Control,
         middleware: Option<Arc<nhi_middleware::Running>>,
     ) -> Result<Console, String> {
-        let web_api = match &middleware {
-            None => None,
-            Some(m) => {
-                let mut b = reqwest::Client::builder()
-                    .use_rustls_tls()
-                    .timeout(std::time::Duration::from_secs(30));
-                if let Some(pem) = m.cert_pem() {
-                    let cert = reqwest::Certificate::from_pem(pem.as_bytes())
-                        .map_err(|e| format!("middleware certificate: {e}"))?;
-                    b = b.add_root_certificate(cert);
-                }
-                Some(b.build().map_err(|e| format!("Web API client: {e}"))?)
-            }
-        };
         Ok(Console {
             control,
-            middleware,
-            web_api,
+            middleware: middleware.map(Middleware::in_process).transpose()?,
+            phones: Arc::default(),
+        })
+    }
+
+    /// A console over `control` showing the middleware of another process at `url`
+    /// (`nhi-emu up --middleware https://127.0.0.1:5066`).
+    pub fn with_remote_middleware(control: Control, url: &str) -> Result<Console, String> {
+        Ok(Console {
+            control,
+            middleware: Some(Middleware::remote(url)?),
             phones: Arc::default(),
         })
     }

@@ -7,9 +7,10 @@ pub mod transport;
 
 use crate::card::CardRng;
 use crate::console::Console;
-use crate::control::Control;
+use crate::control::{CardSpec, Control};
 use crate::fixtures::{CardFactory, Fixtures};
-use crate::world::{World, WorldConfig};
+use crate::reader::pin_pad::PinPad;
+use crate::world::{standard_reader, World, WorldConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +40,32 @@ pub struct DevStack {
     pub console: crate::http::Server,
     /// COM-port slots of the world file left out (no pty in `dev`).
     pub com_skipped: usize,
+    /// The PIN pads, by the name of their reader's slot ([`dev_pads`]).
+    pub pads: Vec<(String, PinPad)>,
+    transport: transport::SlotTransport,
+}
+
+impl Drop for DevStack {
+    /// A PIN entry in progress ends (as timed out) instead of holding a thread.
+    fn drop(&mut self) {
+        self.transport.stop();
+    }
+}
+
+/// The PIN pads of the dev stack: those of the world file's `[[ifd]]` readers with
+/// `pin_pad = true` (the same pads `nhi-emu up --ifd` has), or else one on the HPC's
+/// reader — the standard HPC reader, or the slots the world file starts with an HPC in
+/// (seed 004: the HPC's dedicated reader has the pad).
+pub fn dev_pads(world: &World, cfg: &WorldConfig) -> Vec<(String, PinPad)> {
+    if !world.pads.is_empty() {
+        return world.pads.clone();
+    }
+    let standard_hpc = standard_reader("hpc").map(|r| r.name);
+    cfg.slot
+        .iter()
+        .filter(|s| Ok(s.reader.as_str()) == standard_hpc || s.card == Some(CardSpec::Hpc))
+        .map(|s| (s.reader.clone(), PinPad::new()))
+        .collect()
 }
 
 impl DevStack {
@@ -65,9 +92,10 @@ impl DevStack {
         mw.dc_ca_pem = Some(world.dc.ca_pem.clone());
         mw.state_dir = opts.middleware_state;
         mw.device_id = "nhi-emu-dev".into();
-        let slots = transport::SlotTransport::new(world.readers.clone());
+        let pads = dev_pads(&world, &cfg);
+        let slots = transport::SlotTransport::new(world.readers.clone()).with_pads(pads.clone());
         let middleware = Arc::new(
-            nhi_middleware::start(mw, Arc::new(slots))
+            nhi_middleware::start(mw, Arc::new(slots.clone()))
                 .await
                 .map_err(|e| format!("middleware: {e}"))?,
         );
@@ -85,7 +113,7 @@ impl DevStack {
                 None => CardRng::Live,
             },
             announce_wait: Vec::new(),
-            pads: world.pads.clone(),
+            pads: pads.clone(),
             apdu_log: Default::default(),
         };
         let console = Console::new(control.clone(), Some(middleware.clone()))?;
@@ -103,6 +131,8 @@ impl DevStack {
             middleware,
             console,
             com_skipped,
+            pads,
+            transport: slots,
         })
     }
 

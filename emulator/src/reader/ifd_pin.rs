@@ -3,11 +3,11 @@
 //! control API) to type digits and press OK, cancel, or let it time out, then builds the
 //! APDU from the structure's template and sends it to the card.
 
+pub use super::pin_pad::{PadAction, PadStatus, PinPad};
 use super::Slot;
 use nhi_ifd::wire::Status;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// Part 10 status words the pad answers with instead of the card's.
 pub mod sw {
@@ -113,6 +113,11 @@ impl PinRequest {
     /// How many PINs the person types.
     pub fn entries(&self) -> usize {
         self.offsets.len()
+    }
+
+    /// How long the pad waits for the person.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The APDU with the typed PINs in place, or the part 10 status word refusing them.
@@ -230,181 +235,7 @@ impl PinRequest {
     }
 }
 
-/// What the pad is doing, as the control API shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct PadStatus {
-    /// A PIN entry is in progress.
-    pub waiting: bool,
-    /// PINs to type in this entry (1 for verify; 1–3 for change).
-    pub entries: usize,
-    /// PINs completed with OK so far.
-    pub done: usize,
-    /// Digits typed into the current PIN.
-    pub digits: usize,
-    /// What the person will do when the pad next asks ([`PinPad::arm`]), not done yet.
-    pub armed: bool,
-}
-
-/// What a person does at the pad, as one action ([`PinPad::arm`] queues one).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PadAction {
-    /// Digits, `#` for OK.
-    Keys(String),
-    /// Cancel: the entry ends with `64 01`.
-    Cancel,
-    /// Nothing typed in time: the entry ends with `64 00`.
-    TimeOut,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    Cancelled,
-    TimedOut,
-}
-
-#[derive(Debug, Default)]
-struct Session {
-    entries: usize,
-    done: Vec<String>,
-    typing: String,
-    end: Option<End>,
-}
-
-#[derive(Debug, Default)]
-struct PadState {
-    session: Option<Session>,
-    /// Done on the next entry as soon as it starts: a person who knows what they will type
-    /// before the pad asks (scenario steps, tests), without watching for the prompt.
-    armed: Vec<PadAction>,
-}
-
-/// Checks that keys are what the pad has: digits and `#`.
-fn check_keys(keys: &str) -> Result<(), String> {
-    match keys.chars().find(|c| !c.is_ascii_digit() && *c != '#') {
-        Some(bad) => Err(format!("key {bad:?}: the pad has digits 0-9 and # (OK)")),
-        None => Ok(()),
-    }
-}
-
-impl Session {
-    fn apply(&mut self, action: &PadAction) {
-        match action {
-            PadAction::Keys(keys) => {
-                for k in keys.chars() {
-                    if k == '#' {
-                        self.done.push(std::mem::take(&mut self.typing));
-                    } else {
-                        self.typing.push(k);
-                    }
-                }
-            }
-            PadAction::Cancel => self.end = Some(End::Cancelled),
-            PadAction::TimeOut => self.end = Some(End::TimedOut),
-        }
-    }
-}
-
-/// A reader's PIN pad, shared by the ifd endpoint and the control API.
-#[derive(Debug, Clone, Default)]
-pub struct PinPad(Arc<(Mutex<PadState>, Condvar)>);
-
 impl PinPad {
-    /// A pad with nobody typing.
-    pub fn new() -> PinPad {
-        PinPad::default()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, PadState> {
-        self.0 .0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The pad's state.
-    pub fn status(&self) -> PadStatus {
-        let s = self.lock();
-        let armed = !s.armed.is_empty();
-        match &s.session {
-            Some(x) => PadStatus {
-                waiting: true,
-                entries: x.entries,
-                done: x.done.len(),
-                digits: x.typing.len(),
-                armed,
-            },
-            None => PadStatus {
-                waiting: false,
-                entries: 0,
-                done: 0,
-                digits: 0,
-                armed,
-            },
-        }
-    }
-
-    fn with_session(
-        &self,
-        f: impl FnOnce(&mut Session) -> Result<(), String>,
-    ) -> Result<PadStatus, String> {
-        {
-            let mut s = self.lock();
-            let session = s
-                .session
-                .as_mut()
-                .ok_or("no PIN entry in progress on this pad")?;
-            f(session)?;
-        }
-        self.0 .1.notify_all();
-        Ok(self.status())
-    }
-
-    /// Types digits (and `#` for OK) on the pad.
-    pub fn keys(&self, keys: &str) -> Result<PadStatus, String> {
-        check_keys(keys)?;
-        self.act(PadAction::Keys(keys.to_string()))
-    }
-
-    /// Presses Cancel: the entry ends with `64 01`.
-    pub fn cancel(&self) -> Result<PadStatus, String> {
-        self.act(PadAction::Cancel)
-    }
-
-    /// Lets the entry time out now: it ends with `64 00`.
-    pub fn time_out(&self) -> Result<PadStatus, String> {
-        self.act(PadAction::TimeOut)
-    }
-
-    /// Does `action` on the entry in progress; refused when the pad is not asking.
-    pub fn act(&self, action: PadAction) -> Result<PadStatus, String> {
-        if let PadAction::Keys(k) = &action {
-            check_keys(k)?;
-        }
-        self.with_session(|s| {
-            s.apply(&action);
-            Ok(())
-        })
-    }
-
-    /// Does `action` when the pad asks: now if an entry is in progress, otherwise as soon
-    /// as the next one starts (several armed actions are done in order).
-    pub fn arm(&self, action: PadAction) -> Result<PadStatus, String> {
-        if let PadAction::Keys(k) = &action {
-            check_keys(k)?;
-        }
-        {
-            let mut s = self.lock();
-            match s.session.as_mut() {
-                Some(session) => session.apply(&action),
-                None => s.armed.push(action),
-            }
-        }
-        self.0 .1.notify_all();
-        Ok(self.status())
-    }
-
-    /// Forgets the armed actions (a world reset: nobody stands at the pad any more).
-    pub fn disarm(&self) {
-        self.lock().armed.clear();
-    }
-
     /// Runs one PIN entry for the card of `generation` in `slot`: waits for the person,
     /// then answers with the card's reply or a part 10 status word.
     pub fn enter(
@@ -415,52 +246,7 @@ impl PinPad {
         generation: u64,
         stop: &AtomicBool,
     ) -> (Status, Vec<u8>) {
-        let deadline = Instant::now() + req.timeout;
-        let mut s = self.lock();
-        if s.session.is_some() {
-            return (
-                Status::BadRequest,
-                b"a PIN entry is already in progress".to_vec(),
-            );
-        }
-        let mut session = Session {
-            entries: req.entries(),
-            ..Session::default()
-        };
-        for action in std::mem::take(&mut s.armed) {
-            session.apply(&action);
-        }
-        s.session = Some(session);
-        let outcome = loop {
-            let Some(session) = s.session.as_ref() else {
-                break Err(End::Cancelled);
-            };
-            if let Some(end) = session.end {
-                break Err(end);
-            }
-            if session.done.len() >= session.entries {
-                break Ok(session.done.clone());
-            }
-            let now = Instant::now();
-            if now >= deadline || stop.load(Ordering::Relaxed) {
-                break Err(End::TimedOut);
-            }
-            let step = (deadline - now).min(Duration::from_millis(250));
-            s = self
-                .0
-                 .1
-                .wait_timeout(s, step)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        };
-        s.session = None;
-        drop(s);
-        let pins = match outcome {
-            Ok(p) => p,
-            Err(End::Cancelled) => return (Status::Ok, sw::CANCELLED.to_vec()),
-            Err(End::TimedOut) => return (Status::Ok, sw::TIMED_OUT.to_vec()),
-        };
-        match req.apdu(&pins) {
+        match self.entry(&req, stop) {
             Ok(Ok(apdu)) => super::ifd::to_card(slot, epoch, generation, &apdu),
             Ok(Err(sw)) => (Status::Ok, sw.to_vec()),
             Err(e) => (Status::BadRequest, e.into_bytes()),
@@ -540,14 +326,6 @@ mod tests {
         let mut s = verify_ascii();
         s.pop();
         assert!(PinRequest::verify(&s).unwrap_err().contains("ulDataLength"));
-    }
-
-    #[test]
-    fn keys_without_an_entry_are_refused() {
-        let pad = PinPad::new();
-        assert!(pad.keys("12").unwrap_err().contains("no PIN entry"));
-        assert!(pad.keys("1a").unwrap_err().contains("key 'a'"));
-        assert!(!pad.status().waiting);
     }
 
     /// A pad served by a thread running one entry of `req` against an empty slot: the

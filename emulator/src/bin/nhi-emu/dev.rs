@@ -1,6 +1,6 @@
 //! `nhi-emu dev`: the whole stack in one process — DC, emulated cards, the reference
-//! middleware on https://127.0.0.1:5066 over the in-process transport, and the console —
-//! with no pcscd and no pty.
+//! middleware on https://127.0.0.1:5066 over the in-process transport (the HPC reader with
+//! its PIN pad), and the console — with no pcscd and no pty.
 
 use crate::Usage;
 use nhi_cli::say;
@@ -45,6 +45,13 @@ pub async fn run(fixtures: Fixtures, args: DevArgs) -> Result<ExitCode, Usage> {
             .map(|(k, l)| format!("{k:?} {l}"))
             .unwrap_or_else(|| "empty".into());
         say!("  reader      {:24} {card}", format!("{:?}", s.name));
+    }
+    for (reader, _) in &dev.pads {
+        say!(
+            "  PIN pad     {:24} the console pops it up when the middleware asks (or `nhi-emu ctl --url {} pad`)",
+            format!("{reader:?}"),
+            dev.console.url()
+        );
     }
     if dev.com_skipped > 0 {
         say!("  COM reader  left out: dev has no pty (use `nhi-emu up` for the COM-port reader)");

@@ -81,6 +81,11 @@ enum Cmd {
         /// it) instead of vpcd.
         #[arg(long)]
         ifd: bool,
+        /// The console shows the status panel and call log of this middleware, running in
+        /// another process on this machine (e.g. https://127.0.0.1:5066; the world file's
+        /// `middleware`). Needs the reference middleware's console feed, our extension.
+        #[arg(long)]
+        middleware: Option<String>,
     },
     /// The whole stack in one process for coding without readers: DC, emulated cards, the
     /// reference middleware (Web API on https://127.0.0.1:5066, in-process transport, no
@@ -104,10 +109,14 @@ async fn run_up(
     frozen_at: Option<String>,
     com_port: Option<String>,
     ifd: bool,
+    middleware: Option<String>,
 ) -> Result<ExitCode, Usage> {
     let mut cfg = WorldConfig::load(config.as_deref()).map_err(Usage)?;
     if ifd {
         cfg.use_standard_ifd();
+    }
+    if middleware.is_some() {
+        cfg.middleware = middleware;
     }
     if com_port.is_some() {
         cfg.com_port = com_port;
@@ -388,9 +397,12 @@ fn run(cli: Cli) -> Result<ExitCode, Usage> {
             frozen_at,
             com_port,
             ifd,
+            middleware,
         } => {
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(run_up(fixtures, config, frozen_at, com_port, ifd))
+            rt.block_on(run_up(
+                fixtures, config, frozen_at, com_port, ifd, middleware,
+            ))
         }
         Cmd::Dev {
             config,

@@ -139,7 +139,11 @@ async function refresh() {
 
 async function calls() {
   const v = await call("GET", `calls?after=${lastCall}`);
-  if (!v || v.calls.length === 0) return;
+  if (!v) return;
+  const note = document.getElementById("calls-note");
+  note.hidden = !v.unavailable;
+  note.textContent = v.unavailable ? v.reason : "";
+  if (v.calls.length === 0) return;
   lastCall = v.last;
   const body = document.getElementById("calls");
   const rows = v.calls.map((c) => el("tr", { "data-seq": String(c.seq) },
@@ -171,6 +175,49 @@ document.getElementById("copy-token").addEventListener("click", async () => {
   try { await navigator.clipboard.writeText(shownToken); say("已複製 Token copied", "info"); }
   catch (e) { say(`無法複製 Cannot copy: ${e}`, "error"); }
 });
+// The HPC reader's PIN pad: while the middleware waits for a PIN on it, the keypad pops up;
+// each key goes to the pad at once (POST pad), the typed digits show as •.
+let padReader = null;
+function showPad(reader, pad) {
+  const dialog = document.getElementById("pad-dialog");
+  if (!pad.waiting) {
+    padReader = null;
+    if (dialog.open) dialog.close();
+    return;
+  }
+  padReader = reader;
+  document.getElementById("pad-reader").textContent = reader;
+  document.getElementById("pad-entry").textContent = pad.entries > 1
+    ? `第 ${pad.done + 1} / ${pad.entries} 組 PIN · PIN ${pad.done + 1} of ${pad.entries}` : "";
+  document.getElementById("pad-digits").textContent = "•".repeat(pad.digits);
+  if (!dialog.open) dialog.showModal();
+}
+async function pads() {
+  const v = await call("GET", "pads");
+  if (!v) return;
+  const waiting = v.pads.find((p) => p.pad.waiting);
+  if (waiting) showPad(waiting.reader, waiting.pad);
+  else showPad(null, { waiting: false });
+}
+async function press(body) {
+  if (!padReader) return;
+  const v = await call("POST", "pad", { reader: padReader, ...body });
+  if (v) showPad(v.reader, v.pad);
+}
+const padKeys = document.getElementById("pad-keys");
+for (const k of ["1", "2", "3", "4", "5", "6", "7", "8", "9", "", "0", ""]) {
+  padKeys.append(k === "" ? el("span", {}) : el("button", { type: "button", "data-key": k, onclick: () => press({ keys: k }) }, k));
+}
+document.getElementById("pad-ok").addEventListener("click", () => press({ keys: "#" }));
+document.getElementById("pad-cancel").addEventListener("click", () => press({ cancel: true }));
+// Escape would only hide the dialog; the entry goes on until OK, Cancel or the time-out.
+document.getElementById("pad-dialog").addEventListener("cancel", (e) => { e.preventDefault(); press({ cancel: true }); });
+document.getElementById("pin-on-pad").addEventListener("click", async () => {
+  document.getElementById("pin-result").textContent = "…";
+  const v = await call("POST", "hpc-pin", {});
+  document.getElementById("pin-result").textContent = v ? `${v.statusCode} ${v.message ?? ""}` : "";
+  if (v) await refresh();
+});
 document.getElementById("pin-send").addEventListener("click", async () => {
   const pin = document.getElementById("pin");
   const v = await call("POST", "hpc-pin", { pin: pin.value });
@@ -198,3 +245,4 @@ refresh().then(calls);
 setInterval(refresh, 1000);
 setInterval(calls, 1000);
 setInterval(phone, 1000);
+setInterval(pads, 300);
