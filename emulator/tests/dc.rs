@@ -70,6 +70,27 @@ impl T {
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
+    /// POSTs as a staff user (`Authorization: Bearer`, fixtures/dc-staff.toml, TEST
+    /// tokens) and asserts the reply's status code; returns the reply.
+    async fn expect_as(&self, token: &str, path: &str, body: Value, want: StatusCode) -> Value {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let http = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            v["statusCode"],
+            want.code(),
+            "{path} {body}: HTTP {http} {v}"
+        );
+        v
+    }
+
     /// POSTs and asserts the reply's status code; returns the reply.
     async fn expect(&self, path: &str, body: Value, want: StatusCode) -> Value {
         let (http, v) = self.post(path, body.clone()).await;
@@ -493,37 +514,81 @@ async fn certificates_uploads_and_data_protection() {
         (m["idNo"].as_str(), m["name"].as_str()),
         (Some("A123***789"), Some("王○明"))
     );
-    let rid = t
-        .expect(
-            path::ADMIN_DECRYPT_REQUEST,
-            json!({ "requester": "clerk", "cardId": "900000000001", "reason": "audit case 7" }),
-            Success,
-        )
-        .await["requestId"]
-        .as_i64()
-        .unwrap();
-    let view = json!({ "requestId": rid, "requester": "clerk" });
-    let approve =
-        |who: &str, role: &str| json!({ "requestId": rid, "approver": who, "role": role });
-    // Not approved; own request; wrong role.
-    t.expect(path::ADMIN_VIEW, view.clone(), ParamFormat3).await;
-    t.expect(
-        path::ADMIN_APPROVE,
-        approve("clerk", "supervisor"),
+    // Staff of fixtures/dc-staff.toml (TEST tokens): a requester and a supervisor.
+    let (clerk, chief) = (
+        "TEST-staff-clerk-chen-3b1f0c2a",
+        "TEST-staff-chief-lin-52c8a0e3",
+    );
+    let ask =
+        json!({ "requester": "clerk-chen", "cardId": "900000000001", "reason": "audit case 7" });
+    // Only an authenticated requester, as themselves.
+    t.expect(path::ADMIN_DECRYPT_REQUEST, ask.clone(), DcSession)
+        .await;
+    t.expect_as(
+        chief,
+        path::ADMIN_DECRYPT_REQUEST,
+        ask.clone(),
         ParamFormat3,
     )
     .await;
-    t.expect(path::ADMIN_APPROVE, approve("boss", "clerk"), ParamFormat3)
+    let rid = t
+        .expect_as(clerk, path::ADMIN_DECRYPT_REQUEST, ask, Success)
+        .await["requestId"]
+        .as_i64()
+        .unwrap();
+    let view = json!({ "requestId": rid, "requester": "clerk-chen" });
+    let approve =
+        |who: &str, role: &str| json!({ "requestId": rid, "approver": who, "role": role });
+    // Not approved; a requester cannot approve; wrong role; someone else's name.
+    t.expect_as(clerk, path::ADMIN_VIEW, view.clone(), ParamFormat3)
         .await;
-    t.expect(path::ADMIN_APPROVE, approve("boss", "supervisor"), Success)
+    t.expect_as(
+        clerk,
+        path::ADMIN_APPROVE,
+        approve("clerk-chen", "supervisor"),
+        ParamFormat3,
+    )
+    .await;
+    t.expect_as(
+        chief,
+        path::ADMIN_APPROVE,
+        approve("chief-lin", "clerk"),
+        ParamFormat3,
+    )
+    .await;
+    t.expect_as(
+        chief,
+        path::ADMIN_APPROVE,
+        approve("chief-huang", "supervisor"),
+        ParamFormat3,
+    )
+    .await;
+    t.expect(
+        path::ADMIN_APPROVE,
+        approve("chief-lin", "supervisor"),
+        DcSession,
+    )
+    .await;
+    t.expect_as(
+        chief,
+        path::ADMIN_APPROVE,
+        approve("chief-lin", "supervisor"),
+        Success,
+    )
+    .await;
+    // The plaintext goes to the requester only.
+    t.expect_as(chief, path::ADMIN_VIEW, view.clone(), ParamFormat3)
         .await;
-    let v = t.expect(path::ADMIN_VIEW, view.clone(), Success).await;
+    let v = t
+        .expect_as(clerk, path::ADMIN_VIEW, view.clone(), Success)
+        .await;
     assert_eq!(v["idNo"], "A123456789");
     let audit = t.expect(path::ADMIN_AUDIT, json!({}), Success).await;
     assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
     t.clock.advance(901);
     // Approval expired.
-    t.expect(path::ADMIN_VIEW, view, ParamFormat3).await;
+    t.expect_as(clerk, path::ADMIN_VIEW, view, ParamFormat3)
+        .await;
 
     // No plaintext ID number in any file the DC writes.
     let mut files = 0;

@@ -315,15 +315,6 @@ fn route(dc: &Dc, method: &Method, p: &str, b: Value) -> Result<Value, DcError> 
             let r: m::SecureDesRequest = parse(b)?;
             fields(dc.external_id_des(&r.card_id, &r.requester))
         }
-        path::ADMIN_DECRYPT_REQUEST => fields(dc.decrypt_request(&parse(b)?)),
-        path::ADMIN_APPROVE => {
-            let r: m::ApproveRequest = parse(b)?;
-            fields(dc.decrypt_approve(r.request_id, &r.approver, &r.role))
-        }
-        path::ADMIN_VIEW => {
-            let r: m::ViewRequest = parse(b)?;
-            fields(dc.decrypt_view(r.request_id, &r.requester))
-        }
         path::PASSBOOK_REGISTER => fields(dc.passbook_register(&parse(b)?)),
         path::PASSBOOK_AUTHORIZE => fields(dc.passbook_authorize(&parse(b)?)),
         path::PASSBOOK_FETCH => fields(dc.passbook_fetch(&parse(b)?)),

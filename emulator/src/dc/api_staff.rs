@@ -2,6 +2,7 @@
 //! the bearer token of the `Authorization` header, checked before the body is read.
 
 use super::api::{fields, parse, unknown};
+use super::staff::{Role, StaffUser};
 use super::{Dc, DcError};
 use axum::http::Method;
 use nhi_protocol::dc::msg as m;
@@ -17,6 +18,21 @@ pub(super) fn bearer(h: &axum::http::HeaderMap) -> Option<String> {
         Some(t) => t.to_string(),
         None => v,
     })
+}
+
+/// The person named in a body of the per-person decryption flow (`Admin/DecryptRequest`,
+/// `Admin/Approve`, `Admin/View`) must be the authenticated user, in `role`: a caller cannot
+/// claim to be someone else (seed 002: decryption only through authenticated roles).
+fn acting_as(u: &StaffUser, named: &str, role: Role) -> Result<(), DcError> {
+    u.must_be(role)?;
+    if u.user == named {
+        Ok(())
+    } else {
+        Err(DcError::new(
+            nhi_protocol::StatusCode::ParamFormat3,
+            format!("{named:?} is not the authenticated user {:?}", u.user),
+        ))
+    }
 }
 
 /// The staff calls of seed 002's file decryption (dc/decrypt_files.rs): the token is
@@ -48,6 +64,21 @@ pub(super) fn route(
                 let r: m::DecryptRequestNo = parse(b)?;
                 fields(dc.decrypt_file_download(u, &r.request_no))
             }
+            path::ADMIN_DECRYPT_REQUEST => {
+                let r: m::DecryptRequest = parse(b)?;
+                acting_as(u, &r.requester, Role::Requester)?;
+                fields(dc.decrypt_request(&r))
+            }
+            path::ADMIN_APPROVE => {
+                let r: m::ApproveRequest = parse(b)?;
+                acting_as(u, &r.approver, Role::Supervisor)?;
+                fields(dc.decrypt_approve(r.request_id, &r.approver, &r.role))
+            }
+            path::ADMIN_VIEW => {
+                let r: m::ViewRequest = parse(b)?;
+                acting_as(u, &r.requester, Role::Requester)?;
+                fields(dc.decrypt_view(r.request_id, &r.requester))
+            }
             path::DECRYPT_SHOW => {
                 let r: m::DecryptRequestNo = parse(b)?;
                 fields(dc.decrypt_file_show(u, &r.request_no))
@@ -64,7 +95,10 @@ pub(super) fn route(
         | path::DECRYPT_RUN
         | path::DECRYPT_DOWNLOAD
         | path::DECRYPT_SHOW
-        | path::DECRYPT_AUDIT_REPORT => Ok(call(b)),
+        | path::DECRYPT_AUDIT_REPORT
+        | path::ADMIN_DECRYPT_REQUEST
+        | path::ADMIN_APPROVE
+        | path::ADMIN_VIEW => Ok(call(b)),
         _ => Err(b),
     }
 }
