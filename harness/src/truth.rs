@@ -94,6 +94,17 @@ impl<'a> Truth<'a> {
         Ok(())
     }
 
+    /// The DC gave the holder of card `old` a new card number (replacement or
+    /// re-application): replies about that person carry `new` from now on.
+    pub fn card_replaced(&mut self, old: &str, new: &str) {
+        let people = self.physical_hc.iter_mut();
+        for p in people.chain(self.virtual_hc.iter_mut().map(|(p, _)| p)) {
+            if p.card_no == old {
+                p.card_no = new.to_string();
+            }
+        }
+    }
+
     /// What is wrong with a successful reply of `op` (empty when nothing is).
     pub fn check(&self, op: Op, request: Option<&Value>, reply: &Value) -> Vec<String> {
         let mut notes = Vec::new();

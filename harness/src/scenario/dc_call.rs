@@ -6,6 +6,8 @@
 
 use crate::bench::Bench;
 use crate::client::{DcApi, Exchange};
+use crate::truth::Truth;
+use nhi_protocol::dc::path as dc_path;
 use serde_json::{json, Value};
 
 /// Checks a `dc_call` line's method: `POST` (the DC's one method for commands).
@@ -23,6 +25,17 @@ pub async fn send(bench: &Bench<'_>, path: &str, body: Option<Value>) -> Result<
     let (url, ca) = bench.dc();
     let dc = DcApi::new(&url, &ca).map_err(|e| format!("dc_call: a client of the DC: {e}"))?;
     Ok(dc.send(path, &body.unwrap_or_else(|| json!({}))).await)
+}
+
+/// What a successful DC call changes in the ground truth: a replacement or re-application
+/// gives the person a new card number (seed 001), which later replies must carry.
+pub fn follow(truth: &mut Truth<'_>, path: &str, body: Option<&Value>, reply: &Value) {
+    if path == dc_path::CARD_REPLACE || path == dc_path::CARD_REAPPLY {
+        let old = body.and_then(|b| b["cardNo"].as_str());
+        if let (Some(old), Some(new)) = (old, reply["cardNo"].as_str()) {
+            truth.card_replaced(old, new);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -198,6 +198,9 @@ impl Runner<'_> {
                 }
             };
             let mut notes = self.reply_notes(c, &x)?;
+            if c.device == Device::Dc && x.code() == Some(nhi_protocol::StatusCode::Success) {
+                super::dc_call::follow(&mut self.truth, &c.path, body.as_ref(), &x.reply);
+            }
             if x.code() == Some(nhi_protocol::StatusCode::Success) {
                 if let Some(op) = operation(&c.method, &c.path) {
                     notes.extend(self.truth.check(op, body.as_ref(), &x.reply));
