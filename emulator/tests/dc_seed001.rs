@@ -6,153 +6,15 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use nhi_emulator::card::{Card, Sam};
-use nhi_emulator::clock::{Clock, VirtualClock, PILOT_EPOCH};
-use nhi_emulator::dc::{self, DcConfig};
+use nhi_emulator::card::Sam;
+use nhi_emulator::clock::Clock;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
-use nhi_protocol::dc::msg::{SamChallengeReply, SamVerifyReply};
 use nhi_protocol::dc::path;
-use nhi_protocol::dc::signature_input;
-use nhi_protocol::StatusCode::{self, *};
+use nhi_protocol::StatusCode::*;
 use serde_json::{json, Value};
 
-struct T {
-    http: reqwest::Client,
-    base: String,
-    clock: VirtualClock,
-    /// Keeps the DC serving for the test.
-    _run: dc::Running,
-    dir: std::path::PathBuf,
-}
-
-impl T {
-    async fn new(name: &str) -> T {
-        let dir = std::env::temp_dir().join(format!("nhi-dc-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let clock = VirtualClock::at(PILOT_EPOCH);
-        let l = dc::Launch {
-            listen: ([127, 0, 0, 1], 0).into(),
-            db: dir.join("dc.db"),
-            tls: true,
-            seed: 1,
-        };
-        let run = dc::launch(
-            &l,
-            &Fixtures::demo().unwrap(),
-            clock.clone(),
-            DcConfig::default(),
-        )
-        .await
-        .unwrap();
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .add_root_certificate(reqwest::Certificate::from_pem(run.ca_pem.as_bytes()).unwrap())
-            .build()
-            .unwrap();
-        T {
-            http,
-            base: run.server.url(),
-            clock,
-            _run: run,
-            dir,
-        }
-    }
-
-    /// HTTP status and JSON reply of a POST.
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    /// POSTs and asserts the reply's status code; returns the reply.
-    async fn expect(&self, path: &str, body: Value, want: StatusCode) -> Value {
-        let (http, v) = self.post(path, body.clone()).await;
-        assert_eq!(
-            v["statusCode"],
-            want.code(),
-            "{path} {body}: HTTP {http} {v}"
-        );
-        v
-    }
-
-    /// POSTs expecting success; returns the string field `key` of the reply.
-    async fn field(&self, path: &str, body: Value, key: &str) -> String {
-        let v = self.expect(path, body, Success).await;
-        v[key].as_str().unwrap().to_string()
-    }
-
-    /// A SAM session through the card model, as the middleware would do it.
-    async fn session(&self, sam: &mut Sam, sam_id: &str, hospital: &str) -> String {
-        sam.handle(&nhi_protocol::apdu::build(
-            0,
-            0xA4,
-            4,
-            0,
-            nhi_protocol::apdu::AID_SAM,
-            None,
-        ));
-        let ch = self
-            .expect(
-                path::SAM_CHALLENGE,
-                json!({ "samId": sam_id, "hospitalId": hospital }),
-                Success,
-            )
-            .await;
-        let ch: SamChallengeReply = serde_json::from_value(ch).unwrap();
-        let dc_random = B64.decode(&ch.dc_random).unwrap();
-        let r = sam.handle(&nhi_protocol::apdu::build(
-            0x80,
-            0x88,
-            0,
-            0,
-            &dc_random,
-            Some(0),
-        ));
-        let v = self
-            .expect(
-                path::SAM_VERIFY,
-                json!({ "challengeId": ch.challenge_id, "samRandom": B64.encode(&r[..8]), "samMac": B64.encode(&r[8..40]) }),
-                Success,
-            )
-            .await;
-        let v: SamVerifyReply = serde_json::from_value(v).unwrap();
-        let proof = B64.decode(&v.proof).unwrap();
-        assert_eq!(
-            &sam.handle(&nhi_protocol::apdu::build(0x80, 0x82, 0, 0, &proof, None))[..],
-            &[0x90, 0]
-        );
-        v.sam_session
-    }
-
-    /// The SAM signature fields of an HIS request (service type 01).
-    fn sam_auth(sam: &mut Sam, sam_id: &str, hospital: &str) -> Value {
-        let cr = [7u8; 8];
-        let data = signature_input(&cr, "01", hospital, sam_id, None);
-        let r = sam.handle(&nhi_protocol::apdu::build_extended(
-            0x80,
-            0x2A,
-            0x9E,
-            0x9A,
-            &data,
-            Some(0),
-        ));
-        json!({ "samId": sam_id, "hospitalId": hospital, "clientRandom": B64.encode(cr), "serviceType": "01", "signature": B64.encode(&r[..256]) })
-    }
-}
-
-impl Drop for T {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+mod support;
+use support::dc_https::T;
 
 /// Registers and activates `phone` for a card at the 7777777777 counter.
 async fn active_phone(t: &T, sam: &mut Sam, phone: &str, card: &str, id: &str) {
@@ -170,7 +32,7 @@ async fn active_phone(t: &T, sam: &mut Sam, phone: &str, card: &str, id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
-    let t = T::new("guardian").await;
+    let t = T::new("guardian", &Fixtures::demo().unwrap()).await;
     let f = Fixtures::demo().unwrap();
     let k = CardFactory::test().unwrap();
     let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
@@ -290,7 +152,7 @@ async fn a_guardian_serves_a_dependant_until_the_delegation_is_revoked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_visit_uploads_within_24_hours_and_not_later() {
-    let t = T::new("offline").await;
+    let t = T::new("offline", &Fixtures::demo().unwrap()).await;
     let f = Fixtures::demo().unwrap();
     let k = CardFactory::test().unwrap();
     let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
@@ -325,7 +187,7 @@ async fn an_offline_visit_uploads_within_24_hours_and_not_later() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replacement_card_keeps_the_binding_and_a_reapplication_starts_a_new_one() {
-    let t = T::new("cardlife").await;
+    let t = T::new("cardlife", &Fixtures::demo().unwrap()).await;
     let f = Fixtures::demo().unwrap();
     let k = CardFactory::test().unwrap();
     let mut sam = k.sam(f.hospital("7777777777").unwrap()).unwrap();
@@ -421,7 +283,7 @@ async fn a_replacement_card_keeps_the_binding_and_a_reapplication_starts_a_new_o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn external_ids_leave_in_the_seeds_secure_des_hex_format_and_are_audited() {
-    let t = T::new("securedes").await;
+    let t = T::new("securedes", &Fixtures::demo().unwrap()).await;
     let body = |card: &str| json!({ "cardId": card, "requester": "analyst-1" });
     let a = t
         .expect(path::ADMIN_EXTERNAL_ID_DES, body("900000000001"), Success)

@@ -1,0 +1,3 @@
+//! Helpers shared by the emulator's integration tests.
+
+pub mod dc_https;
