@@ -66,6 +66,27 @@ impl T {
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
+    /// POSTs as a staff user (`Authorization: Bearer`, fixtures/dc-staff.toml, TEST
+    /// tokens) and asserts the reply's status code; returns the reply.
+    pub async fn expect_as(&self, token: &str, path: &str, body: Value, want: StatusCode) -> Value {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let http = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            v["statusCode"],
+            want.code(),
+            "{path} {body}: HTTP {http} {v}"
+        );
+        v
+    }
+
     /// POSTs and asserts the reply's status code; returns the reply.
     pub async fn expect(&self, path: &str, body: Value, want: StatusCode) -> Value {
         let (http, v) = self.post(path, body.clone()).await;
