@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use nhi_emulator::clock::Clock;
-use nhi_emulator::devstack::{DevOptions, DevStack};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::token::TokenIssuer;
 use nhi_emulator::world::WorldConfig;
@@ -13,55 +12,8 @@ use std::sync::Arc;
 
 const HC_READER: &str = "Virtual PCD 00 00";
 
-struct Bench {
-    dev: DevStack,
-    http: reqwest::Client,
-    web_api: reqwest::Client,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Bench {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn bench(name: &str) -> Bench {
-    let dir = std::env::temp_dir().join(format!("nhi-console-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let world = WorldConfig {
-        control: Some(([127, 0, 0, 1], 0).into()),
-        dc: ([127, 0, 0, 1], 0).into(),
-        db: dir.join("dc.db"),
-        frozen_at: Some(nhi_emulator::clock::PILOT_EPOCH),
-        ..WorldConfig::default()
-    };
-    let opts = DevOptions {
-        world,
-        web_api: ([127, 0, 0, 1], 0).into(),
-        middleware_state: None,
-    };
-    let dev = DevStack::start(
-        opts,
-        Arc::new(Fixtures::demo().unwrap()),
-        Arc::new(CardFactory::test().unwrap()),
-    )
-    .await
-    .unwrap();
-    let cert = reqwest::Certificate::from_pem(dev.middleware.cert_pem().unwrap().as_bytes());
-    let web_api = reqwest::Client::builder()
-        .use_rustls_tls()
-        .add_root_certificate(cert.unwrap())
-        .build()
-        .unwrap();
-    Bench {
-        dev,
-        http: reqwest::Client::new(),
-        web_api,
-        dir,
-    }
-}
+mod support;
+use support::dev_stack::{bench, Bench};
 
 impl Bench {
     fn url(&self, path: &str) -> String {

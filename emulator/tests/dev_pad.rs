@@ -5,67 +5,22 @@
 //! cancelled or timed-out entry answers 1410.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use nhi_emulator::devstack::{DevOptions, DevStack};
-use nhi_emulator::fixtures::{CardFactory, Fixtures};
+use nhi_emulator::fixtures::Fixtures;
 use nhi_emulator::reader::pin_pad::PinPad;
-use nhi_emulator::world::{standard_reader, WorldConfig};
+use nhi_emulator::world::standard_reader;
 use nhi_protocol::api::path;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a test waits for the middleware to ask the pad (a condition, not a sleep).
 const ASKS_WITHIN: Duration = Duration::from_secs(30);
 
-struct Bench {
-    dev: DevStack,
-    http: reqwest::Client,
-    web_api: reqwest::Client,
-    dir: std::path::PathBuf,
-}
+mod support;
+use support::dev_stack::Bench;
 
-impl Drop for Bench {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
+/// A dev stack with the SAM verified (the HPC verification needs it first).
 async fn bench(name: &str) -> Bench {
-    let dir = std::env::temp_dir().join(format!("nhi-dev-pad-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let world = WorldConfig {
-        control: Some(([127, 0, 0, 1], 0).into()),
-        dc: ([127, 0, 0, 1], 0).into(),
-        db: dir.join("dc.db"),
-        frozen_at: Some(nhi_emulator::clock::PILOT_EPOCH),
-        ..WorldConfig::default()
-    };
-    let opts = DevOptions {
-        world,
-        web_api: ([127, 0, 0, 1], 0).into(),
-        middleware_state: None,
-    };
-    let dev = DevStack::start(
-        opts,
-        Arc::new(Fixtures::demo().unwrap()),
-        Arc::new(CardFactory::test().unwrap()),
-    )
-    .await
-    .unwrap();
-    let cert = reqwest::Certificate::from_pem(dev.middleware.cert_pem().unwrap().as_bytes());
-    let web_api = reqwest::Client::builder()
-        .use_rustls_tls()
-        .add_root_certificate(cert.unwrap())
-        .build()
-        .unwrap();
-    let b = Bench {
-        dev,
-        http: reqwest::Client::new(),
-        web_api,
-        dir,
-    };
-    // The HPC verification needs the SAM verified first.
+    let b = support::dev_stack::bench(&format!("pad-{name}")).await;
     for p in [path::INITIAL, path::SAM_VERIFY] {
         let v = b.web(p, json!({})).await;
         assert_eq!(v["statusCode"], "0000", "{p}: {v}");
