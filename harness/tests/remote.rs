@@ -72,10 +72,11 @@ fn word_after(lines: &[String], key: &str, n: usize) -> String {
         .unwrap_or_else(|| panic!("{key} not printed: {lines:#?}"))
 }
 
-#[test]
-fn scenarios_pass_against_external_processes() {
-    let dir = std::env::temp_dir().join(format!("nhi-remote-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// The two processes a vendor starts: `nhi-emu up` (its COM reader's four slots named as the
+/// harness's readers) and `nhi-middleware --com <pty>` as the SUT. Returns them with the
+/// control API's and the SUT's URLs.
+fn bench(dir: &std::path::Path) -> (Kill, Kill, String, String) {
+    std::fs::create_dir_all(dir).unwrap();
     let cfg = dir.join("up.toml");
     use nhi_harness::world::{READER_HC, READER_HPC, READER_SAM, READER_SPARE};
     let com: String = [READER_HC, READER_SAM, READER_HPC, READER_SPARE]
@@ -90,7 +91,7 @@ fn scenarios_pass_against_external_processes() {
         ),
     )
     .unwrap();
-    let (_up, up) = start(
+    let (up_proc, up) = start(
         Command::new(bin("nhi-emu"))
             .args(["up", "--frozen-at", "2019-10-21T00:00:00Z", "--config"])
             .arg(&cfg),
@@ -100,7 +101,7 @@ fn scenarios_pass_against_external_processes() {
     let pty = word_after(&up, "COM port", 2);
     let dc = word_after(&up, "DC", 1);
     let ca = dir.join("dc.ca.pem");
-    let (_mw, mw) = start(
+    let (mw_proc, mw) = start(
         Command::new(bin("nhi-middleware"))
             .args(["--com", &pty, "--dc", &dc, "--dc-ca"])
             .arg(&ca)
@@ -116,6 +117,13 @@ fn scenarios_pass_against_external_processes() {
         "listening on",
     );
     let sut = word_after(&mw, "nhi-middleware listening on", 3);
+    (up_proc, mw_proc, control, sut)
+}
+
+#[test]
+fn scenarios_pass_against_external_processes() {
+    let dir = std::env::temp_dir().join(format!("nhi-remote-{}", std::process::id()));
+    let (_up, _mw, control, sut) = bench(&dir);
     let json = dir.join("remote.json");
     let out = Command::new(env!("CARGO_BIN_EXE_nhi-conform"))
         .args([
@@ -173,4 +181,86 @@ fn emulator_flag_names_an_unreachable_emulator() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nhi-emu up"));
+}
+
+/// A scenario whose expectation is wrong (the name on the card is not 錯名字): it must fail
+/// against a correct SUT, and the failed step must carry the SUT's HTTP exchange and the
+/// APDUs the emulator in the other process saw (fetched from its `GET /apdu-log`).
+const WRONG_NAME: &str = r#"
+id = "remote/wrong-name"
+title = "basic data expected with another name (fails on purpose)"
+seed = "004 健保卡: 基本資料"
+
+[[step]]
+insert = { reader = "sam", card = "sam" }
+
+[[step]]
+insert = { reader = "hc", card = "hc", person = "A123456789" }
+
+[[step]]
+call = "POST /api/common/v1/Initial"
+expect = "0000"
+
+[[step]]
+call = "POST /api/sam/v1/Verification"
+expect = "0000"
+
+[[step]]
+call = "GET /api/hc/v1/BasicData"
+expect = "0000"
+fields = { name = "錯名字" }
+"#;
+
+#[test]
+fn a_failed_step_carries_the_wirelog_of_an_emulator_in_another_process() {
+    let dir = std::env::temp_dir().join(format!("nhi-remote-wirelog-{}", std::process::id()));
+    let (_up, _mw, control, sut) = bench(&dir);
+    let scenarios = dir.join("scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::write(scenarios.join("wrong-name.toml"), WRONG_NAME).unwrap();
+    let json = dir.join("wirelog.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_nhi-conform"))
+        .args([
+            "run",
+            "--quiet",
+            "--sut",
+            &sut,
+            "--emulator",
+            &control,
+            "--transport",
+            "serial",
+            "--unmasked",
+            "--scenarios",
+        ])
+        .arg(&scenarios)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the wrong expectation must fail the run: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let r: nhi_harness::scenario::report::RunReport =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let s = &r.scenarios[0];
+    let failed = s.calls.iter().find(|c| !c.pass).expect("a failed step");
+    assert_eq!(failed.request, "GET /api/hc/v1/BasicData");
+    let x = failed.evidence.as_ref().expect("the failed step's wirelog");
+    assert_eq!(x.http, 200);
+    assert!(
+        x.reply.to_string().contains("A123456789"),
+        "the SUT's reply, unmasked: {x:?}"
+    );
+    // The HC's basic data was read in the emulator process (GET DATA 00 CA 11 00).
+    assert!(
+        x.apdus
+            .iter()
+            .any(|a| a.command.starts_with("00CA11") && a.response.ends_with("9000")),
+        "{:#?}",
+        x.apdus
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
