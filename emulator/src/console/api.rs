@@ -3,16 +3,16 @@
 //! API cannot disagree; a refused request answers `{ "error", "reason" }` with a 4xx
 //! status and changes nothing.
 
-use super::{phone, Console};
+use super::Console;
 use crate::card::CardKind;
 use crate::clock::Clock;
+use crate::control::http::InsertBody;
 use crate::control::{
     CardSpec, ClockChange, Command, Control, FaultRequest, Insert, Refusal, Remove, StatusCode,
 };
 use crate::fixtures::rfc3339;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 /// The virtual clock stays where token payloads can carry it (u32 Unix seconds).
 const CLOCK_RANGE: std::ops::RangeInclusive<i64> = 0..=(u32::MAX as i64);
 
-fn bad_request(expected: &str) -> Response {
+pub(super) fn bad_request(expected: &str) -> Response {
     Refusal::new(
         StatusCode::BAD_REQUEST,
         "bad-request",
@@ -121,14 +121,7 @@ async fn state(State(c): State<Console>) -> Response {
     .into_response()
 }
 
-/// `POST insert`: the card kind stays text so an unknown one is refused by name.
-#[derive(Deserialize)]
-struct InsertBody {
-    reader: String,
-    card: String,
-    person: Option<String>,
-}
-
+/// `POST insert`: the control API's body and checks (control/http.rs), so both refuse alike.
 async fn insert(
     State(c): State<Console>,
     body: Result<Json<InsertBody>, JsonRejection>,
@@ -136,20 +129,10 @@ async fn insert(
     let Ok(Json(b)) = body else {
         return bad_request("{reader, card, person?}");
     };
-    if let Err(r) = c.control.slot(&b.reader) {
-        return r.into_response();
+    match b.command(&c.control) {
+        Ok(cmd) => apply(&c.control, cmd).await,
+        Err(r) => r.into_response(),
     }
-    let card: CardSpec = match b.card.parse() {
-        Ok(card) => card,
-        Err(e) => return Refusal::new(StatusCode::BAD_REQUEST, "bad-card", e).into_response(),
-    };
-    let person = b.person.filter(|p| !p.trim().is_empty());
-    let cmd = Command::Insert(Insert {
-        reader: b.reader,
-        card,
-        person,
-    });
-    apply(&c.control, cmd).await
 }
 
 async fn remove(State(c): State<Console>, body: Result<Json<Remove>, JsonRejection>) -> Response {
@@ -327,103 +310,6 @@ async fn calls(State(c): State<Console>, q: Result<Query<CallsQuery>, QueryRejec
     }
 }
 
-#[derive(Deserialize)]
-struct PersonQuery {
-    person: String,
-}
-
-fn person_query(q: Result<Query<PersonQuery>, QueryRejection>) -> Result<String, Refusal> {
-    q.map(|Query(q)| q.person).map_err(|_| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "query: ?person=<ID number or HC card number>",
-        )
-    })
-}
-
-async fn phone_screen(
-    State(c): State<Console>,
-    q: Result<Query<PersonQuery>, QueryRejection>,
-) -> Response {
-    let key = match person_query(q) {
-        Ok(k) => k,
-        Err(r) => return r.into_response(),
-    };
-    let dc = match c.control.dc() {
-        Ok(dc) => dc,
-        Err(r) => return r.into_response(),
-    };
-    match c.phones.screen(dc, &c.control.fixtures, &key) {
-        Ok(s) => Json(s).into_response(),
-        Err(r) => r.into_response(),
-    }
-}
-
-async fn photo(
-    State(c): State<Console>,
-    q: Result<Query<PersonQuery>, QueryRejection>,
-) -> Response {
-    let key = match person_query(q) {
-        Ok(k) => k,
-        Err(r) => return r.into_response(),
-    };
-    match c.control.fixtures.person(&key) {
-        Ok(p) => (
-            [(header::CONTENT_TYPE, "image/svg+xml")],
-            phone::placeholder_photo(p),
-        )
-            .into_response(),
-        Err(e) => Refusal::new(StatusCode::NOT_FOUND, "no-person", e).into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-struct PinBody {
-    /// Absent or blank: typed on the reader's PIN pad instead.
-    pin: Option<String>,
-}
-
-/// `POST hpc-pin`: the PIN typed on the page goes to the middleware's HPC verification
-/// (a real Web API call: it shows in the call log; the PIN itself is never logged).
-async fn hpc_pin(State(c): State<Console>, body: Result<Json<PinBody>, JsonRejection>) -> Response {
-    let Ok(Json(b)) = body else {
-        return bad_request("{pin}");
-    };
-    let Some(m) = &c.middleware else {
-        return Refusal::new(
-            StatusCode::NOT_FOUND,
-            "no-middleware",
-            "the console knows no middleware (nhi-emu up without --middleware): your own \
-             software asks for the PIN",
-        )
-        .into_response();
-    };
-    let url = format!("{}{}", m.url(), nhi_protocol::api::path::HPC_VERIFY);
-    // No PIN: the middleware asks the HPC reader's PIN pad (the page pops it up).
-    let body = match b.pin.filter(|p| !p.is_empty()) {
-        Some(pin) => json!({ "pin": pin }),
-        None => json!({}),
-    };
-    let sent = m.web_api().post(&url).json(&body).send().await;
-    let reply = match sent {
-        Ok(r) => r.json::<Value>().await,
-        Err(e) => {
-            return Refusal::new(StatusCode::BAD_GATEWAY, "web-api", format!("{url}: {e}"))
-                .into_response()
-        }
-    };
-    match reply {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => Refusal::new(
-            StatusCode::BAD_GATEWAY,
-            "web-api",
-            format!("{url}: reply is not JSON: {e}"),
-        )
-        .into_response(),
-    }
-}
-
 /// The JSON routes.
 pub fn routes(c: Console) -> Router {
     Router::new()
@@ -435,9 +321,9 @@ pub fn routes(c: Console) -> Router {
         .route("/console/api/clock", post(clock))
         .route("/console/api/faults", post(arm_fault).delete(clear_faults))
         .route("/console/api/calls", get(calls))
-        .route("/console/api/phone", get(phone_screen))
-        .route("/console/api/photo.svg", get(photo))
-        .route("/console/api/hpc-pin", post(hpc_pin))
+        .route("/console/api/phone", get(super::people::phone_screen))
+        .route("/console/api/photo.svg", get(super::people::photo))
+        .route("/console/api/hpc-pin", post(super::pad::hpc_pin))
         .route("/console/api/pads", get(super::pad::pads))
         .route("/console/api/pad", post(super::pad::press))
         .with_state(c)

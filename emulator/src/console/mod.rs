@@ -12,6 +12,7 @@ mod api;
 mod assets;
 pub mod middleware;
 mod pad;
+mod people;
 pub mod phone;
 
 use crate::control::Control;

@@ -40,12 +40,30 @@ async fn readers(State(c): State<Control>) -> Response {
     reply(&c, Command::Readers).await
 }
 
-/// The insert body as sent: the card kind is checked after the reader, as `bad-card`.
+/// The insert body as sent (the control API's and the console's): the card kind stays text
+/// so an unknown one is refused by name, after the reader.
 #[derive(Deserialize)]
-struct InsertBody {
+pub struct InsertBody {
     reader: String,
     card: String,
     person: Option<String>,
+}
+
+impl InsertBody {
+    /// The insert command, or why not: an unknown reader, then an unknown card kind
+    /// (`bad-card`). A blank person is no person (the card's default holder).
+    pub fn command(self, c: &Control) -> Result<Command, Refusal> {
+        c.slot(&self.reader)?;
+        let card = self
+            .card
+            .parse()
+            .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "bad-card", e))?;
+        Ok(Command::Insert(Insert {
+            reader: self.reader,
+            card,
+            person: self.person.filter(|p| !p.trim().is_empty()),
+        }))
+    }
 }
 
 async fn insert(
@@ -55,19 +73,10 @@ async fn insert(
     let Ok(Json(b)) = body else {
         return bad_request("body: {reader, card: hc|hpc|sam, person?}");
     };
-    if let Err(r) = c.slot(&b.reader) {
-        return r.into_response();
+    match b.command(&c) {
+        Ok(cmd) => reply(&c, cmd).await,
+        Err(r) => r.into_response(),
     }
-    let card = match b.card.parse() {
-        Ok(card) => card,
-        Err(e) => return Refusal::new(StatusCode::BAD_REQUEST, "bad-card", e).into_response(),
-    };
-    let cmd = Command::Insert(Insert {
-        reader: b.reader,
-        card,
-        person: b.person,
-    });
-    reply(&c, cmd).await
 }
 
 async fn remove(State(c): State<Control>, body: Result<Json<Remove>, JsonRejection>) -> Response {
