@@ -9,6 +9,7 @@
 //! - [`summary`]: the terminal summary and status-code coverage;
 //! - [`report`]: the run as JSON and JUnit XML (mod.rs) and HTML (html.rs).
 
+pub mod call_log;
 pub mod dc_call;
 pub mod format;
 pub mod pad;

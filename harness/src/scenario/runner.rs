@@ -1,6 +1,7 @@
 //! Runs scenarios: each in a fresh world (or against a running emulator), step by step,
 //! recording every checked call.
 
+use super::call_log::SeenCalls;
 use super::format::{Action, Call, Device, Scenario, ScriptedEvent, Step};
 use super::vars::{subset, Vars};
 use super::{CallResult, ScenarioResult, StepAt};
@@ -39,6 +40,8 @@ struct Runner<'a> {
     truth: Truth<'a>,
     /// The partner device, started at the first `partner_call` (kept running with it).
     partner: Option<(SutClient, nhi_middleware::Running)>,
+    /// The calls made to the SUT, for checking its call log.
+    seen: SeenCalls,
 }
 
 /// A string field of a scripted event's reply; missing means the emulator broke its word.
@@ -198,6 +201,9 @@ impl Runner<'_> {
                 }
             };
             let mut notes = self.reply_notes(c, &x)?;
+            if c.device == Device::Sut {
+                notes.extend(self.seen.after_call(&c.method, &c.path, &x));
+            }
             if c.device == Device::Dc && x.code() == Some(nhi_protocol::StatusCode::Success) {
                 super::dc_call::follow(&mut self.truth, &c.path, body.as_ref(), &x.reply);
             }
@@ -359,6 +365,7 @@ async fn run_steps(
         vars: Vars::default(),
         truth: Truth::new(fixtures, &factory),
         partner: None,
+        seen: SeenCalls::default(),
     };
     for (i, st) in s.steps.iter().enumerate() {
         r.step(i + 1, st, calls)
