@@ -10,11 +10,13 @@
 // The library is named as HIS code loads it (`csHis.dll`).
 #![allow(non_snake_case)]
 
+pub mod areas;
 pub mod client;
 pub mod codes;
 pub mod config;
 pub mod ffi;
 pub mod layout;
+pub mod records;
 pub mod service;
 pub mod visit;
 pub mod visit_layout;

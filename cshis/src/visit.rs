@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use nhi_protocol::apdu::hc_areas::next_seq;
 use nhi_protocol::apdu::hc_items::ItemKind;
-use nhi_protocol::api::hc_areas::{InsuranceReply, ItemsReply, VisitWriteReply};
+use nhi_protocol::api::hc_areas::{InsuranceReply, VisitWriteReply};
 use nhi_protocol::api::reply::{ReaderTimeReply, SignatureReply};
 use nhi_protocol::api::{path, Method};
 use nhi_protocol::StatusCode;
@@ -62,7 +62,7 @@ pub(crate) fn insurance_if_readable(s: &Session) -> LegacyResult<Option<Insuranc
 }
 
 /// The ID number and birthday HIS code passed must be the card holder's (5020).
-fn same_person(s: &Session, id: &str, birth: &str) -> LegacyResult<()> {
+pub(crate) fn same_person(s: &Session, id: &str, birth: &str) -> LegacyResult<()> {
     let hc = hc_basic(s)?;
     if hc.id_no == id.trim() && hc.birthday == birth.trim() {
         Ok(())
@@ -172,15 +172,26 @@ pub fn write_treatment_code(
     })
 }
 
-/// 1.49 `hisWriteMultiPrescriptSign`: each 61-byte prescription into the medical area
-/// (`POST Hc/Medical`, kind `outpatientRx`; needs the HPC verified), each answered by a
-/// 40-byte signature from the HC (`POST Hc/Signature/Hc`).
-pub fn write_prescriptions_signed(
+/// Whether a prescription write answers signatures (1.48/1.49) or not (1.45).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signed {
+    /// One 40-byte HC signature per prescription.
+    Yes,
+    /// Nothing but the code.
+    No,
+}
+
+/// 1.49 `hisWriteMultiPrescriptSign` (and 1.45 `hisWriteMultiPrescript` without the
+/// signatures): each 61-byte prescription into the medical area (`POST Hc/Medical`, kind
+/// `outpatientRx`; needs the HPC verified), each answered by a 40-byte signature from the
+/// HC (`POST Hc/Signature/Hc`).
+pub fn write_prescriptions(
     date_time: &str,
     id: &str,
     birth: &str,
     data: &[u8],
     count: usize,
+    signed: Signed,
 ) -> LegacyResult<Vec<u8>> {
     vl::check_visit_time(date_time).map_err(input_error)?;
     let rx = vl::prescriptions(data, count, date_time).map_err(input_error)?;
@@ -206,8 +217,10 @@ pub fn write_prescriptions_signed(
             if !code.is_success() {
                 return Err(from_status(code, Target::Hc));
             }
-            let sig = signature(s, path::HC_SIGNATURE, "01", Target::Hc)?;
-            signatures.extend(vl::prescription_signature(&sig).map_err(layout_error)?);
+            if signed == Signed::Yes {
+                let sig = signature(s, path::HC_SIGNATURE, "01", Target::Hc)?;
+                signatures.extend(vl::prescription_signature(&sig).map_err(layout_error)?);
+            }
         }
         Ok(signatures)
     })
@@ -227,32 +240,8 @@ pub fn last_seq_num() -> LegacyResult<Vec<u8>> {
     })
 }
 
-fn items(s: &Session, p: &str, target: Target) -> LegacyResult<ItemsReply> {
-    get(&s.client, Method::Get, p, None, target)
-}
-
 /// 1.41 `hisReadPrescriptMain`: the outpatient prescriptions `start..=end` (1-based, in
 /// the order written), 61 bytes each, and how many.
 pub fn read_prescriptions(start: i32, end: i32) -> LegacyResult<(Vec<u8>, i16)> {
-    let (Ok(first), Ok(last)) = (usize::try_from(start), usize::try_from(end)) else {
-        return Err(codes::BAD_PARAMETER);
-    };
-    if first == 0 || last < first {
-        return Err(codes::BAD_PARAMETER);
-    }
-    with_session(|s| {
-        // The medical area needs the HPC verified: 1402 → 4042.
-        let all = items(s, path::HC_MEDICAL, Target::Hpc)?;
-        let mut out = Vec::new();
-        let mut n: i16 = 0;
-        let rx = all
-            .items
-            .iter()
-            .filter(|i| i.kind == ItemKind::OutpatientRx);
-        for item in rx.skip(first - 1).take(last - first + 1) {
-            out.extend(vl::prescription_record(&item.text).map_err(layout_error)?);
-            n += 1;
-        }
-        Ok((out, n))
-    })
+    crate::areas::read_medical(ItemKind::OutpatientRx, vl::PRESCRIPTION_LEN, start, end)
 }

@@ -20,11 +20,11 @@ const TREATMENT_DATA_MAX: usize = 256;
 /// `pBufferDocID`: "at least 11 bytes" (ID number 10 and a NUL).
 const DOC_ID_MIN: usize = 11;
 
-fn rc(r: Result<i32, Legacy>) -> i32 {
+pub(super) fn rc(r: Result<i32, Legacy>) -> i32 {
     r.unwrap_or_else(|Legacy(c)| c)
 }
 
-fn id_field(p: Str) -> Result<String, Legacy> {
+pub(super) fn id_field(p: Str) -> Result<String, Legacy> {
     Ok(c_str(p, ID_FIELD_MAX)?.trim().to_string())
 }
 
@@ -79,6 +79,25 @@ pub extern "system" fn hisWriteTreatmentCode(
     })
 }
 
+/// The prescription writes' inputs: date-time, ID, birthday, `n` × 61 bytes.
+type RxInputs = (String, String, String, Vec<u8>, usize);
+
+fn prescription_inputs(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    count: i16,
+) -> Result<RxInputs, Legacy> {
+    let n = match usize::try_from(count) {
+        Ok(n) if (1..=MAX_PRESCRIPTIONS).contains(&n) => n,
+        _ => return Err(codes::BAD_PARAMETER),
+    };
+    let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
+    let d = in_bytes(data, n * PRESCRIPTION_LEN)?;
+    Ok((t, i, b, d, n))
+}
+
 fn prescriptions_signed(
     date_time: Str,
     id: Str,
@@ -88,21 +107,42 @@ fn prescriptions_signed(
     buf: Buf,
     len: Len,
 ) -> i32 {
-    let n = match usize::try_from(count) {
-        Ok(n) if (1..=MAX_PRESCRIPTIONS).contains(&n) => n,
-        _ => return codes::BAD_PARAMETER.0,
-    };
-    let inputs = (|| {
-        let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
-        let d = in_bytes(data, n * PRESCRIPTION_LEN)?;
-        Ok::<_, Legacy>((t, i, b, d))
-    })();
-    match inputs {
-        Ok((t, i, b, d)) => with_buffer_of(buf, len, n * PRESCRIPTION_SIGNATURE_LEN, || {
-            v::write_prescriptions_signed(&t, &i, &b, &d, n)
+    match prescription_inputs(date_time, id, birth, data, count) {
+        Ok((t, i, b, d, n)) => with_buffer_of(buf, len, n * PRESCRIPTION_SIGNATURE_LEN, || {
+            v::write_prescriptions(&t, &i, &b, &d, n, v::Signed::Yes)
         }),
         Err(Legacy(c)) => c,
     }
+}
+
+/// Writes `count` prescriptions without signatures (1.18, 1.45).
+fn prescriptions_unsigned(date_time: Str, id: Str, birth: Str, data: Str, count: i16) -> i32 {
+    rc((|| {
+        let (t, i, b, d, n) = prescription_inputs(date_time, id, birth, data, count)?;
+        v::write_prescriptions(&t, &i, &b, &d, n, v::Signed::No)?;
+        Ok(codes::OK.0)
+    })())
+}
+
+/// 1.18 處方箋寫入作業: one 61-byte prescription, no signature.
+#[no_mangle]
+pub extern "system" fn hisWritePrescription(date_time: Str, id: Str, birth: Str, data: Str) -> i32 {
+    guard(|| prescriptions_unsigned(date_time, id, birth, data, 1))
+}
+
+/// 1.45 多筆處方箋寫入作業: as 1.49 without the signatures.
+#[no_mangle]
+pub extern "system" fn hisWriteMultiPrescript(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    count: Len,
+) -> i32 {
+    guard(|| match get_short(count) {
+        Ok(n) => prescriptions_unsigned(date_time, id, birth, data, n),
+        Err(Legacy(c)) => c,
+    })
 }
 
 /// 1.48 處方箋寫入作業-回傳簽章: one 61-byte prescription, one 40-byte signature.
@@ -180,6 +220,12 @@ pub extern "system" fn hisReadPrescriptMain(
 #[no_mangle]
 pub extern "system" fn csVerifyHCPIN() -> i32 {
     guard(|| rc(service::verify_hc_pin_on_pad().map(|()| codes::OK.0)))
+}
+
+/// 4.3 輸入新的醫事人員卡之PIN值: the new PIN is typed twice on the HPC reader's pad.
+#[no_mangle]
+pub extern "system" fn hpcInputHPCPIN() -> i32 {
+    guard(|| rc(service::change_hpc_pin_on_pad().map(|()| codes::OK.0)))
 }
 
 /// 4.2 檢查醫事人員卡之PIN值: the PIN is typed on the HPC reader's pad.
