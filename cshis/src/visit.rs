@@ -82,8 +82,27 @@ fn signature(s: &Session, p: &str, service_type: &str, target: Target) -> Legacy
     B64.decode(&r.signature).map_err(|_| codes::BAD_REPLY)
 }
 
+/// Which sequence-number function answers: 1.37's 296 bytes or the older 1.9's 167.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqReply {
+    /// `hisGetSeqNumber256`.
+    Full,
+    /// `hisGetSeqNumber` (no 補卡註記 argument: a normal visit, `1`).
+    Old,
+}
+
 /// 1.37 `hisGetSeqNumber256`: numbers the visit and signs it with the SAM; 296 bytes.
 pub fn seq_number_256(treat_item: &str, baby: &str, after_check: &str) -> LegacyResult<Vec<u8>> {
+    seq_number(treat_item, baby, after_check, SeqReply::Full)
+}
+
+/// 1.37, or 1.9 `hisGetSeqNumber` (167 bytes), as `reply` says.
+pub fn seq_number(
+    treat_item: &str,
+    baby: &str,
+    after_check: &str,
+    reply: SeqReply,
+) -> LegacyResult<Vec<u8>> {
     vl::check_seq_inputs(treat_item, baby, after_check).map_err(input_error)?;
     if !vl::counts_a_visit(treat_item) {
         // The 6.0 visit write always counts a visit: an item that must not has no path.
@@ -107,14 +126,11 @@ pub fn seq_number_256(treat_item: &str, baby: &str, after_check: &str) -> Legacy
         let sig_bytes = B64.decode(&sig.signature).map_err(|_| codes::BAD_REPLY)?;
         let time = now.server_date_time;
         let same_day = vl::same_day(&ins.visits, &time, &sig.hospital_id);
-        let out = vl::seq256(
-            &time,
-            &seq,
-            &sig.hospital_id,
-            &sig_bytes,
-            &sig.sam_id,
-            same_day,
-        )
+        let (h, sam) = (&sig.hospital_id, &sig.sam_id);
+        let out = match reply {
+            SeqReply::Full => vl::seq256(&time, &seq, h, &sig_bytes, sam, same_day),
+            SeqReply::Old => vl::seq_old(&time, &seq, h, &sig_bytes, sam),
+        }
         .map_err(layout_error)?;
         s.visit = Some(NumberedVisit { time, seq });
         Ok(out)

@@ -11,6 +11,9 @@ use nhi_protocol::api::hc_areas::{InsuranceReply, VisitReply};
 pub const SEQ256_LEN: usize = 296;
 /// Width of its security-signature field.
 pub const SEQ_SIGNATURE_LEN: usize = 256;
+/// Length of the older `hisGetSeqNumber`'s reply: the same fields with a 128-character
+/// signature and no same-day mark (13 + 4 + 10 + 128 + 12).
+pub const SEQ_OLD_LEN: usize = 167;
 /// One outpatient prescription as HIS code writes it (and reads it back).
 pub const PRESCRIPTION_LEN: usize = 61;
 /// Prescriptions one `hisWriteMultiPrescriptSign` call may carry (the SDK sample's
@@ -92,6 +95,27 @@ pub fn seq256(
     push_exact(&mut v, "SAM id", sam_id, 12)?;
     v.push(if same_day { b'Y' } else { b'N' });
     Ok(v)
+}
+
+/// The older `hisGetSeqNumber`'s 167 bytes: [`seq256`]'s fields with the signature cut to
+/// 128 characters (its first 64 bytes in hex) and no same-day mark. Inferred: public HIS code
+/// passes 167 bytes, which is exactly these fields with a half-width signature.
+pub fn seq_old(
+    visit_time: &str,
+    seq: &str,
+    hospital_id: &str,
+    signature: &[u8],
+    sam_id: &str,
+) -> Result<Vec<u8>, LayoutError> {
+    let full = seq256(visit_time, seq, hospital_id, signature, sam_id, false)?;
+    let (head, rest) = full.split_at(27);
+    let sig = rest
+        .get(..128)
+        .ok_or(LayoutError::Width("security signature", 128))?;
+    let sam = rest
+        .get(SEQ_SIGNATURE_LEN..SEQ_SIGNATURE_LEN + 12)
+        .ok_or(LayoutError::Width("SAM id", 12))?;
+    Ok([head, sig, sam].concat())
 }
 
 fn push_exact(
@@ -299,6 +323,22 @@ mod tests {
             false
         )
         .is_err());
+    }
+
+    #[test]
+    fn old_seq_is_167_bytes() {
+        let b = seq_old(
+            "1141130093000",
+            "0007",
+            "7777777777",
+            &[0xAB; 256],
+            "123456789012",
+        )
+        .unwrap();
+        assert_eq!(b.len(), SEQ_OLD_LEN);
+        assert_eq!(&b[..27], b"114113009300000077777777777");
+        assert_eq!(&b[27..155], "AB".repeat(64).as_bytes());
+        assert_eq!(&b[155..], b"123456789012");
     }
 
     #[test]

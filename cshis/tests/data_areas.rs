@@ -9,12 +9,13 @@
 
 mod common;
 
-use common::dll::{big5, c, prescription, Dll, FInt, FSeq, FTreat};
+use common::dll::{big5, c, prescription, Dll, FInt, FTreat};
 use common::{so_path, Stack};
 use nhi_protocol::api::path;
 use serde_json::json;
 
 type FWrite4 = extern "system" fn(*const u8, *const u8, *const u8, *const u8) -> i32;
+type FOldSeq = extern "system" fn(*const u8, *const u8, *mut u8, *mut i16) -> i32;
 type FWrite3 = extern "system" fn(*const u8, *const u8, *const u8) -> i32;
 type FIllnessId = extern "system" fn(*const u8, *const u8, *mut u8, *mut i16) -> i32;
 type FWriteRx = extern "system" fn(*const u8, *const u8, *const u8, *const u8, *mut i16) -> i32;
@@ -110,17 +111,34 @@ fn data_areas_through_cshis() {
     // No 6.0 path for the cumulative fee yet: 3599.
     assert_eq!(dll.buf("hisGetCumulativeFee", 20).0, 3599);
 
-    // A visit: numbered, its diagnoses written.
-    let mut seq = [0u8; 296];
-    let mut seq_len: i16 = 296;
-    let rc = dll.f::<FSeq>("hisGetSeqNumber256")(
+    // A visit, numbered by the older 1.9 (167 bytes: date-time 13 · sequence no 4 ·
+    // hospital 10 · signature 128 · SAM id 12), its diagnoses written by 1.16.
+    let old_seq = dll.f::<FOldSeq>("hisGetSeqNumber");
+    let mut seq = [0xEEu8; 167];
+    let mut seq_len: i16 = 166;
+    let rc = old_seq(
         c"01".as_ptr().cast(),
         c" ".as_ptr().cast(),
-        c"1".as_ptr().cast(),
         seq.as_mut_ptr(),
         &mut seq_len,
     );
-    assert_eq!(rc, 0);
+    assert_eq!(
+        (rc, seq_len),
+        (6018, 167),
+        "too small, checked before numbering"
+    );
+    assert!(seq.iter().all(|&x| x == 0xEE));
+    let rc = old_seq(
+        c"01".as_ptr().cast(),
+        c" ".as_ptr().cast(),
+        seq.as_mut_ptr(),
+        &mut seq_len,
+    );
+    assert_eq!((rc, seq_len), (0, 167));
+    assert_eq!(&seq[13..17], b"0001", "the card's first visit");
+    assert_eq!(&seq[17..27], hospital);
+    assert!(seq[27..155].iter().all(u8::is_ascii_hexdigit));
+    assert!(seq[155..].iter().all(u8::is_ascii_alphanumeric));
     let time = std::str::from_utf8(&seq[..13]).unwrap().to_string();
     let mut doc = [0u8; 11];
     let rc = dll.f::<FTreat>("hisWriteTreatmentCode")(

@@ -27,8 +27,6 @@ not_supported! {
     fn hisGetCumulativeData(buf: Buf, len: Len);
     /// 1.7 讀取醫療費用線累計.
     fn hisGetCumulativeFee(buf: Buf, len: Len);
-    /// 1.9 取得就醫序號.
-    fn hisGetSeqNumber(treat_item: Str, baby_treat: Str, buf: Buf, len: Len);
     /// 1.13 讀取緊急聯絡電話資料.
     fn hisGetEmergentTel(buf: Buf, len: Len);
     /// 1.17 就醫費用資料寫入作業.

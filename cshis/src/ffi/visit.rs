@@ -9,7 +9,7 @@ use crate::codes::{self, Legacy};
 use crate::service;
 use crate::visit as v;
 use crate::visit_layout::{
-    MAX_PRESCRIPTIONS, PRESCRIPTION_LEN, PRESCRIPTION_SIGNATURE_LEN, SEQ256_LEN,
+    MAX_PRESCRIPTIONS, PRESCRIPTION_LEN, PRESCRIPTION_SIGNATURE_LEN, SEQ256_LEN, SEQ_OLD_LEN,
 };
 
 /// Widest `pDateTime`, `pPatientID`, `pPatientBirthDate` accepted: the manual's 14, 11 and
@@ -53,6 +53,25 @@ pub extern "system" fn hisGetSeqNumber256(
         with_buffer_of(buf, len, SEQ256_LEN, || {
             v::seq_number_256(&item, &baby, &after)
         })
+    })
+}
+
+/// 1.9 取得就醫序號 (the older form, 167 bytes): as 1.37 for a normal visit (補卡註記 1).
+#[no_mangle]
+pub extern "system" fn hisGetSeqNumber(
+    treat_item: Str,
+    baby_treat: Str,
+    buf: Buf,
+    len: Len,
+) -> i32 {
+    guard(|| {
+        let inputs = (|| Ok::<_, Legacy>((c_str(treat_item, 2)?, c_str(baby_treat, 1)?)))();
+        match inputs {
+            Ok((item, baby)) => with_buffer_of(buf, len, SEQ_OLD_LEN, || {
+                v::seq_number(&item, &baby, "1", v::SeqReply::Old)
+            }),
+            Err(Legacy(c)) => c,
+        }
     })
 }
 
