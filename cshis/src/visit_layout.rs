@@ -4,7 +4,7 @@
 //! register-basic-2, the last sequence number, prescriptions, signatures). Offsets and their
 //! sources: protocol/docs/CSHIS.md ("Buffer layouts", "Write-back").
 
-use crate::layout::{big5, LayoutError};
+use crate::layout::LayoutError;
 use nhi_protocol::api::hc_areas::{InsuranceReply, VisitReply};
 
 /// Length of `hisGetSeqNumber256`'s reply.
@@ -215,16 +215,6 @@ pub fn prescriptions(
         .collect()
 }
 
-/// A prescription read back: its Big5 bytes, padded with spaces to 61.
-pub fn prescription_record(text: &str) -> Result<Vec<u8>, LayoutError> {
-    let mut b = big5("prescription", text)?;
-    if b.len() > PRESCRIPTION_LEN {
-        return Err(LayoutError::TooLong("prescription", PRESCRIPTION_LEN));
-    }
-    b.resize(PRESCRIPTION_LEN, b' ');
-    Ok(b)
-}
-
 /// `hisGetRegisterBasic2`: card valid until 7 (blank for a virtual card) · visits left 2.
 pub fn register_basic2(ins: &InsuranceReply) -> Result<Vec<u8>, LayoutError> {
     let mut v = valid_until(ins)?;
@@ -379,7 +369,10 @@ mod tests {
         let data = [rx(t, "A012345100"), rx(t, "B098765432")].concat();
         let p = prescriptions(&data, 2, t).unwrap();
         assert_eq!(p.len(), 2);
-        assert_eq!(prescription_record(&p[1]).unwrap(), rx(t, "B098765432"));
+        assert_eq!(
+            crate::records::item_record("prescription", &p[1], PRESCRIPTION_LEN).unwrap(),
+            rx(t, "B098765432")
+        );
         assert!(prescriptions(&data, 3, t).is_err());
         assert!(prescriptions(&data, 0, t).is_err());
         assert!(prescriptions(&data, 2, "1141130093001").is_err());

@@ -16,6 +16,7 @@ use serde_json::json;
 
 type FWrite4 = extern "system" fn(*const u8, *const u8, *const u8, *const u8) -> i32;
 type FOldSeq = extern "system" fn(*const u8, *const u8, *mut u8, *mut i16) -> i32;
+type FWrite4Doc = extern "system" fn(*const u8, *const u8, *const u8, *mut u8) -> i32;
 type FWrite3 = extern "system" fn(*const u8, *const u8, *const u8) -> i32;
 type FIllnessId = extern "system" fn(*const u8, *const u8, *mut u8, *mut i16) -> i32;
 type FWriteRx = extern "system" fn(*const u8, *const u8, *const u8, *const u8, *mut i16) -> i32;
@@ -81,6 +82,50 @@ fn data_areas_through_cshis() {
         4000
     );
     assert_eq!(dll.call0("hpcInputHPCPIN"), 4000);
+    let by_id = dll.f::<FIllnessId>("hisGetCriticalIllnessID");
+    let (mut b, mut len) = ([0u8; 138], 138i16);
+    assert_eq!(
+        by_id(id.as_ptr(), birth.as_ptr(), b.as_mut_ptr(), &mut len),
+        4000
+    );
+    for name in [
+        "hisReadPrescriptLongTerm",
+        "hisReadPrescriptHVE",
+        "hisReadPrescriptAllergic",
+    ] {
+        assert_eq!(dll.ranged(name, 120, 1, 3).0, 4000, "{name}");
+    }
+    assert_eq!(read_all(&dll, [3660, 1320, 360, 120]).0, 4000);
+    let t = c("1141130093000");
+    let rx = prescription("1141130093000", "A000000001");
+    let one = dll.f::<FWrite4>("hisWritePrescription");
+    assert_eq!(
+        one(t.as_ptr(), id.as_ptr(), birth.as_ptr(), rx.as_ptr()),
+        4000
+    );
+    let multi = dll.f::<FWriteRx>("hisWriteMultiPrescript");
+    let mut count: i16 = 1;
+    let rc = multi(
+        t.as_ptr(),
+        id.as_ptr(),
+        birth.as_ptr(),
+        rx.as_ptr(),
+        &mut count,
+    );
+    assert_eq!(rc, 4000);
+    let allergic = dll.f::<FWrite4Doc>("hisWriteAllergicMedicines");
+    let name = [big5("青黴素"), vec![0]].concat();
+    let mut doc = [0xEEu8; 11];
+    let rc = allergic(id.as_ptr(), birth.as_ptr(), name.as_ptr(), doc.as_mut_ptr());
+    assert_eq!(rc, 4000);
+    let inoculate = dll.f::<FWrite4>("hisWriteInoculateData");
+    let (mmr, lot) = (c"MMR".as_ptr().cast(), c"LOT42".as_ptr().cast());
+    assert_eq!(inoculate(id.as_ptr(), birth.as_ptr(), mmr, lot), 4000);
+    let old_seq = dll.f::<FOldSeq>("hisGetSeqNumber");
+    let mut seq = [0xEEu8; 167];
+    let mut seq_len: i16 = 167;
+    let (item, baby) = (c"01".as_ptr().cast(), c" ".as_ptr().cast());
+    assert_eq!(old_seq(item, baby, seq.as_mut_ptr(), &mut seq_len), 4000);
 
     stack.insert_hc(Box::new(stack.factory.hc(person).unwrap()));
     let doctor = stack.physical_sam_and_verified_hpc();
@@ -113,8 +158,6 @@ fn data_areas_through_cshis() {
 
     // A visit, numbered by the older 1.9 (167 bytes: date-time 13 · sequence no 4 ·
     // hospital 10 · signature 128 · SAM id 12), its diagnoses written by 1.16.
-    let old_seq = dll.f::<FOldSeq>("hisGetSeqNumber");
-    let mut seq = [0xEEu8; 167];
     let mut seq_len: i16 = 166;
     let rc = old_seq(
         c"01".as_ptr().cast(),
@@ -150,6 +193,13 @@ fn data_areas_through_cshis() {
     );
     assert_eq!(rc, 0);
 
+    // Every read into a buffer one byte short: 6018, not a byte written, `*len` the need.
+    for (name, n) in READS {
+        let (rc, small, len) = dll.buf(name, n - 1);
+        assert_eq!((rc, len as usize), (6018, n), "{name}");
+        assert!(small.iter().all(|&x| x == 0xEE), "{name}");
+    }
+
     // 1.5: the visit as record 1 after the 84-byte header: date-time, sequence number,
     // hospital, fee and co-payment (0: the legacy fee write is not mapped).
     let (rc, b, _) = dll.buf("hisGetTreatmentNoNeedHPC", 498);
@@ -184,7 +234,6 @@ fn data_areas_through_cshis() {
         prescription(&time, "A000000001"),
         prescription(&time, "A000000002"),
     ];
-    let one = dll.f::<FWrite4>("hisWritePrescription");
     let first = c(std::str::from_utf8(&rx[0]).unwrap());
     let rc = one(
         c(&time).as_ptr(),
@@ -193,8 +242,6 @@ fn data_areas_through_cshis() {
         first.as_ptr(),
     );
     assert_eq!(rc, 0);
-    let multi = dll.f::<FWriteRx>("hisWriteMultiPrescript");
-    let mut count: i16 = 1;
     let rc = multi(
         c(&time).as_ptr(),
         id.as_ptr(),
@@ -218,11 +265,6 @@ fn data_areas_through_cshis() {
     assert_eq!(back, rx.concat());
 
     // 1.20: a drug allergy (Big5 name); pBufferDocID gets the doctor's ID. Read by 1.44.
-    let allergic = dll.f::<extern "system" fn(*const u8, *const u8, *const u8, *mut u8) -> i32>(
-        "hisWriteAllergicMedicines",
-    );
-    let name = [big5("青黴素"), vec![0]].concat();
-    let mut doc = [0xEEu8; 11];
     assert_eq!(
         allergic(id.as_ptr(), birth.as_ptr(), name.as_ptr(), doc.as_mut_ptr()),
         0
@@ -308,7 +350,6 @@ fn data_areas_through_cshis() {
     assert!(op.iter().all(|&x| x == 0xEE));
 
     // 1.26/1.11: a vaccination dated by the reader, for the SAM's hospital.
-    let inoculate = dll.f::<FWrite4>("hisWriteInoculateData");
     assert_eq!(
         inoculate(
             id.as_ptr(),
@@ -352,7 +393,6 @@ fn data_areas_through_cshis() {
     );
 
     // 1.50: by ID and birthday, without the HPC; another person's: 5020.
-    let by_id = dll.f::<FIllnessId>("hisGetCriticalIllnessID");
     let mut b = [0xEEu8; 114];
     let mut len: i16 = 114;
     assert_eq!(

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-// Loading the library and calling its C functions is `unsafe` by nature (see native.rs).
+// Loading the library and calling its C functions is `unsafe` by nature (see common/dll.rs).
 #![allow(unsafe_code)]
 //! `hpcVerifyHPCPIN` and `hpcInputHPCPIN` on the HPC reader's PIN pad, over real pcscd through nhi-ifd: the
 //! DLL sends `Verification/Hpc` without a PIN, the reference middleware asks the pad, and
