@@ -204,6 +204,55 @@ pub fn vaccination(
     String::from_utf8(v).map_err(|_| LayoutError::Width("vaccination", VACCINATION_LEN))
 }
 
+/// `hisWriteTreatmentData`'s amounts after the diagnoses (SDK `Ex5-*`): outpatient fee 8 ·
+/// outpatient co-payment 8 · inpatient fee 8 · inpatient co-payments 7 + 7, zero-padded
+/// digits, at bytes 56–93.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreatmentAmounts {
+    /// Outpatient fee (points).
+    pub fee: u32,
+    /// Outpatient co-payment.
+    pub copay: u32,
+    /// True when an inpatient amount is not zero (the 6.0 visit write has no place for it).
+    pub inpatient: bool,
+}
+
+/// Offset of the amounts in `hisWriteTreatmentData`'s data: 補卡註記 1 and 6 diagnoses × 9.
+const AMOUNTS_AT: usize = 1 + SLOTS * 9;
+/// The amounts' widths.
+const AMOUNT_WIDTHS: [usize; 5] = [8, 8, 8, 7, 7];
+
+/// Reads the five amounts; the error names the field (6018 at the boundary).
+pub fn treatment_amounts(data: &[u8]) -> Result<TreatmentAmounts, String> {
+    let mut at = AMOUNTS_AT;
+    let mut v = [0u32; 5];
+    for (i, w) in AMOUNT_WIDTHS.into_iter().enumerate() {
+        let field = data.get(at..at + w).ok_or_else(|| {
+            format!(
+                "pDataWrite: amount {} (bytes {}-{}) missing",
+                i + 1,
+                at + 1,
+                at + w
+            )
+        })?;
+        if !field.iter().all(u8::is_ascii_digit) {
+            return Err(format!(
+                "pDataWrite: amount {} (bytes {}-{}) must be digits",
+                i + 1,
+                at + 1,
+                at + w
+            ));
+        }
+        v[i] = field.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+        at += w;
+    }
+    Ok(TreatmentAmounts {
+        fee: v[0],
+        copay: v[1],
+        inpatient: v[2..].iter().any(|&n| n != 0),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +343,20 @@ mod tests {
         assert_eq!(&r[21..31], b"3501200000");
         assert_eq!(&r[31..47], b"0000010000000050");
         assert!(b[84 + 69..].iter().all(|&c| c == b' '));
+    }
+
+    #[test]
+    fn treatment_amounts_as_the_sdk_sample() {
+        let diag = "0[O320xx0][O320xx1][O320xx2][O320xx3][O320xx4][O320xx5]";
+        let data = format!("{diag}00000100000002000000030000004000000500");
+        let a = treatment_amounts(data.as_bytes()).unwrap();
+        assert_eq!((a.fee, a.copay, a.inpatient), (100, 200, true));
+        let out = format!("{diag}{:08}{:08}{:08}{:07}{:07}", 150, 50, 0, 0, 0);
+        let a = treatment_amounts(out.as_bytes()).unwrap();
+        assert_eq!((a.fee, a.copay, a.inpatient), (150, 50, false));
+        assert!(treatment_amounts(diag.as_bytes()).is_err());
+        let bad = format!("{diag}0000010 000000200000003000000400000050");
+        assert!(treatment_amounts(bad.as_bytes()).is_err());
     }
 
     #[test]

@@ -146,6 +146,34 @@ pub fn write_treatment_code(
     birth: &str,
     data: &[u8],
 ) -> LegacyResult<Vec<u8>> {
+    write_treatment(date_time, id, birth, data, (0, 0))
+}
+
+/// 1.47 `hisWriteTreatmentData`: as 1.16 with the amounts after the diagnoses: the
+/// outpatient fee and co-payment go into the 6.0 visit write; inpatient amounts have no
+/// place there (3599).
+pub fn write_treatment_data(
+    date_time: &str,
+    id: &str,
+    birth: &str,
+    data: &[u8],
+) -> LegacyResult<Vec<u8>> {
+    let a = crate::records::treatment_amounts(data).map_err(|e| input_error(InputError(e)))?;
+    if a.inpatient {
+        eprintln!("csHis: inpatient amounts have no field in the 6.0 visit write");
+        return Err(codes::NOT_SUPPORTED);
+    }
+    write_treatment(date_time, id, birth, data, (a.fee, a.copay))
+}
+
+/// The visit write of 1.16 and 1.47 with the outpatient fee and co-payment.
+fn write_treatment(
+    date_time: &str,
+    id: &str,
+    birth: &str,
+    data: &[u8],
+    (fee, copay): (u32, u32),
+) -> LegacyResult<Vec<u8>> {
     vl::check_visit_time(date_time).map_err(input_error)?;
     let (diagnosis, diagnosis2) = vl::treatment_diagnoses(data).map_err(input_error)?;
     with_session(|s| {
@@ -155,7 +183,8 @@ pub fn write_treatment_code(
         };
         same_person(s, id, birth)?;
         let mut body = json!({
-            "visitTime": visit.time, "diagnosis": diagnosis, "fee": "0", "copay": "0",
+            "visitTime": visit.time, "diagnosis": diagnosis,
+            "fee": fee.to_string(), "copay": copay.to_string(),
         });
         if let Some(d2) = diagnosis2 {
             body["diagnosis2"] = json!(d2);

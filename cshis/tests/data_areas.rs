@@ -227,6 +227,50 @@ fn data_areas_through_cshis() {
         format!(" {:<7}  {:<7} ", "J00", "I10").as_bytes()
     );
 
+    // 1.47: a second visit with its amounts (SDK Ex5-1's layout: 補卡註記 1 · 6 diagnoses of
+    // 9 · outpatient fee 8 · co-payment 8 · inpatient fee 8 · inpatient co-payments 7 + 7).
+    let data_write = dll.f::<FTreat>("hisWriteTreatmentData");
+    let diag = format!("1[J00    ][I10    ]{:36}", "");
+    let amounts = |fee: u32, copay: u32, inpatient: u32| {
+        c(&format!(
+            "{diag}{fee:08}{copay:08}{inpatient:08}{:07}{:07}",
+            0, 0
+        ))
+    };
+    let mut seq2 = [0u8; 167];
+    let mut seq2_len: i16 = 167;
+    let (item, baby) = (c"01".as_ptr().cast(), c" ".as_ptr().cast());
+    assert_eq!(old_seq(item, baby, seq2.as_mut_ptr(), &mut seq2_len), 0);
+    let time2 = c(std::str::from_utf8(&seq2[..13]).unwrap());
+    let write2 = |data: &[u8], doc: &mut [u8; 11]| {
+        data_write(
+            time2.as_ptr(),
+            id.as_ptr(),
+            birth.as_ptr(),
+            data.as_ptr(),
+            doc.as_mut_ptr(),
+        )
+    };
+    let mut doc2 = [0u8; 11];
+    assert_eq!(
+        write2(&amounts(150, 50, 300), &mut doc2),
+        3599,
+        "inpatient amounts"
+    );
+    assert_eq!(write2(&c(&diag), &mut doc2), 6018, "no amounts");
+    assert_eq!(write2(&amounts(150, 50, 0), &mut doc2), 0);
+    assert_eq!(
+        &doc2[..],
+        [doctor.id_no.as_bytes(), &[0]].concat().as_slice()
+    );
+    let (rc, b, _) = dll.buf("hisGetTreatmentNoNeedHPC", 498);
+    assert_eq!(rc, 0);
+    let r = &b[84..84 + 69];
+    assert_eq!(&r[3..16], &seq2[..13], "the newest visit first");
+    assert_eq!(&r[17..21], b"0002");
+    assert_eq!(&r[31..47], b"0000015000000050");
+    assert_eq!(&b[84 + 69 + 3..84 + 69 + 16], time.as_bytes());
+
     // Prescriptions without signatures (1.18 one, 1.45 several), read back by 1.41.
     // (The emulated card's medical area holds 250 bytes: two prescriptions leave room for
     // the other kinds below.)

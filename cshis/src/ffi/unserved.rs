@@ -47,8 +47,6 @@ not_supported! {
     fn csUnGetSeqNumber(untreat_date: Str);
     /// 1.46 過敏藥物寫入指定欄位作業.
     fn hisWriteAllergicNum(id: Str, birth: Str, data: Str, doc_id: Buf, num: i32);
-    /// 1.47 就醫診療資料及費用寫入作業.
-    fn hisWriteTreatmentData(date_time: Str, id: Str, birth: Str, data: Str, doc_id: Buf);
     /// 1.51 取得控制軟體版本.
     fn csGetVersionEx(path: Str);
     /// 3.1 資料上傳.

@@ -85,17 +85,42 @@ pub extern "system" fn hisWriteTreatmentCode(
     data: Str,
     doc_id: Buf,
 ) -> i32 {
-    guard(|| {
-        rc((|| {
-            if doc_id.is_null() {
-                return Err(codes::BAD_PARAMETER);
-            }
-            let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
-            let d = c_bytes(data, TREATMENT_DATA_MAX)?;
-            let doc = v::write_treatment_code(&t, &i, &b, &d)?;
-            Ok(put_fixed(doc_id, &doc, DOC_ID_MIN))
-        })())
-    })
+    guard(|| treatment(date_time, id, birth, data, doc_id, v::write_treatment_code))
+}
+
+/// 1.47 就醫診療資料及費用寫入作業: as 1.16 with the visit's amounts after the diagnoses.
+#[no_mangle]
+pub extern "system" fn hisWriteTreatmentData(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    doc_id: Buf,
+) -> i32 {
+    guard(|| treatment(date_time, id, birth, data, doc_id, v::write_treatment_data))
+}
+
+/// `visit::write_treatment_code` or `…_data`: (date-time, ID, birthday, data) → `pBufferDocID`.
+type TreatmentWrite = fn(&str, &str, &str, &[u8]) -> Result<Vec<u8>, Legacy>;
+
+/// The treatment writes' common boundary: inputs checked, `pBufferDocID` filled.
+fn treatment(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    doc_id: Buf,
+    write: TreatmentWrite,
+) -> i32 {
+    rc((|| {
+        if doc_id.is_null() {
+            return Err(codes::BAD_PARAMETER);
+        }
+        let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
+        let d = c_bytes(data, TREATMENT_DATA_MAX)?;
+        let doc = write(&t, &i, &b, &d)?;
+        Ok(put_fixed(doc_id, &doc, DOC_ID_MIN))
+    })())
 }
 
 /// The prescription writes' inputs: date-time, ID, birthday, `n` × 61 bytes.
