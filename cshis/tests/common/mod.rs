@@ -6,6 +6,8 @@
 #[allow(unsafe_code)]
 pub mod dll;
 
+pub mod areas;
+
 use nhi_emulator::fixtures::{CardFactory, Fixtures, Person};
 use nhi_harness::world::{World, WorldOptions};
 use nhi_protocol::api::path;
