@@ -4,17 +4,20 @@
 //! implementation. Functions, buffer layouts and return codes, with their sources:
 //! protocol/docs/CSHIS.md.
 //!
-//! A pure core ([`codes`], [`layout`], [`config`]), a blocking client ([`client`]), the
-//! functions with their session ([`service`]) and the one unsafe module, the exported
+//! A pure core ([`codes`], [`layout`], [`visit_layout`], [`records`], [`config`]), a
+//! blocking client ([`client`]), the functions with their session ([`service`], the visit
+//! in [`visit`], the other data areas in [`areas`]) and the one unsafe module, the exported
 //! boundary ([`ffi`]).
 // The library is named as HIS code loads it (`csHis.dll`).
 #![allow(non_snake_case)]
 
+pub mod areas;
 pub mod client;
 pub mod codes;
 pub mod config;
 pub mod ffi;
 pub mod layout;
+pub mod records;
 pub mod service;
 pub mod visit;
 pub mod visit_layout;

@@ -280,6 +280,13 @@ pub fn verify_hpc_pin_on_pad() -> LegacyResult<()> {
     with_session(|s| plain(s, Method::Post, path::HPC_VERIFY, Target::Hpc))
 }
 
+/// 4.3 `hpcInputHPCPIN`: `POST Hpc/Pin` without a new PIN: the middleware has it typed
+/// twice on the HPC reader's pad (the current PIN is the one verified before: HPC mode 3,
+/// else 4042); without a pad 1704 → 6018.
+pub fn change_hpc_pin_on_pad() -> LegacyResult<()> {
+    with_session(|s| plain(s, Method::Post, path::HPC_PIN, Target::Hpc))
+}
+
 /// 1.29 `csDisableHCPIN`.
 pub fn disable_hc_pin() -> LegacyResult<()> {
     with_session(|s| plain(s, Method::Delete, path::HC_PIN, Target::Hc))

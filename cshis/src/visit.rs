@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use nhi_protocol::apdu::hc_areas::next_seq;
 use nhi_protocol::apdu::hc_items::ItemKind;
-use nhi_protocol::api::hc_areas::{InsuranceReply, ItemsReply, VisitWriteReply};
+use nhi_protocol::api::hc_areas::{InsuranceReply, VisitWriteReply};
 use nhi_protocol::api::reply::{ReaderTimeReply, SignatureReply};
 use nhi_protocol::api::{path, Method};
 use nhi_protocol::StatusCode;
@@ -62,7 +62,7 @@ pub(crate) fn insurance_if_readable(s: &Session) -> LegacyResult<Option<Insuranc
 }
 
 /// The ID number and birthday HIS code passed must be the card holder's (5020).
-fn same_person(s: &Session, id: &str, birth: &str) -> LegacyResult<()> {
+pub(crate) fn same_person(s: &Session, id: &str, birth: &str) -> LegacyResult<()> {
     let hc = hc_basic(s)?;
     if hc.id_no == id.trim() && hc.birthday == birth.trim() {
         Ok(())
@@ -82,8 +82,27 @@ fn signature(s: &Session, p: &str, service_type: &str, target: Target) -> Legacy
     B64.decode(&r.signature).map_err(|_| codes::BAD_REPLY)
 }
 
+/// Which sequence-number function answers: 1.37's 296 bytes or the older 1.9's 167.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqReply {
+    /// `hisGetSeqNumber256`.
+    Full,
+    /// `hisGetSeqNumber` (no 補卡註記 argument: a normal visit, `1`).
+    Old,
+}
+
 /// 1.37 `hisGetSeqNumber256`: numbers the visit and signs it with the SAM; 296 bytes.
 pub fn seq_number_256(treat_item: &str, baby: &str, after_check: &str) -> LegacyResult<Vec<u8>> {
+    seq_number(treat_item, baby, after_check, SeqReply::Full)
+}
+
+/// 1.37, or 1.9 `hisGetSeqNumber` (167 bytes), as `reply` says.
+pub fn seq_number(
+    treat_item: &str,
+    baby: &str,
+    after_check: &str,
+    reply: SeqReply,
+) -> LegacyResult<Vec<u8>> {
     vl::check_seq_inputs(treat_item, baby, after_check).map_err(input_error)?;
     if !vl::counts_a_visit(treat_item) {
         // The 6.0 visit write always counts a visit: an item that must not has no path.
@@ -107,14 +126,11 @@ pub fn seq_number_256(treat_item: &str, baby: &str, after_check: &str) -> Legacy
         let sig_bytes = B64.decode(&sig.signature).map_err(|_| codes::BAD_REPLY)?;
         let time = now.server_date_time;
         let same_day = vl::same_day(&ins.visits, &time, &sig.hospital_id);
-        let out = vl::seq256(
-            &time,
-            &seq,
-            &sig.hospital_id,
-            &sig_bytes,
-            &sig.sam_id,
-            same_day,
-        )
+        let (h, sam) = (&sig.hospital_id, &sig.sam_id);
+        let out = match reply {
+            SeqReply::Full => vl::seq256(&time, &seq, h, &sig_bytes, sam, same_day),
+            SeqReply::Old => vl::seq_old(&time, &seq, h, &sig_bytes, sam),
+        }
         .map_err(layout_error)?;
         s.visit = Some(NumberedVisit { time, seq });
         Ok(out)
@@ -130,6 +146,34 @@ pub fn write_treatment_code(
     birth: &str,
     data: &[u8],
 ) -> LegacyResult<Vec<u8>> {
+    write_treatment(date_time, id, birth, data, (0, 0))
+}
+
+/// 1.47 `hisWriteTreatmentData`: as 1.16 with the amounts after the diagnoses: the
+/// outpatient fee and co-payment go into the 6.0 visit write; inpatient amounts have no
+/// place there (3599).
+pub fn write_treatment_data(
+    date_time: &str,
+    id: &str,
+    birth: &str,
+    data: &[u8],
+) -> LegacyResult<Vec<u8>> {
+    let a = crate::records::treatment_amounts(data).map_err(|e| input_error(InputError(e)))?;
+    if a.inpatient {
+        eprintln!("csHis: inpatient amounts have no field in the 6.0 visit write");
+        return Err(codes::NOT_SUPPORTED);
+    }
+    write_treatment(date_time, id, birth, data, (a.fee, a.copay))
+}
+
+/// The visit write of 1.16 and 1.47 with the outpatient fee and co-payment.
+fn write_treatment(
+    date_time: &str,
+    id: &str,
+    birth: &str,
+    data: &[u8],
+    (fee, copay): (u32, u32),
+) -> LegacyResult<Vec<u8>> {
     vl::check_visit_time(date_time).map_err(input_error)?;
     let (diagnosis, diagnosis2) = vl::treatment_diagnoses(data).map_err(input_error)?;
     with_session(|s| {
@@ -139,7 +183,8 @@ pub fn write_treatment_code(
         };
         same_person(s, id, birth)?;
         let mut body = json!({
-            "visitTime": visit.time, "diagnosis": diagnosis, "fee": "0", "copay": "0",
+            "visitTime": visit.time, "diagnosis": diagnosis,
+            "fee": fee.to_string(), "copay": copay.to_string(),
         });
         if let Some(d2) = diagnosis2 {
             body["diagnosis2"] = json!(d2);
@@ -172,15 +217,26 @@ pub fn write_treatment_code(
     })
 }
 
-/// 1.49 `hisWriteMultiPrescriptSign`: each 61-byte prescription into the medical area
-/// (`POST Hc/Medical`, kind `outpatientRx`; needs the HPC verified), each answered by a
-/// 40-byte signature from the HC (`POST Hc/Signature/Hc`).
-pub fn write_prescriptions_signed(
+/// Whether a prescription write answers signatures (1.48/1.49) or not (1.45).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signed {
+    /// One 40-byte HC signature per prescription.
+    Yes,
+    /// Nothing but the code.
+    No,
+}
+
+/// 1.49 `hisWriteMultiPrescriptSign` (and 1.45 `hisWriteMultiPrescript` without the
+/// signatures): each 61-byte prescription into the medical area (`POST Hc/Medical`, kind
+/// `outpatientRx`; needs the HPC verified), each answered by a 40-byte signature from the
+/// HC (`POST Hc/Signature/Hc`).
+pub fn write_prescriptions(
     date_time: &str,
     id: &str,
     birth: &str,
     data: &[u8],
     count: usize,
+    signed: Signed,
 ) -> LegacyResult<Vec<u8>> {
     vl::check_visit_time(date_time).map_err(input_error)?;
     let rx = vl::prescriptions(data, count, date_time).map_err(input_error)?;
@@ -206,8 +262,10 @@ pub fn write_prescriptions_signed(
             if !code.is_success() {
                 return Err(from_status(code, Target::Hc));
             }
-            let sig = signature(s, path::HC_SIGNATURE, "01", Target::Hc)?;
-            signatures.extend(vl::prescription_signature(&sig).map_err(layout_error)?);
+            if signed == Signed::Yes {
+                let sig = signature(s, path::HC_SIGNATURE, "01", Target::Hc)?;
+                signatures.extend(vl::prescription_signature(&sig).map_err(layout_error)?);
+            }
         }
         Ok(signatures)
     })
@@ -227,32 +285,8 @@ pub fn last_seq_num() -> LegacyResult<Vec<u8>> {
     })
 }
 
-fn items(s: &Session, p: &str, target: Target) -> LegacyResult<ItemsReply> {
-    get(&s.client, Method::Get, p, None, target)
-}
-
 /// 1.41 `hisReadPrescriptMain`: the outpatient prescriptions `start..=end` (1-based, in
 /// the order written), 61 bytes each, and how many.
 pub fn read_prescriptions(start: i32, end: i32) -> LegacyResult<(Vec<u8>, i16)> {
-    let (Ok(first), Ok(last)) = (usize::try_from(start), usize::try_from(end)) else {
-        return Err(codes::BAD_PARAMETER);
-    };
-    if first == 0 || last < first {
-        return Err(codes::BAD_PARAMETER);
-    }
-    with_session(|s| {
-        // The medical area needs the HPC verified: 1402 → 4042.
-        let all = items(s, path::HC_MEDICAL, Target::Hpc)?;
-        let mut out = Vec::new();
-        let mut n: i16 = 0;
-        let rx = all
-            .items
-            .iter()
-            .filter(|i| i.kind == ItemKind::OutpatientRx);
-        for item in rx.skip(first - 1).take(last - first + 1) {
-            out.extend(vl::prescription_record(&item.text).map_err(layout_error)?);
-            n += 1;
-        }
-        Ok((out, n))
-    })
+    crate::areas::read_medical(ItemKind::OutpatientRx, vl::PRESCRIPTION_LEN, start, end)
 }

@@ -4,13 +4,16 @@
 //! register-basic-2, the last sequence number, prescriptions, signatures). Offsets and their
 //! sources: protocol/docs/CSHIS.md ("Buffer layouts", "Write-back").
 
-use crate::layout::{big5, LayoutError};
+use crate::layout::LayoutError;
 use nhi_protocol::api::hc_areas::{InsuranceReply, VisitReply};
 
 /// Length of `hisGetSeqNumber256`'s reply.
 pub const SEQ256_LEN: usize = 296;
 /// Width of its security-signature field.
 pub const SEQ_SIGNATURE_LEN: usize = 256;
+/// Length of the older `hisGetSeqNumber`'s reply: the same fields with a 128-character
+/// signature and no same-day mark (13 + 4 + 10 + 128 + 12).
+pub const SEQ_OLD_LEN: usize = 167;
 /// One outpatient prescription as HIS code writes it (and reads it back).
 pub const PRESCRIPTION_LEN: usize = 61;
 /// Prescriptions one `hisWriteMultiPrescriptSign` call may carry (the SDK sample's
@@ -92,6 +95,27 @@ pub fn seq256(
     push_exact(&mut v, "SAM id", sam_id, 12)?;
     v.push(if same_day { b'Y' } else { b'N' });
     Ok(v)
+}
+
+/// The older `hisGetSeqNumber`'s 167 bytes: [`seq256`]'s fields with the signature cut to
+/// 128 characters (its first 64 bytes in hex) and no same-day mark. Inferred: public HIS code
+/// passes 167 bytes, which is exactly these fields with a half-width signature.
+pub fn seq_old(
+    visit_time: &str,
+    seq: &str,
+    hospital_id: &str,
+    signature: &[u8],
+    sam_id: &str,
+) -> Result<Vec<u8>, LayoutError> {
+    let full = seq256(visit_time, seq, hospital_id, signature, sam_id, false)?;
+    let (head, rest) = full.split_at(27);
+    let sig = rest
+        .get(..128)
+        .ok_or(LayoutError::Width("security signature", 128))?;
+    let sam = rest
+        .get(SEQ_SIGNATURE_LEN..SEQ_SIGNATURE_LEN + 12)
+        .ok_or(LayoutError::Width("SAM id", 12))?;
+    Ok([head, sig, sam].concat())
 }
 
 fn push_exact(
@@ -189,16 +213,6 @@ pub fn prescriptions(
             Ok(text.into_owned())
         })
         .collect()
-}
-
-/// A prescription read back: its Big5 bytes, padded with spaces to 61.
-pub fn prescription_record(text: &str) -> Result<Vec<u8>, LayoutError> {
-    let mut b = big5("prescription", text)?;
-    if b.len() > PRESCRIPTION_LEN {
-        return Err(LayoutError::TooLong("prescription", PRESCRIPTION_LEN));
-    }
-    b.resize(PRESCRIPTION_LEN, b' ');
-    Ok(b)
 }
 
 /// `hisGetRegisterBasic2`: card valid until 7 (blank for a virtual card) · visits left 2.
@@ -302,6 +316,22 @@ mod tests {
     }
 
     #[test]
+    fn old_seq_is_167_bytes() {
+        let b = seq_old(
+            "1141130093000",
+            "0007",
+            "7777777777",
+            &[0xAB; 256],
+            "123456789012",
+        )
+        .unwrap();
+        assert_eq!(b.len(), SEQ_OLD_LEN);
+        assert_eq!(&b[..27], b"114113009300000077777777777");
+        assert_eq!(&b[27..155], "AB".repeat(64).as_bytes());
+        assert_eq!(&b[155..], b"123456789012");
+    }
+
+    #[test]
     fn seq_inputs_are_checked() {
         assert!(check_seq_inputs("01", " ", "1").is_ok());
         assert!(check_seq_inputs("AC", "", "2").is_ok());
@@ -339,7 +369,10 @@ mod tests {
         let data = [rx(t, "A012345100"), rx(t, "B098765432")].concat();
         let p = prescriptions(&data, 2, t).unwrap();
         assert_eq!(p.len(), 2);
-        assert_eq!(prescription_record(&p[1]).unwrap(), rx(t, "B098765432"));
+        assert_eq!(
+            crate::records::item_record("prescription", &p[1], PRESCRIPTION_LEN).unwrap(),
+            rx(t, "B098765432")
+        );
         assert!(prescriptions(&data, 3, t).is_err());
         assert!(prescriptions(&data, 0, t).is_err());
         assert!(prescriptions(&data, 2, "1141130093001").is_err());

@@ -7,7 +7,8 @@
  * Usage: his_client <COM index> <expected card number> <expected ID number> <birthday>
  *        <doctor's ID number>
  * The visit: open → verify SAM → basic data → register basic → sequence number → treatment
- * and two prescriptions (with signatures) → read back → close. The doctor's HPC must be
+ * and two prescriptions (with signatures) → read back (also through the treatment reads and
+ * hisReadPrescription) → close. The doctor's HPC must be
  * verified (the medical area needs it).
  * Prints one line per call and exits 0 only when every answer is what HIS code expects.
  */
@@ -23,6 +24,7 @@ typedef int(WINAPI *FSeq)(char *, char *, char *, char *, int *);
 typedef int(WINAPI *FTreat)(char *, char *, char *, char *, char *);
 typedef int(WINAPI *FMultiRx)(char *, char *, char *, char *, int *, char *, int *);
 typedef int(WINAPI *FReadRx)(char *, int *, int, int, int *);
+typedef int(WINAPI *FReadAll)(char *, int *, char *, int *, char *, int *, char *, int *);
 
 static HMODULE dll;
 static int failures;
@@ -72,11 +74,15 @@ int main(int argc, char **argv) {
     FMultiRx WriteMultiPrescriptSign = (FMultiRx)fn("hisWriteMultiPrescriptSign");
     FReadRx ReadPrescriptMain = (FReadRx)fn("hisReadPrescriptMain");
     FBuf GetLastSeqNum = (FBuf)fn("hisGetLastSeqNum");
+    FBuf GetTreatmentNeedHPC = (FBuf)fn("hisGetTreatmentNeedHPC");
+    FBuf GetTreatmentNoNeedHPC = (FBuf)fn("hisGetTreatmentNoNeedHPC");
+    FReadAll ReadPrescription = (FReadAll)fn("hisReadPrescription");
 
     char basic[72], reg[78], hosp[10], seq[296], small[50];
     char when[14], doc[11], sigs[80], rx[2 * 61 + 1], back[122], last[17];
     char diagnoses[] = "1 J00      I10    ";
-    int len, count, n;
+    static char need[372], noneed[498], op[3660], lt[1320], hve[360], allergy[120];
+    int len, count, n, lens[4];
 
     len = 72;
     expect("hisGetBasicData before csOpenCom", GetBasicData(basic, &len), 4000);
@@ -111,6 +117,13 @@ int main(int argc, char **argv) {
     n = 0;
     expect("hisReadPrescriptMain(1, 2)", ReadPrescriptMain(back, &len, 1, 2, &n), 0);
     expect("  count", n, 2);
+    len = sizeof need;
+    expect("hisGetTreatmentNeedHPC (372)", GetTreatmentNeedHPC(need, &len), 0);
+    len = sizeof noneed;
+    expect("hisGetTreatmentNoNeedHPC (498)", GetTreatmentNoNeedHPC(noneed, &len), 0);
+    lens[0] = sizeof op, lens[1] = sizeof lt, lens[2] = sizeof hve, lens[3] = sizeof allergy;
+    expect("hisReadPrescription (8 arguments)",
+           ReadPrescription(op, &lens[0], lt, &lens[1], hve, &lens[2], allergy, &lens[3]), 0);
     expect("csCloseCom", CloseCom(), 0);
     printf("visit (open, verify, basic, register, seq, treatment, 2 prescriptions, read back, close): %lu ms\n",
            GetTickCount() - start);
@@ -118,6 +131,11 @@ int main(int argc, char **argv) {
     expect_bytes("  last visit = the numbered one", last, seq, 17);
     expect_bytes("  prescriptions read back", back, rx, 122);
     expect_bytes("  pBufferDocID = the doctor's ID", doc, argv[5], 10);
+    expect_bytes("  need-HPC visit 1 = this visit", need + 114, when, 13);
+    expect_bytes("  its diagnoses (packed)", need + 127, "J00  I10  ", 10);
+    expect_bytes("  no-need-HPC visit 1 = this visit", noneed + 84 + 3, when, 13);
+    expect_bytes("  its sequence number", noneed + 84 + 17, seq + 13, 4);
+    expect_bytes("  hisReadPrescription outpatient block", op, rx, 122);
     int hex = 1;
     for (int i = 0; i < 80; i++) hex &= strchr("0123456789ABCDEF", sigs[i]) != NULL && sigs[i] != 0;
     expect("  signatures are hex", hex, 1);

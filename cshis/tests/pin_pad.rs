@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-// Loading the library and calling its C functions is `unsafe` by nature (see native.rs).
+// Loading the library and calling its C functions is `unsafe` by nature (see common/dll.rs).
 #![allow(unsafe_code)]
-//! `hpcVerifyHPCPIN` on the HPC reader's PIN pad, over real pcscd through nhi-ifd: the
+//! `hpcVerifyHPCPIN` and `hpcInputHPCPIN` on the HPC reader's PIN pad, over real pcscd through nhi-ifd: the
 //! DLL sends `Verification/Hpc` without a PIN, the reference middleware asks the pad, and
 //! a "person" types on the emulated pad once it shows its prompt (as
 //! harness/tests/pin_pad.rs does for the Web API). Skipped unless NHI_PCSC_TESTS=1 (after
@@ -47,8 +47,10 @@ fn hpc_verify_pin_on_the_readers_pad() {
     assert_eq!(open(0), 0);
     assert_eq!(f0("csVerifySAMDC")(), 0);
 
-    // `act` runs on the pad once it asks; returns hpcVerifyHPCPIN's code.
-    let on_pad = |act: Box<dyn FnOnce(&nhi_emulator::reader::ifd_pin::PinPad) + Send>| {
+    // `act` runs on the pad once it asks; returns the code of `func` (hpcVerifyHPCPIN,
+    // hpcInputHPCPIN).
+    type Act = Box<dyn FnOnce(&nhi_emulator::reader::ifd_pin::PinPad) + Send>;
+    let on_pad_for = |func: &str, act: Act| {
         let pad = w.pin_pad("hpc").expect("the HPC reader has a pad").clone();
         let person = std::thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(20);
@@ -58,10 +60,11 @@ fn hpc_verify_pin_on_the_readers_pad() {
             }
             act(&pad);
         });
-        let rc = f0("hpcVerifyHPCPIN")();
+        let rc = f0(func)();
         person.join().unwrap();
         rc
     };
+    let on_pad = |act: Act| on_pad_for("hpcVerifyHPCPIN", act);
     // Cancelled on the pad: 1410 → 5102, the HPC not verified.
     let rc = on_pad(Box::new(|p| {
         p.keys("12").unwrap();
@@ -76,6 +79,38 @@ fn hpc_verify_pin_on_the_readers_pad() {
     }));
     assert_eq!(rc, 0);
     assert_eq!(status(3), 3);
+
+    // hpcInputHPCPIN: the new PIN typed twice on the pad. A confirmation that differs ends
+    // on the pad (1410 → 5102) and keeps the PIN and the verification.
+    let rc = on_pad_for(
+        "hpcInputHPCPIN",
+        Box::new(|p| {
+            p.keys("654321#654320#").unwrap();
+        }),
+    );
+    assert_eq!(rc, 5102);
+    assert_eq!(status(3), 3);
+    let rc = on_pad_for(
+        "hpcInputHPCPIN",
+        Box::new(|p| {
+            p.keys("65432109#65432109#").unwrap();
+        }),
+    );
+    assert_eq!(rc, 0);
+    // The card took it: the old PIN is refused on the pad, the new one verifies.
+    let old = format!("{}#", doctor.pin);
+    assert_eq!(
+        on_pad(Box::new(move |p| {
+            p.keys(&old).unwrap();
+        })),
+        5102
+    );
+    assert_eq!(
+        on_pad(Box::new(|p| {
+            p.keys("65432109#").unwrap();
+        })),
+        0
+    );
     assert_eq!(f0("csCloseCom")(), 0);
     std::env::remove_var("NHI_CSHIS_URL");
 }

@@ -17,6 +17,7 @@ use std::ffi::c_char;
 use std::panic::{catch_unwind, UnwindSafe};
 use std::path::PathBuf;
 
+mod areas;
 mod module_dir;
 mod unserved;
 mod visit;
@@ -110,6 +111,12 @@ fn code(r: LegacyResult<()>) -> i32 {
 
 /// Checks `buf`/`len`, runs `f` and copies its bytes into the caller's buffer.
 fn with_buffer(buf: Buf, len: Len, f: impl FnOnce() -> LegacyResult<Vec<u8>>) -> i32 {
+    with_buffer_for(buf, len, |_| f())
+}
+
+/// [`with_buffer`] for a function whose layout depends on the buffer HIS code passes
+/// (`hisGetCriticalIllness`: 114 or 138 bytes): `f` gets the capacity.
+fn with_buffer_for(buf: Buf, len: Len, f: impl FnOnce(usize) -> LegacyResult<Vec<u8>>) -> i32 {
     if buf.is_null() || len.is_null() {
         return codes::BAD_PARAMETER.0;
     }
@@ -120,7 +127,7 @@ fn with_buffer(buf: Buf, len: Len, f: impl FnOnce() -> LegacyResult<Vec<u8>>) ->
     if capacity < 0 {
         return codes::BAD_PARAMETER.0;
     }
-    let data = match f() {
+    let data = match f(usize::from(capacity.unsigned_abs())) {
         Ok(d) => d,
         Err(Legacy(c)) => return c,
     };

@@ -23,34 +23,16 @@ not_supported! {
     fn hisGetRegisterPrevent(buf: Buf, len: Len);
     /// 1.4 孕婦產前檢查掛號作業.
     fn hisGetRegisterPregnant(buf: Buf, len: Len);
-    /// 1.5 讀取就醫資料不需HPC卡的部份.
-    fn hisGetTreatmentNoNeedHPC(buf: Buf, len: Len);
     /// 1.6 讀取就醫累計資料.
     fn hisGetCumulativeData(buf: Buf, len: Len);
     /// 1.7 讀取醫療費用線累計.
     fn hisGetCumulativeFee(buf: Buf, len: Len);
-    /// 1.8 讀取就醫資料需HPC卡的部份.
-    fn hisGetTreatmentNeedHPC(buf: Buf, len: Len);
-    /// 1.9 取得就醫序號.
-    fn hisGetSeqNumber(treat_item: Str, baby_treat: Str, buf: Buf, len: Len);
-    /// 1.10 讀取處方箋作業.
-    fn hisReadPrescription(b1: Buf, l1: Len, b2: Buf, l2: Len, b3: Buf, l3: Len, b4: Buf, l4: Len);
-    /// 1.11 讀取預防接種資料.
-    fn hisGetInoculateData(buf: Buf, len: Len);
-    /// 1.12 讀取器官捐贈資料.
-    fn hisGetOrganDonate(buf: Buf, len: Len);
     /// 1.13 讀取緊急聯絡電話資料.
     fn hisGetEmergentTel(buf: Buf, len: Len);
     /// 1.17 就醫費用資料寫入作業.
     fn hisWriteTreatmentFee(date_time: Str, id: Str, birth: Str, data: Str);
-    /// 1.18 處方箋寫入作業.
-    fn hisWritePrescription(date_time: Str, id: Str, birth: Str, data: Str);
     /// 1.19 新生兒註記寫入作業.
     fn hisWriteNewBorn(id: Str, birth: Str, newborn_date: Str, delivered: Str);
-    /// 1.20 過敏藥物寫入作業.
-    fn hisWriteAllergicMedicines(id: Str, birth: Str, data: Str, doc_id: Buf);
-    /// 1.21 同意器官捐贈及安寧緩和醫療註記寫入作業.
-    fn hisWriteOrganDonate(id: Str, birth: Str, organ: Str);
     /// 1.22 預防保健資料寫入作業.
     fn hisWriteHealthInsurance(id: Str, birth: Str, item: Str, item_code: Str);
     /// 1.23 緊急聯絡電話資料寫入作業.
@@ -59,34 +41,16 @@ not_supported! {
     fn hisWritePredeliveryCheckup(id: Str, birth: Str, checkup: Str);
     /// 1.25 清除產前檢查資料.
     fn hisDeletePredeliveryData(id: Str, birth: Str);
-    /// 1.26 預防接種資料寫入作業.
-    fn hisWriteInoculateData(id: Str, birth: Str, item: Str, package: Str);
     /// 1.28 輸入新的健保IC卡PIN值 (needs a reader PIN pad).
     fn csInputHCPIN();
-    /// 1.33 讀取重大傷病註記資料.
-    fn hisGetCriticalIllness(buf: Buf, len: Len);
     /// 1.39 回復就醫資料累計值 (退掛).
     fn csUnGetSeqNumber(untreat_date: Str);
-    /// 1.42 讀取就醫資料-長期處方箋.
-    fn hisReadPrescriptLongTerm(buf: Buf, len: Len, start: i32, end: i32, count: Len);
-    /// 1.43 讀取就醫資料-重要醫令.
-    fn hisReadPrescriptHVE(buf: Buf, len: Len, start: i32, end: i32, count: Len);
-    /// 1.44 讀取就醫資料-過敏藥物.
-    fn hisReadPrescriptAllergic(buf: Buf, len: Len, start: i32, end: i32, count: Len);
-    /// 1.45 多筆處方箋寫入作業.
-    fn hisWriteMultiPrescript(date_time: Str, id: Str, birth: Str, data: Str, count: Len);
     /// 1.46 過敏藥物寫入指定欄位作業.
     fn hisWriteAllergicNum(id: Str, birth: Str, data: Str, doc_id: Buf, num: i32);
-    /// 1.47 就醫診療資料及費用寫入作業.
-    fn hisWriteTreatmentData(date_time: Str, id: Str, birth: Str, data: Str, doc_id: Buf);
-    /// 1.50 讀取重大傷病註記資料身分比對.
-    fn hisGetCriticalIllnessID(id: Str, birth: Str, buf: Buf, len: Len);
     /// 1.51 取得控制軟體版本.
     fn csGetVersionEx(path: Str);
     /// 3.1 資料上傳.
     fn csUploadData(file: Str, size: Str, number: Str, buf: Buf, len: Len);
-    /// 4.3 輸入新的醫事人員卡之PIN值 (needs a reader PIN pad).
-    fn hpcInputHPCPIN();
     /// 4.4 解開鎖住的醫事人員卡 (needs a reader PIN pad).
     fn hpcUnlockHPC();
     /// 5.1 進行疾病診斷碼押碼.

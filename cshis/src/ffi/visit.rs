@@ -9,7 +9,7 @@ use crate::codes::{self, Legacy};
 use crate::service;
 use crate::visit as v;
 use crate::visit_layout::{
-    MAX_PRESCRIPTIONS, PRESCRIPTION_LEN, PRESCRIPTION_SIGNATURE_LEN, SEQ256_LEN,
+    MAX_PRESCRIPTIONS, PRESCRIPTION_LEN, PRESCRIPTION_SIGNATURE_LEN, SEQ256_LEN, SEQ_OLD_LEN,
 };
 
 /// Widest `pDateTime`, `pPatientID`, `pPatientBirthDate` accepted: the manual's 14, 11 and
@@ -20,11 +20,11 @@ const TREATMENT_DATA_MAX: usize = 256;
 /// `pBufferDocID`: "at least 11 bytes" (ID number 10 and a NUL).
 const DOC_ID_MIN: usize = 11;
 
-fn rc(r: Result<i32, Legacy>) -> i32 {
+pub(super) fn rc(r: Result<i32, Legacy>) -> i32 {
     r.unwrap_or_else(|Legacy(c)| c)
 }
 
-fn id_field(p: Str) -> Result<String, Legacy> {
+pub(super) fn id_field(p: Str) -> Result<String, Legacy> {
     Ok(c_str(p, ID_FIELD_MAX)?.trim().to_string())
 }
 
@@ -56,6 +56,25 @@ pub extern "system" fn hisGetSeqNumber256(
     })
 }
 
+/// 1.9 取得就醫序號 (the older form, 167 bytes): as 1.37 for a normal visit (補卡註記 1).
+#[no_mangle]
+pub extern "system" fn hisGetSeqNumber(
+    treat_item: Str,
+    baby_treat: Str,
+    buf: Buf,
+    len: Len,
+) -> i32 {
+    guard(|| {
+        let inputs = (|| Ok::<_, Legacy>((c_str(treat_item, 2)?, c_str(baby_treat, 1)?)))();
+        match inputs {
+            Ok((item, baby)) => with_buffer_of(buf, len, SEQ_OLD_LEN, || {
+                v::seq_number(&item, &baby, "1", v::SeqReply::Old)
+            }),
+            Err(Legacy(c)) => c,
+        }
+    })
+}
+
 /// 1.16 就醫診療資料寫入作業: writes the visit numbered by `hisGetSeqNumber256`;
 /// `pBufferDocID` gets the HPC holder's ID number and a NUL (a lone NUL without an HPC).
 #[no_mangle]
@@ -66,17 +85,61 @@ pub extern "system" fn hisWriteTreatmentCode(
     data: Str,
     doc_id: Buf,
 ) -> i32 {
-    guard(|| {
-        rc((|| {
-            if doc_id.is_null() {
-                return Err(codes::BAD_PARAMETER);
-            }
-            let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
-            let d = c_bytes(data, TREATMENT_DATA_MAX)?;
-            let doc = v::write_treatment_code(&t, &i, &b, &d)?;
-            Ok(put_fixed(doc_id, &doc, DOC_ID_MIN))
-        })())
-    })
+    guard(|| treatment(date_time, id, birth, data, doc_id, v::write_treatment_code))
+}
+
+/// 1.47 就醫診療資料及費用寫入作業: as 1.16 with the visit's amounts after the diagnoses.
+#[no_mangle]
+pub extern "system" fn hisWriteTreatmentData(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    doc_id: Buf,
+) -> i32 {
+    guard(|| treatment(date_time, id, birth, data, doc_id, v::write_treatment_data))
+}
+
+/// `visit::write_treatment_code` or `…_data`: (date-time, ID, birthday, data) → `pBufferDocID`.
+type TreatmentWrite = fn(&str, &str, &str, &[u8]) -> Result<Vec<u8>, Legacy>;
+
+/// The treatment writes' common boundary: inputs checked, `pBufferDocID` filled.
+fn treatment(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    doc_id: Buf,
+    write: TreatmentWrite,
+) -> i32 {
+    rc((|| {
+        if doc_id.is_null() {
+            return Err(codes::BAD_PARAMETER);
+        }
+        let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
+        let d = c_bytes(data, TREATMENT_DATA_MAX)?;
+        let doc = write(&t, &i, &b, &d)?;
+        Ok(put_fixed(doc_id, &doc, DOC_ID_MIN))
+    })())
+}
+
+/// The prescription writes' inputs: date-time, ID, birthday, `n` × 61 bytes.
+type RxInputs = (String, String, String, Vec<u8>, usize);
+
+fn prescription_inputs(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    count: i16,
+) -> Result<RxInputs, Legacy> {
+    let n = match usize::try_from(count) {
+        Ok(n) if (1..=MAX_PRESCRIPTIONS).contains(&n) => n,
+        _ => return Err(codes::BAD_PARAMETER),
+    };
+    let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
+    let d = in_bytes(data, n * PRESCRIPTION_LEN)?;
+    Ok((t, i, b, d, n))
 }
 
 fn prescriptions_signed(
@@ -88,21 +151,42 @@ fn prescriptions_signed(
     buf: Buf,
     len: Len,
 ) -> i32 {
-    let n = match usize::try_from(count) {
-        Ok(n) if (1..=MAX_PRESCRIPTIONS).contains(&n) => n,
-        _ => return codes::BAD_PARAMETER.0,
-    };
-    let inputs = (|| {
-        let (t, i, b) = (id_field(date_time)?, id_field(id)?, id_field(birth)?);
-        let d = in_bytes(data, n * PRESCRIPTION_LEN)?;
-        Ok::<_, Legacy>((t, i, b, d))
-    })();
-    match inputs {
-        Ok((t, i, b, d)) => with_buffer_of(buf, len, n * PRESCRIPTION_SIGNATURE_LEN, || {
-            v::write_prescriptions_signed(&t, &i, &b, &d, n)
+    match prescription_inputs(date_time, id, birth, data, count) {
+        Ok((t, i, b, d, n)) => with_buffer_of(buf, len, n * PRESCRIPTION_SIGNATURE_LEN, || {
+            v::write_prescriptions(&t, &i, &b, &d, n, v::Signed::Yes)
         }),
         Err(Legacy(c)) => c,
     }
+}
+
+/// Writes `count` prescriptions without signatures (1.18, 1.45).
+fn prescriptions_unsigned(date_time: Str, id: Str, birth: Str, data: Str, count: i16) -> i32 {
+    rc((|| {
+        let (t, i, b, d, n) = prescription_inputs(date_time, id, birth, data, count)?;
+        v::write_prescriptions(&t, &i, &b, &d, n, v::Signed::No)?;
+        Ok(codes::OK.0)
+    })())
+}
+
+/// 1.18 處方箋寫入作業: one 61-byte prescription, no signature.
+#[no_mangle]
+pub extern "system" fn hisWritePrescription(date_time: Str, id: Str, birth: Str, data: Str) -> i32 {
+    guard(|| prescriptions_unsigned(date_time, id, birth, data, 1))
+}
+
+/// 1.45 多筆處方箋寫入作業: as 1.49 without the signatures.
+#[no_mangle]
+pub extern "system" fn hisWriteMultiPrescript(
+    date_time: Str,
+    id: Str,
+    birth: Str,
+    data: Str,
+    count: Len,
+) -> i32 {
+    guard(|| match get_short(count) {
+        Ok(n) => prescriptions_unsigned(date_time, id, birth, data, n),
+        Err(Legacy(c)) => c,
+    })
 }
 
 /// 1.48 處方箋寫入作業-回傳簽章: one 61-byte prescription, one 40-byte signature.
@@ -180,6 +264,12 @@ pub extern "system" fn hisReadPrescriptMain(
 #[no_mangle]
 pub extern "system" fn csVerifyHCPIN() -> i32 {
     guard(|| rc(service::verify_hc_pin_on_pad().map(|()| codes::OK.0)))
+}
+
+/// 4.3 輸入新的醫事人員卡之PIN值: the new PIN is typed twice on the HPC reader's pad.
+#[no_mangle]
+pub extern "system" fn hpcInputHPCPIN() -> i32 {
+    guard(|| rc(service::change_hpc_pin_on_pad().map(|()| codes::OK.0)))
 }
 
 /// 4.2 檢查醫事人員卡之PIN值: the PIN is typed on the HPC reader's pad.

@@ -2,6 +2,12 @@
 //! HTTPS, emulated readers, the reference middleware over HTTPS) with a cloud SAM of the
 //! demo institution imported — so it has Comport COM1 — and an HC in the HC reader.
 
+// Loading the library and calling its C functions is `unsafe` by nature (see dll.rs).
+#[allow(unsafe_code)]
+pub mod dll;
+
+pub mod areas;
+
 use nhi_emulator::fixtures::{CardFactory, Fixtures, Person};
 use nhi_harness::world::{World, WorldOptions};
 use nhi_protocol::api::path;

@@ -1,0 +1,66 @@
+//! Shared by the data-area tests: the functions' signatures beyond the visit's, and the
+//! set-up that gives csHis a physical SAM (COM2 through csHis.ini), the patient's HC and the
+//! doctor's HPC verified.
+#![allow(dead_code)]
+
+use super::dll::{c, Dll};
+use super::{so_path, Stack};
+use nhi_emulator::fixtures::HpcHolder;
+use std::path::PathBuf;
+
+pub type FWrite4 = extern "system" fn(*const u8, *const u8, *const u8, *const u8) -> i32;
+pub type FOldSeq = extern "system" fn(*const u8, *const u8, *mut u8, *mut i16) -> i32;
+pub type FWrite4Doc = extern "system" fn(*const u8, *const u8, *const u8, *mut u8) -> i32;
+pub type FWrite3 = extern "system" fn(*const u8, *const u8, *const u8) -> i32;
+pub type FIllnessId = extern "system" fn(*const u8, *const u8, *mut u8, *mut i16) -> i32;
+pub type FWriteRx = extern "system" fn(*const u8, *const u8, *const u8, *const u8, *mut i16) -> i32;
+
+/// True when every byte is a blank (a field the card does not hold).
+pub fn blank(b: &[u8]) -> bool {
+    b.iter().all(|&x| x == b' ')
+}
+
+/// Puts the patient's HC in, a SAM of the demo institution and the first doctor's HPC
+/// (verified), writes csHis.ini beside the library with COM2 on the SAM reader and opens
+/// it (`csOpenCom(1)`). Returns the doctor and the ini file to remove at the end.
+pub fn open_com2<'a>(stack: &'a Stack, dll: &Dll) -> (&'a HpcHolder, PathBuf) {
+    stack.insert_hc(Box::new(stack.factory.hc(stack.patient()).unwrap()));
+    let doctor = stack.physical_sam_and_verified_hpc();
+    let ini = so_path().with_file_name("csHis.ini");
+    let com2 = format!(
+        "url = {}\ncom2 = {}\n",
+        stack.world.sut.base(),
+        nhi_harness::world::READER_SAM
+    );
+    std::fs::write(&ini, com2).unwrap();
+    assert_eq!(dll.open(1), 0);
+    (doctor, ini)
+}
+
+/// A visit numbered by `hisGetSeqNumber256` and written by `hisWriteTreatmentCode`
+/// (diagnoses J00, I10): its date-time.
+pub fn visit(dll: &Dll, id: &[u8], birth: &[u8]) -> String {
+    type FSeq = extern "system" fn(*const u8, *const u8, *const u8, *mut u8, *mut i16) -> i32;
+    type FTreat = extern "system" fn(*const u8, *const u8, *const u8, *const u8, *mut u8) -> i32;
+    let mut seq = [0u8; 296];
+    let mut len: i16 = 296;
+    let rc = dll.f::<FSeq>("hisGetSeqNumber256")(
+        c"01".as_ptr().cast(),
+        c" ".as_ptr().cast(),
+        c"1".as_ptr().cast(),
+        seq.as_mut_ptr(),
+        &mut len,
+    );
+    assert_eq!(rc, 0);
+    let time = std::str::from_utf8(&seq[..13]).unwrap().to_string();
+    let mut doc = [0u8; 11];
+    let rc = dll.f::<FTreat>("hisWriteTreatmentCode")(
+        c(&time).as_ptr(),
+        id.as_ptr(),
+        birth.as_ptr(),
+        c("1 J00      I10    ").as_ptr(),
+        doc.as_mut_ptr(),
+    );
+    assert_eq!(rc, 0);
+    time
+}
