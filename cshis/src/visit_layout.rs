@@ -41,7 +41,9 @@ pub fn counts_a_visit(treat_item: &str) -> bool {
 }
 
 /// Checks `hisGetSeqNumber256`'s three inputs: 就醫類別 two letters or digits, 新生兒就醫註記
-/// at most one character, 補卡註記 `1` (normal) or `2` (card issued after the visit).
+/// at most one character, 補卡註記 `1` (normal) or `2` (card issued after the visit); `0`
+/// is taken as `1` (inferred: the SDK's ICD-10-CM samples `Ex4-*`/`Ex5-*` pass `0`, and
+/// HIS code copied from them must run unchanged).
 pub fn check_seq_inputs(treat_item: &str, baby: &str, after_check: &str) -> Result<(), InputError> {
     if treat_item.len() != 2 || !treat_item.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(bad("cTreatItem must be 2 letters or digits"));
@@ -49,8 +51,8 @@ pub fn check_seq_inputs(treat_item: &str, baby: &str, after_check: &str) -> Resu
     if baby.len() > 1 || !baby.is_ascii() {
         return Err(bad("cBabyTreat must be at most 1 character"));
     }
-    if !matches!(after_check, "1" | "2") {
-        return Err(bad("cTreatAfterCheck must be 1 or 2"));
+    if !matches!(after_check, "0" | "1" | "2") {
+        return Err(bad("cTreatAfterCheck must be 0, 1 or 2"));
     }
     Ok(())
 }
@@ -166,8 +168,9 @@ pub fn treatment_diagnoses(data: &[u8]) -> Result<(String, Option<String>), Inpu
         Ok(String::from_utf8_lossy(b).trim().to_string())
     };
     match data.first() {
-        Some(b'1' | b'2') => {}
-        _ => return Err(bad("pDataWrite: 補卡註記 (byte 1) must be 1 or 2")),
+        // `0` as in the SDK's ICD-10-CM samples: a normal visit (see check_seq_inputs).
+        Some(b'0' | b'1' | b'2') => {}
+        _ => return Err(bad("pDataWrite: 補卡註記 (byte 1) must be 0, 1 or 2")),
     }
     let main = field(2, 9)?;
     if main.is_empty() {
@@ -339,6 +342,10 @@ mod tests {
         assert!(check_seq_inputs("0!", " ", "1").is_err());
         assert!(check_seq_inputs("01", "AB", "1").is_err());
         assert!(check_seq_inputs("01", " ", "3").is_err());
+        // The SDK's ICD-10-CM samples pass 0 for a normal visit.
+        assert!(check_seq_inputs("01", " ", "0").is_ok());
+        assert!(treatment_diagnoses(b"0 J00      ").is_ok());
+        assert!(treatment_diagnoses(b"3 J00      ").is_err());
         assert!(counts_a_visit("03") && !counts_a_visit("AC"));
     }
 
