@@ -179,6 +179,16 @@ impl Bench<'_> {
         }
     }
 
+    /// Restarts the embedded SUT (a `restart` step); the client of the new process.
+    pub async fn restart_sut(&self) -> Result<crate::client::SutClient, String> {
+        match self {
+            Bench::Local(w) => w.restart_sut().await,
+            Bench::Remote(_) => {
+                Err("a restart needs the embedded middleware: the harness cannot restart an external SUT".into())
+            }
+        }
+    }
+
     /// The APDUs the bench's cards answered from sequence number `since` on (`u64::MAX`:
     /// none, only the number the next APDU will get).
     pub async fn apdus_since(&self, since: u64) -> Result<ApduPage, String> {

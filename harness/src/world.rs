@@ -169,6 +169,13 @@ impl Slots {
     }
 }
 
+/// The embedded reference middleware and what it was started with.
+struct Embedded {
+    running: nhi_middleware::Running,
+    cfg: nhi_middleware::Config,
+    transport: Arc<dyn nhi_middleware::transport::Transport>,
+}
+
 /// A running world.
 pub struct World {
     /// Virtual clock shared by DC and cards.
@@ -183,7 +190,9 @@ pub struct World {
     pub slots: Slots,
     /// The SUT client.
     pub sut: SutClient,
-    embedded: Option<nhi_middleware::Running>,
+    /// The embedded middleware, with what it was started with (a restart step starts it
+    /// again on the same settings directory).
+    embedded: std::sync::Mutex<Option<Embedded>>,
     partners: std::sync::Mutex<Vec<nhi_middleware::Running>>,
     /// The emulator's vpcd and COM-port servers (no control API in-process).
     endpoints: nhi_emulator::world::Endpoints,
@@ -301,8 +310,16 @@ impl World {
                     Some(w) => (w.0)(transport, &slots),
                     None => transport,
                 };
-                let r = nhi_middleware::start(cfg, transport).await?;
-                (r.url.clone(), Some(r))
+                let running = nhi_middleware::start(cfg.clone(), transport.clone()).await?;
+                let url = running.url.clone();
+                (
+                    url,
+                    Some(Embedded {
+                        running,
+                        cfg,
+                        transport,
+                    }),
+                )
             }
         };
         #[cfg(feature = "pcsc")]
@@ -331,7 +348,7 @@ impl World {
             factory,
             slots,
             sut: SutClient::new(&sut_url)?,
-            embedded,
+            embedded: std::sync::Mutex::new(embedded),
             partners: Default::default(),
             endpoints,
             #[cfg(feature = "pcsc")]
@@ -368,7 +385,31 @@ impl World {
 
     /// True when the SUT is the embedded reference middleware.
     pub fn is_embedded(&self) -> bool {
-        self.embedded.is_some()
+        self.embedded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Stops the embedded middleware and starts it again with the same settings directory
+    /// and readers (a new port: the old one may linger); the client of the new one.
+    pub async fn restart_sut(&self) -> Result<SutClient, String> {
+        let (cfg, transport) = {
+            let mut slot = self.embedded.lock().unwrap_or_else(|p| p.into_inner());
+            let old = slot
+                .take()
+                .ok_or("a restart needs the embedded middleware: the harness cannot restart an external SUT")?;
+            old.running.stop();
+            (old.cfg, old.transport)
+        };
+        let running = nhi_middleware::start(cfg.clone(), transport.clone()).await?;
+        let client = SutClient::new(&running.url)?;
+        *self.embedded.lock().unwrap_or_else(|p| p.into_inner()) = Some(Embedded {
+            running,
+            cfg,
+            transport,
+        });
+        Ok(client)
     }
 
     /// Puts a card into a slot (replacing what is there) and, over pcscd, waits until

@@ -55,9 +55,14 @@ impl Scenario {
     /// the embedded middleware, so it cannot be in-process).
     pub fn applies_to(&self, transport: crate::world::TransportKind, external: bool) -> bool {
         use crate::world::TransportKind;
-        self.transports.is_empty()
+        let restarts = self
+            .steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Restart));
+        (self.transports.is_empty()
             || (self.transports.contains(&transport)
-                && !(external && transport == TransportKind::Inproc))
+                && !(external && transport == TransportKind::Inproc)))
+            && !(external && restarts)
     }
 }
 
@@ -83,6 +88,10 @@ pub enum Action {
     Fault(ArmedFault),
     /// Disarm all DC faults.
     FaultClear,
+    /// Stop the SUT and start it again on the same settings directory (seed 004: 「變更設定
+    /// 需等到下次程式重新啟動時才會載入」). Only the embedded middleware can be restarted by the
+    /// harness: a scenario with this step does not apply to an external SUT.
+    Restart,
     /// Set (or clear) a fault of a role's reader hardware.
     ReaderFault(ReaderFaultStep),
     /// An event in the world outside the SUT (the DC, a phone, an institution).
@@ -386,5 +395,27 @@ mod tests {
             Action::Event(ScriptedEvent::LosePhone(_))
         ));
         assert_eq!(s.requirement, "s");
+    }
+
+    #[test]
+    fn a_restart_runs_only_where_the_harness_can_restart_the_sut() {
+        use crate::world::TransportKind::{Inproc, Serial};
+        let s = parse(
+            Path::new("x.toml"),
+            &format!("{HEAD}[[step]]\nrestart = true\n"),
+        )
+        .unwrap();
+        assert!(matches!(s.steps[0].action, Action::Restart));
+        assert!(s.applies_to(Inproc, false) && s.applies_to(Serial, false));
+        assert!(
+            !s.applies_to(Serial, true),
+            "an external SUT cannot be restarted"
+        );
+        let e = parse(
+            Path::new("x.toml"),
+            &format!("{HEAD}[[step]]\nrestart = false\n"),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("`restart` can only be `true`"), "{e}");
     }
 }

@@ -72,6 +72,12 @@ impl Runner<'_> {
             Action::Clock(secs) => b.advance_clock(*secs).await,
             Action::Fault(fault) => b.arm_fault(fault).await,
             Action::FaultClear => b.clear_faults().await,
+            Action::Restart => {
+                self.sut = b.restart_sut().await?;
+                // A new process: its call log starts again.
+                self.seen = SeenCalls::default();
+                Ok(())
+            }
             Action::ReaderFault(r) => b.reader_fault(&r.reader, r.fault).await,
             Action::Event(e) => self.event(e).await,
             Action::Pad(p) => p.run(b, &self.vars).await,

@@ -25,6 +25,7 @@ pub struct RawStep {
     clock: Option<i64>,
     fault: Option<FaultRequest>,
     fault_clear: Option<bool>,
+    restart: Option<bool>,
     reader_fault: Option<ReaderFaultStep>,
     virtual_card: Option<VirtualCard>,
     standing: Option<Standing>,
@@ -60,7 +61,7 @@ enum Found {
     Call(Device, String),
 }
 
-const ACTIONS: &str = "insert, remove, call, partner_call, dc_call, clock, fault, fault_clear, \
+const ACTIONS: &str = "insert, remove, call, partner_call, dc_call, clock, fault, fault_clear, restart, \
                        reader_fault, virtual_card, standing, cloud_sam_file, hca_credential, lose_phone, \
                        revoke_cert, guardian, pad";
 
@@ -118,6 +119,11 @@ impl RawStep {
             Some(false) => return Err("`fault_clear` can only be `true`".into()),
             None => None,
         };
+        let restart = match self.restart.take() {
+            Some(true) => Some(done("restart", Action::Restart)),
+            Some(false) => return Err("`restart` can only be `true`".into()),
+            None => None,
+        };
         // An unknown fault kind is an error of the file, named with the known kinds.
         let fault = match self.fault.take() {
             Some(f) => Some(done("fault", Action::Fault(f.check()?))),
@@ -138,6 +144,7 @@ impl RawStep {
             self.clock.take().map(|x| done("clock", Action::Clock(x))),
             fault,
             fault_clear,
+            restart,
             (self.reader_fault.take()).map(|x| done("reader_fault", Action::ReaderFault(x))),
             (self.virtual_card.take()).map(|x| event("virtual_card", E::VirtualCard(x))),
             self.standing
