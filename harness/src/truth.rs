@@ -28,6 +28,9 @@ pub struct Truth<'a> {
     physical_hc: Vec<Person>,
     virtual_hc: Vec<(Person, u32)>,
     hpcs: Vec<HpcHolder>,
+    /// Every clientRandom a signature reply carried: one that comes again is not random
+    /// (8 random bytes repeat by chance about once in 2⁶⁴ pairs).
+    randoms: std::collections::HashSet<Vec<u8>>,
 }
 
 /// The card-key pool, parsed once per process (the emulator's cards sign with it).
@@ -49,6 +52,7 @@ impl<'a> Truth<'a> {
             physical_hc: Vec::new(),
             virtual_hc: Vec::new(),
             hpcs: Vec::new(),
+            randoms: std::collections::HashSet::new(),
         }
     }
 
@@ -106,7 +110,7 @@ impl<'a> Truth<'a> {
     }
 
     /// What is wrong with a successful reply of `op` (empty when nothing is).
-    pub fn check(&self, op: Op, request: Option<&Value>, reply: &Value) -> Vec<String> {
+    pub fn check(&mut self, op: Op, request: Option<&Value>, reply: &Value) -> Vec<String> {
         let mut notes = Vec::new();
         match op {
             Op::HcBasic | Op::HcVirtualVerify | Op::HcVirtualReadBasic | Op::HcTransferImport => {
@@ -204,7 +208,7 @@ impl<'a> Truth<'a> {
         }
     }
 
-    fn signature(&self, op: Op, request: Option<&Value>, r: &Value, notes: &mut Vec<String>) {
+    fn signature(&mut self, op: Op, request: Option<&Value>, r: &Value, notes: &mut Vec<String>) {
         let ids: &[&str] = match op {
             Op::HpcSignature => &["hpcId", "hpcIdNo"],
             Op::HcSignature => &["hcId", "hcIdNo"],
@@ -232,7 +236,13 @@ impl<'a> Truth<'a> {
     }
 
     /// The signature of a reply whose fields are all there.
-    fn signature_bytes(&self, op: Op, request: Option<&Value>, r: &Value, notes: &mut Vec<String>) {
+    fn signature_bytes(
+        &mut self,
+        op: Op,
+        request: Option<&Value>,
+        r: &Value,
+        notes: &mut Vec<String>,
+    ) {
         // Every field read here was checked to be a string by `signature`.
         let text = |k: &str| match r[k].as_str() {
             Some(v) => v.to_string(),
@@ -256,6 +266,12 @@ impl<'a> Truth<'a> {
             notes.push("clientRandom missing or not base64".into());
             return;
         };
+        if !self.randoms.insert(cr.clone()) {
+            notes.push(format!(
+                "clientRandom {} came in an earlier signature reply too: it is not random",
+                r["clientRandom"]
+            ));
+        }
         let Some(sig) = r["signature"].as_str().and_then(|c| B64.decode(c).ok()) else {
             notes.push("signature missing or not base64".into());
             return;

@@ -93,6 +93,15 @@ async fn injected(f: &ArmedFault) -> Option<Response> {
             StatusCode::DcUndefined,
             "injected fault: undefined DC error",
         ),
+        // No status code in the body: what a proxy or a broken DC sends.
+        FaultKind::TooManyRequests => {
+            let body = json!({ "error": "injected fault: HTTP 429 from a rate limiter" });
+            return Some((Http::TOO_MANY_REQUESTS, Json(body)).into_response());
+        }
+        FaultKind::NoStatus => {
+            let body = json!({ "note": "injected fault: a reply without a status code" });
+            return Some((Http::OK, Json(body)).into_response());
+        }
     };
     Some(reply(http, code, reason, Value::Null))
 }

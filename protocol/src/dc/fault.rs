@@ -21,11 +21,17 @@ pub enum FaultKind {
     UnknownCommand,
     /// 1799.
     Undefined,
+    /// HTTP 429 with a JSON body that has no status code, as a rate limiter in front of
+    /// the DC answers (→ the middleware's 1702: the HTTP status is all it has).
+    TooManyRequests,
+    /// HTTP 200 with a JSON body that has no status code (→ 1799: a reply the middleware
+    /// cannot read).
+    NoStatus,
 }
 
 impl FaultKind {
     /// Every kind, in the order documented.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::Latency,
         FaultKind::Http5xx,
         FaultKind::Refuse,
@@ -33,6 +39,8 @@ impl FaultKind {
         FaultKind::SlowBody,
         FaultKind::UnknownCommand,
         FaultKind::Undefined,
+        FaultKind::TooManyRequests,
+        FaultKind::NoStatus,
     ];
 
     /// The wire name.
@@ -45,6 +53,8 @@ impl FaultKind {
             FaultKind::SlowBody => "slowBody",
             FaultKind::UnknownCommand => "unknownCommand",
             FaultKind::Undefined => "undefined",
+            FaultKind::TooManyRequests => "tooManyRequests",
+            FaultKind::NoStatus => "noStatus",
         }
     }
 
