@@ -51,11 +51,6 @@ impl DcClient {
         })
     }
 
-    /// The DC base URL.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// POSTs `body` to `path` (a `nhi_protocol::dc::path`); on `0000` the reply as `R`
     /// (a missing or mistyped field is 1799 naming it), a [`Fail`] otherwise.
     pub async fn call<Q: Serialize + ?Sized, R: DeserializeOwned>(
