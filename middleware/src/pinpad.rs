@@ -328,6 +328,22 @@ mod tests {
     }
 
     #[test]
+    fn pad_ends_fail_with_the_cards_code_and_no_tries() {
+        for (end, says) in [
+            (PadEnd::Cancelled, "cancelled"),
+            (PadEnd::TimedOut, "in time"),
+            (PadEnd::Mismatch, "differ"),
+            (PadEnd::BadLength, "digits"),
+        ] {
+            for code in [StatusCode::HcPinFailed, StatusCode::HpcPinFailed] {
+                let f = end.fail(code);
+                assert_eq!((f.code, f.tries_left), (code, None), "{end:?}");
+                assert!(f.message.contains(says), "{end:?}: {}", f.message);
+            }
+        }
+    }
+
+    #[test]
     fn pad_status_words_are_told_from_the_cards() {
         assert_eq!(pad_end(&[0x64, 0x01]), Some(PadEnd::Cancelled));
         assert_eq!(pad_end(&[0x64, 0x00]), Some(PadEnd::TimedOut));
