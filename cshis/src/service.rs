@@ -268,10 +268,18 @@ pub(crate) fn plain(s: &Session, m: Method, p: &str, target: Target) -> LegacyRe
     }
 }
 
-/// 1.27 `csVerifyHCPIN`: `POST Hc/Pin` without a PIN, for the service to ask the reader's
-/// pad (a service or reader without a pad refuses the body: 1704 → 6018).
+/// 1.27 `csVerifyHCPIN`: `POST Hc/Pin` without a PIN: the middleware asks the HC
+/// reader's pad (a service or reader without a pad refuses the body: 1704 → 6018; cancel,
+/// time-out or a wrong PIN on the pad: 1514 → 5102).
 pub fn verify_hc_pin_on_pad() -> LegacyResult<()> {
     with_session(|s| plain(s, Method::Post, path::HC_PIN, Target::Hc))
+}
+
+/// 1.28 `csInputHCPIN`: `PUT Hc/Pin` without a PIN: the new HC PIN typed twice on the HC
+/// reader's pad (a PIN already set must be verified first: 1511 → 5105; without a pad 1704
+/// → 6018; a confirmation that differs, cancel or time-out 1514 → 5102).
+pub fn set_hc_pin_on_pad() -> LegacyResult<()> {
+    with_session(|s| plain(s, Method::Put, path::HC_PIN, Target::Hc))
 }
 
 /// 4.2 `hpcVerifyHPCPIN`: `POST Verification/Hpc` without a PIN: the middleware asks the
@@ -285,6 +293,13 @@ pub fn verify_hpc_pin_on_pad() -> LegacyResult<()> {
 /// else 4042); without a pad 1704 → 6018.
 pub fn change_hpc_pin_on_pad() -> LegacyResult<()> {
     with_session(|s| plain(s, Method::Post, path::HPC_PIN, Target::Hpc))
+}
+
+/// 4.4 `hpcUnlockHPC`: `PUT Hpc/Pin` without PUK and new PIN: the middleware has the PUK
+/// and then the new PIN twice typed on the HPC reader's pad (without a pad 1704 → 6018; a
+/// wrong PUK, a confirmation that differs, cancel or time-out 1410 → 5102).
+pub fn unlock_hpc_on_pad() -> LegacyResult<()> {
+    with_session(|s| plain(s, Method::Put, path::HPC_PIN, Target::Hpc))
 }
 
 /// 1.29 `csDisableHCPIN`.

@@ -169,9 +169,12 @@ fn his_call_sequence_and_legacy_codes() {
     assert_eq!(hpc_status, 3, "HPC PIN verified");
     assert_eq!(status_fn(1, std::ptr::null_mut()), 6018);
     // These emulated readers have no PIN pad: the PIN functions' body without a PIN is
-    // refused (1704 → 6018); over pcscd with nhi-ifd's pad reader the pad is asked.
+    // refused (1704 → 6018); with a pad (nhi-ifd's readers, `nhi-emu dev`:
+    // tests/dev_pad.rs) the pad is asked.
     assert_eq!(dll.call0("hpcVerifyHPCPIN"), 6018);
     assert_eq!(dll.call0("csVerifyHCPIN"), 6018);
+    assert_eq!(dll.call0("csInputHCPIN"), 6018);
+    assert_eq!(dll.call0("hpcUnlockHPC"), 6018);
     assert_eq!(dll.call0("csCloseCom"), 0);
     std::env::remove_var("NHI_CSHIS_URL");
 }

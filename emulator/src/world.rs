@@ -69,7 +69,7 @@ pub fn standard_reader(role: &str) -> Result<&'static StandardReader, String> {
 }
 
 /// A reader served to nhi-ifd, our pcscd driver (`ci/setup-pcsc` writes a reader.conf.d
-/// entry for each): a card slot and a SAM slot, the PIN pad on the second.
+/// entry for each): a card slot and a SAM slot, both with a PIN pad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StandardIfdReader {
     /// pcscd's FRIENDLYNAME; the slots are "NAME II 00" and "NAME II 01".
@@ -83,15 +83,15 @@ pub struct StandardIfdReader {
     pub pin_pad: bool,
 }
 
-/// The standard ifd readers: reader 1 holds the HC and the SAM, reader 2 (with a PIN pad,
-/// seed 004's dedicated HPC reader) the HPC and the spare slot — the roles of
-/// [`STANDARD_READERS`], in the same order.
+/// The standard ifd readers: reader 1 (with a PIN pad for the HC PIN) holds the HC and the
+/// SAM, reader 2 (with a PIN pad, seed 004's dedicated HPC reader) the HPC and the spare
+/// slot — the roles of [`STANDARD_READERS`], in the same order.
 pub const STANDARD_IFD_READERS: [StandardIfdReader; 2] = [
     StandardIfdReader {
         name: "NHI IFD 1",
         index: 0,
         port: 29980,
-        pin_pad: false,
+        pin_pad: true,
     },
     StandardIfdReader {
         name: "NHI IFD 2",

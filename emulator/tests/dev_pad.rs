@@ -87,17 +87,33 @@ impl Bench {
 async fn a_verify_without_pin_waits_until_the_pin_is_typed_on_the_console() {
     let b = bench("typed").await;
     let (reader, pad) = b.hpc_pad();
-    assert_eq!(b.dev.pads.len(), 1, "only the HPC reader has a pad");
+    assert_eq!(b.dev.pads.len(), 2, "the HC and the HPC reader have a pad");
     let v = b.console_get("pads").await;
-    assert_eq!(v["pads"][0]["reader"], reader.as_str(), "{v}");
-    assert_eq!(v["pads"][0]["pad"]["waiting"], false, "{v}");
+    let hpc_pad = |v: &Value| {
+        v["pads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["reader"] == reader.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("the page lists the HPC pad: {v}"))
+    };
+    assert_eq!(v["pads"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(hpc_pad(&v)["pad"]["waiting"], false, "{v}");
 
     let call = b.verify_in_background(json!({}));
     b.until_asked(&pad).await;
     let v = b.console_get("pads").await;
     assert_eq!(
-        v["pads"][0]["pad"]["waiting"], true,
+        hpc_pad(&v)["pad"]["waiting"],
+        true,
         "the page sees the pad waiting: {v}"
+    );
+    let waiting = v["pads"].as_array().unwrap().iter();
+    assert_eq!(
+        waiting.filter(|p| p["pad"]["waiting"] == true).count(),
+        1,
+        "the HC pad is not asking: {v}"
     );
     assert!(!call.is_finished(), "the call waits for the pad");
 
@@ -131,7 +147,7 @@ async fn a_verify_without_pin_waits_until_the_pin_is_typed_on_the_console() {
         .await;
     assert_eq!((code, v["error"].as_str()), (409, Some("refused")), "{v}");
     let (code, v) = b
-        .console("pad", json!({ "reader": "Virtual PCD 00 00", "keys": "1" }))
+        .console("pad", json!({ "reader": "Virtual PCD 00 01", "keys": "1" }))
         .await;
     assert_eq!((code, v["error"].as_str()), (404, Some("no-reader")), "{v}");
     let (code, v) = b.console("pad", json!({ "keys": 12 })).await;

@@ -3,7 +3,9 @@
 //! ask the pad for the HPC PIN or a new one, and what the pad's status words mean. The control codes and feature tags are nhi-ifd's (one
 //! source with the driver); the PC/SC shell is `transport.rs`.
 
+use crate::error::Fail;
 use nhi_ifd::pinpad::feature;
+use nhi_protocol::StatusCode;
 
 /// `SCARD_CTL_CODE(code)` of WinSCard (`FILE_DEVICE_SMART_CARD << 16 | code << 2`);
 /// pcsc-lite's is nhi-ifd's `scard_ctl_code`.
@@ -53,8 +55,13 @@ const ONE_MESSAGE: u8 = 0x01;
 /// bConfirmPIN 0x01: the new PIN twice (entry, confirmation), no current PIN: the HPC
 /// takes only the new PIN, after a verification.
 const NEW_PIN_CONFIRMED: u8 = 0x01;
+/// bConfirmPIN 0x03: the current code first (the PUK of an unlock), then the new PIN
+/// twice.
+const CURRENT_THEN_NEW_PIN_CONFIRMED: u8 = 0x03;
 /// bNumberMessage 2: prompts for the new PIN and its confirmation.
 const TWO_MESSAGES: u8 = 0x02;
+/// bNumberMessage 3: prompts for the current code, the new PIN and its confirmation.
+const THREE_MESSAGES: u8 = 0x03;
 /// wLangId: English (United States); the emulated pad has no display.
 const LANG_EN_US: u16 = 0x0409;
 
@@ -145,26 +152,34 @@ impl PadVerify {
 }
 
 /// A PIN change on the pad: the new PIN typed twice goes, once, behind the CHANGE REFERENCE
-/// DATA header as the whole data field.
+/// DATA header as the whole data field — or, for an unlock, behind the code typed first
+/// (RESET RETRY COUNTER: `PUK ‖ new PIN`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PadChange {
     /// CLA INS P1 P2 of the command that sets the new PIN.
     pub header: [u8; 4],
-    /// Fewest digits the pad accepts.
+    /// Fewest digits the pad accepts (for every code typed).
     pub min_digits: u8,
-    /// Most digits the pad accepts.
+    /// Most digits the pad accepts (for every code typed).
     pub max_digits: u8,
+    /// Some(n): a current code of n digits (the PUK) is typed first and goes at offset 0,
+    /// the new PIN at offset n; None: only the new PIN, at offset 0.
+    pub current_digits: Option<u8>,
 }
 
 impl PadChange {
-    /// PIN_MODIFY_STRUCTURE (pcsc-lite reader.h: packed, little-endian): new PIN and its
-    /// confirmation, inserted at offset 0 of the data field.
+    /// PIN_MODIFY_STRUCTURE (pcsc-lite reader.h: packed, little-endian): the current code
+    /// (if any), then the new PIN and its confirmation, inserted into the data field.
     pub fn structure(&self) -> Vec<u8> {
         let mut s = head().to_vec();
-        // bInsertionOffsetOld (no current PIN is typed), bInsertionOffsetNew.
-        s.extend_from_slice(&[0, 0]);
+        let (new_at, confirm, messages) = match self.current_digits {
+            Some(n) => (n, CURRENT_THEN_NEW_PIN_CONFIRMED, THREE_MESSAGES),
+            None => (0, NEW_PIN_CONFIRMED, TWO_MESSAGES),
+        };
+        // bInsertionOffsetOld (the current code, when typed, leads), bInsertionOffsetNew.
+        s.extend_from_slice(&[0, new_at]);
         s.extend_from_slice(&digit_range(self.min_digits, self.max_digits));
-        s.extend_from_slice(&[NEW_PIN_CONFIRMED, VALIDATE_ON_OK_KEY, TWO_MESSAGES]);
+        s.extend_from_slice(&[confirm, VALIDATE_ON_OK_KEY, messages]);
         s.extend_from_slice(&LANG_EN_US.to_le_bytes());
         // bMsgIndex1–3, bTeoPrologue[3] (T=1 only; unused).
         s.extend_from_slice(&[0, 1, 2, 0, 0, 0]);
@@ -184,6 +199,21 @@ pub enum PadEnd {
     Mismatch,
     /// The PIN typed was too short or too long (64 03).
     BadLength,
+}
+
+impl PadEnd {
+    /// The failure the middleware answers with (`code`: the card's PIN-failed status):
+    /// nothing reached the card, no try was used, so it carries no tries count and the
+    /// message says which end it was.
+    pub fn fail(self, code: StatusCode) -> Fail {
+        let why = match self {
+            PadEnd::Cancelled => "PIN entry cancelled on the reader's PIN pad",
+            PadEnd::TimedOut => "no PIN entered on the reader's PIN pad in time",
+            PadEnd::Mismatch => "the new PIN and its confirmation typed on the PIN pad differ",
+            PadEnd::BadLength => "a code typed on the PIN pad has too few or too many digits",
+        };
+        Fail::new(code, why)
+    }
 }
 
 /// The pad's own outcome for an R-APDU, None when the card answered (the PIN was sent).
@@ -227,6 +257,7 @@ mod tests {
             header: [0x00, 0x24, 0x01, 0x10],
             min_digits: 6,
             max_digits: 8,
+            current_digits: None,
         };
         assert_eq!(
             change.structure(),
@@ -243,6 +274,23 @@ mod tests {
         assert_eq!(
             modify_pin_direct(&nhi_ifd::pinpad::feature_list(false)),
             Ok(None)
+        );
+    }
+
+    #[test]
+    fn unlock_structure_asks_for_the_puk_then_the_new_pin_twice() {
+        let unlock = PadChange {
+            header: [0x00, 0x2C, 0x00, 0x10],
+            min_digits: 6,
+            max_digits: 8,
+            current_digits: Some(8),
+        };
+        assert_eq!(
+            unlock.structure(),
+            [
+                30, 0, 0x82, 0x00, 0x00, 0, 8, 8, 6, 0x03, 0x02, 3, 0x09, 0x04, 0, 1, 2, 0, 0, 0,
+                5, 0, 0, 0, 0x00, 0x2C, 0x00, 0x10, 0x00
+            ]
         );
     }
 
@@ -277,6 +325,22 @@ mod tests {
             nhi_ifd::pinpad::scard_ctl_code(GET_FEATURE_REQUEST_FUNCTION),
             CM_IOCTL_GET_FEATURE_REQUEST
         );
+    }
+
+    #[test]
+    fn pad_ends_fail_with_the_cards_code_and_no_tries() {
+        for (end, says) in [
+            (PadEnd::Cancelled, "cancelled"),
+            (PadEnd::TimedOut, "in time"),
+            (PadEnd::Mismatch, "differ"),
+            (PadEnd::BadLength, "digits"),
+        ] {
+            for code in [StatusCode::HcPinFailed, StatusCode::HpcPinFailed] {
+                let f = end.fail(code);
+                assert_eq!((f.code, f.tries_left), (code, None), "{end:?}");
+                assert!(f.message.contains(says), "{end:?}: {}", f.message);
+            }
+        }
     }
 
     #[test]

@@ -41,8 +41,6 @@ not_supported! {
     fn hisWritePredeliveryCheckup(id: Str, birth: Str, checkup: Str);
     /// 1.25 清除產前檢查資料.
     fn hisDeletePredeliveryData(id: Str, birth: Str);
-    /// 1.28 輸入新的健保IC卡PIN值 (needs a reader PIN pad).
-    fn csInputHCPIN();
     /// 1.39 回復就醫資料累計值 (退掛).
     fn csUnGetSeqNumber(untreat_date: Str);
     /// 1.46 過敏藥物寫入指定欄位作業.
@@ -51,8 +49,6 @@ not_supported! {
     fn csGetVersionEx(path: Str);
     /// 3.1 資料上傳.
     fn csUploadData(file: Str, size: Str, number: Str, buf: Buf, len: Len);
-    /// 4.4 解開鎖住的醫事人員卡 (needs a reader PIN pad).
-    fn hpcUnlockHPC();
     /// 5.1 進行疾病診斷碼押碼.
     fn hisGetICD10EnC(input: Str, output: Buf);
     /// 5.2 進行疾病診斷碼解押碼.

@@ -266,6 +266,18 @@ pub extern "system" fn csVerifyHCPIN() -> i32 {
     guard(|| rc(service::verify_hc_pin_on_pad().map(|()| codes::OK.0)))
 }
 
+/// 1.28 輸入新的健保IC卡PIN值: the new PIN is typed twice on the HC reader's pad.
+#[no_mangle]
+pub extern "system" fn csInputHCPIN() -> i32 {
+    guard(|| rc(service::set_hc_pin_on_pad().map(|()| codes::OK.0)))
+}
+
+/// 4.4 解開鎖住的醫事人員卡: the PUK, then the new PIN twice, typed on the HPC reader's pad.
+#[no_mangle]
+pub extern "system" fn hpcUnlockHPC() -> i32 {
+    guard(|| rc(service::unlock_hpc_on_pad().map(|()| codes::OK.0)))
+}
+
 /// 4.3 輸入新的醫事人員卡之PIN值: the new PIN is typed twice on the HPC reader's pad.
 #[no_mangle]
 pub extern "system" fn hpcInputHPCPIN() -> i32 {

@@ -1,5 +1,5 @@
-//! The HPC reader's PIN pad on the page: `GET pads` tells the page when the middleware has
-//! asked the pad for a PIN (the page polls it and pops up its keypad), `POST pad` presses
+//! The readers' PIN pads (the HC's and the HPC's) on the page: `GET pads` tells the page
+//! when the middleware has asked a pad for a PIN (the page polls it and pops up its keypad), `POST pad` presses
 //! keys — the control API's `POST /pads` vocabulary (control/pad.rs), so the page, `nhi-emu
 //! ctl pad` and a script typing on the pad never disagree.
 

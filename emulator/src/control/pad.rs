@@ -1,7 +1,7 @@
 //! `POST /pads`: a person at an ifd reader's PIN pad — types digits (`#` = OK), presses
 //! Cancel (the entry ends with `64 01`) or lets it time out (`64 00`); with no action, the
-//! pad's state. The pads are those of `[[ifd]]` readers with `pin_pad = true`, named by
-//! the reader's card slot.
+//! pad's state. The pads are those of `[[ifd]]` readers with `pin_pad = true` (in `nhi-emu
+//! dev` without them: the HC and the HPC reader's), named by the reader's card slot.
 
 use super::{Control, Refusal, StatusCode};
 use crate::reader::ifd_pin::PadAction;

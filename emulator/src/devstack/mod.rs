@@ -53,17 +53,24 @@ impl Drop for DevStack {
 }
 
 /// The PIN pads of the dev stack: those of the world file's `[[ifd]]` readers with
-/// `pin_pad = true` (the same pads `nhi-emu up --ifd` has), or else one on the HPC's
-/// reader — the standard HPC reader, or the slots the world file starts with an HPC in
-/// (seed 004: the HPC's dedicated reader has the pad).
+/// `pin_pad = true` (the same pads `nhi-emu up --ifd` has), or else one on each card
+/// reader a PIN is typed for — the standard HC and HPC readers, and the slots the world
+/// file starts with an HC or an HPC in (seed 004: the HPC's dedicated reader takes its
+/// PIN; the HC's PIN is the person's, typed on the pad rather than into the HIS).
 pub fn dev_pads(world: &World, cfg: &WorldConfig) -> Vec<(String, PinPad)> {
     if !world.pads.is_empty() {
         return world.pads.clone();
     }
-    let standard_hpc = standard_reader("hpc").map(|r| r.name);
+    let standard: Vec<&str> = ["hc", "hpc"]
+        .into_iter()
+        .filter_map(|role| standard_reader(role).ok().map(|r| r.name))
+        .collect();
     cfg.slot
         .iter()
-        .filter(|s| Ok(s.reader.as_str()) == standard_hpc || s.card == Some(CardSpec::Hpc))
+        .filter(|s| {
+            standard.contains(&s.reader.as_str())
+                || matches!(s.card, Some(CardSpec::Hc | CardSpec::Hpc))
+        })
         .map(|s| (s.reader.clone(), PinPad::new()))
         .collect()
 }

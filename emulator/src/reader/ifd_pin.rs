@@ -321,6 +321,34 @@ mod tests {
     }
 
     #[test]
+    fn unlock_places_the_puk_then_the_confirmed_new_pin() {
+        // RESET RETRY COUNTER: bConfirmPIN 3 (current code, new PIN, confirmation), the
+        // current code (an 8-digit PUK) at offset 0, the new PIN at offset 8.
+        let apdu = [0x00, 0x2C, 0x00, 0x10, 0x00];
+        let mut s = vec![
+            0, 0, 0x82, 0x00, 0x00, 0, 8, 8, 6, 0x03, 0x02, 3, 0x04, 0x09, 0, 1, 2, 0, 0, 0,
+        ];
+        s.extend_from_slice(&(apdu.len() as u32).to_le_bytes());
+        s.extend_from_slice(&apdu);
+        let r = PinRequest::modify(&s).unwrap();
+        assert_eq!(r.entries(), 3);
+        let pins = |p: [&str; 3]| p.map(String::from).to_vec();
+        assert_eq!(
+            r.apdu(&pins(["99999999", "246810", "246811"])).unwrap(),
+            Err(sw::MISMATCH)
+        );
+        assert_eq!(
+            r.apdu(&pins(["99999999", "2468101", "2468101"])).unwrap(),
+            Ok([&[0x00, 0x2C, 0x00, 0x10, 15][..], b"99999999", b"2468101"].concat())
+        );
+        assert_eq!(
+            r.apdu(&pins(["99999999", "123456789", "123456789"]))
+                .unwrap(),
+            Err(sw::BAD_LENGTH)
+        );
+    }
+
+    #[test]
     fn malformed_structures_are_errors() {
         assert!(PinRequest::verify(&[0; 3]).is_err());
         let mut s = verify_ascii();

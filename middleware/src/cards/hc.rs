@@ -2,7 +2,8 @@
 
 use super::Link;
 use crate::error::Fail;
-use nhi_protocol::apdu::{cmd, cmd::pin_ref, tag, Sw};
+use crate::pinpad::{pad_end, PadChange, PadVerify};
+use nhi_protocol::apdu::{cmd, cmd::pin_ref, ins, tag, Response, Sw};
 use nhi_protocol::basic::BasicData;
 use nhi_protocol::StatusCode;
 
@@ -63,10 +64,57 @@ pub fn pin_status_byte(link: &mut dyn Link) -> Result<Option<u8>, Fail> {
     Ok(r.data.first().copied())
 }
 
+/// Fewest and most digits of an HC PIN (the Web API checks the same range).
+const PIN_DIGITS: (u8, u8) = (6, 8);
+
 /// Verifies the PIN.
 pub fn verify_pin(link: &mut dyn Link, pin: &str) -> Result<(), Fail> {
     let r = link.send(&cmd::verify(pin_ref::HC, pin.as_bytes()))?;
-    match r.sw {
+    verify_answer(r.sw)
+}
+
+/// The VERIFY the reader's PIN pad completes with the HC PIN typed on it.
+pub fn pad_verify() -> PadVerify {
+    PadVerify {
+        header: [cmd::CLA_ISO, ins::VERIFY, 0, pin_ref::HC],
+        min_digits: PIN_DIGITS.0,
+        max_digits: PIN_DIGITS.1,
+    }
+}
+
+/// The pad's answer to [`pad_verify`]: the card's, as for a PIN in the body, or the pad's
+/// own end: 1514 (HC PIN verification failed, the HC's counterpart of the HPC's 1410),
+/// with no tries count since no try was used.
+pub fn pad_answer(r: &[u8]) -> Result<(), Fail> {
+    match pad_end(r) {
+        Some(end) => Err(end.fail(StatusCode::HcPinFailed)),
+        None => verify_answer(Response::from_bytes(r).sw),
+    }
+}
+
+/// The CHANGE REFERENCE DATA (P1 = 0: the new PIN only) the pad completes with the new
+/// HC PIN typed twice on it.
+pub fn pad_change() -> PadChange {
+    PadChange {
+        header: [cmd::CLA_ISO, ins::CHANGE_REFERENCE_DATA, 0, pin_ref::HC],
+        min_digits: PIN_DIGITS.0,
+        max_digits: PIN_DIGITS.1,
+        current_digits: None,
+    }
+}
+
+/// The pad's answer to [`pad_change`]: the card's, as for a PIN in the body, or the pad's
+/// own end (1514, the PIN unchanged).
+pub fn pad_change_answer(r: &[u8]) -> Result<(), Fail> {
+    match pad_end(r) {
+        Some(end) => Err(end.fail(StatusCode::HcPinFailed)),
+        None => set_answer(Response::from_bytes(r).sw),
+    }
+}
+
+/// The card's answer to VERIFY: a wrong PIN is a [`Fail::wrong_pin`].
+fn verify_answer(sw: Sw) -> Result<(), Fail> {
+    match sw {
         Sw::OK => Ok(()),
         Sw::BLOCKED => Err(Fail::new(StatusCode::HcPinFailed, "HC PIN blocked")),
         sw => Err(match sw.retries_left() {
@@ -79,10 +127,15 @@ pub fn verify_pin(link: &mut dyn Link, pin: &str) -> Result<(), Fail> {
 /// Sets the PIN.
 pub fn set_pin(link: &mut dyn Link, pin: &str) -> Result<(), Fail> {
     let r = link.send(&cmd::change_pin(pin_ref::HC, pin.as_bytes()))?;
-    if !r.is_ok() {
+    set_answer(r.sw)
+}
+
+/// The card's answer to CHANGE REFERENCE DATA.
+fn set_answer(sw: Sw) -> Result<(), Fail> {
+    if sw != Sw::OK {
         return Err(Fail::new(
             StatusCode::HcPinFailed,
-            format!("card refused the PIN ({})", r.sw),
+            format!("card refused the PIN ({sw})"),
         ));
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use super::Link;
 use crate::error::Fail;
-use crate::pinpad::{pad_end, PadChange, PadEnd, PadVerify};
+use crate::pinpad::{pad_end, PadChange, PadVerify};
 use nhi_protocol::apdu::{cmd, cmd::pin_ref, ins, HpcBasic, Response, Sw};
 use nhi_protocol::StatusCode;
 
@@ -39,7 +39,7 @@ pub fn pad_verify() -> PadVerify {
 /// used, so the reply has no `tries` and the message says which end it was.
 pub fn pad_answer(r: &[u8]) -> Result<(), Fail> {
     match pad_end(r) {
-        Some(end) => Err(pad_failed(end)),
+        Some(end) => Err(end.fail(StatusCode::HpcPinFailed)),
         None => verify_answer(Response::from_bytes(r).sw),
     }
 }
@@ -51,6 +51,7 @@ pub fn pad_change() -> PadChange {
         header: [cmd::CLA_ISO, ins::CHANGE_REFERENCE_DATA, 1, pin_ref::HPC],
         min_digits: PIN_DIGITS.0,
         max_digits: PIN_DIGITS.1,
+        current_digits: None,
     }
 }
 
@@ -58,20 +59,9 @@ pub fn pad_change() -> PadChange {
 /// the pad's own end (1410, as for [`pad_answer`]; the PIN is unchanged).
 pub fn pad_change_answer(r: &[u8]) -> Result<(), Fail> {
     match pad_end(r) {
-        Some(end) => Err(pad_failed(end)),
+        Some(end) => Err(end.fail(StatusCode::HpcPinFailed)),
         None => change_answer(Response::from_bytes(r).sw),
     }
-}
-
-/// A PIN entry the pad ended itself: nothing reached the card, no try was used.
-fn pad_failed(end: PadEnd) -> Fail {
-    let why = match end {
-        PadEnd::Cancelled => "PIN entry cancelled on the reader's PIN pad",
-        PadEnd::TimedOut => "no PIN entered on the reader's PIN pad in time",
-        PadEnd::Mismatch => "the new PIN and its confirmation typed on the PIN pad differ",
-        PadEnd::BadLength => "the PIN typed on the PIN pad is not 6–8 digits",
-    };
-    Fail::new(StatusCode::HpcPinFailed, why)
 }
 
 /// The card's answer to VERIFY: a wrong PIN is a [`Fail::wrong_pin`].
@@ -112,7 +102,35 @@ pub fn reset_pin(link: &mut dyn Link, puk: &str, pin: &str) -> Result<(), Fail> 
         pin_ref::HPC,
         format!("{puk}{pin}").as_bytes(),
     ))?;
-    match r.sw {
+    reset_answer(r.sw)
+}
+
+/// Digits of the HPC's PUK (the Web API checks the same).
+pub const PUK_DIGITS: u8 = 8;
+
+/// The RESET RETRY COUNTER the pad completes with the PUK, then the new PIN typed twice
+/// (`PUK ‖ new PIN` as the data field, as [`reset_pin`] sends it).
+pub fn pad_unlock() -> PadChange {
+    PadChange {
+        header: [cmd::CLA_ISO, ins::RESET_RETRY_COUNTER, 0, pin_ref::HPC],
+        min_digits: PIN_DIGITS.0,
+        max_digits: PIN_DIGITS.1,
+        current_digits: Some(PUK_DIGITS),
+    }
+}
+
+/// The pad's answer to [`pad_unlock`]: the card's, as for a PUK sent by the client, or the
+/// pad's own end (1410, nothing reached the card: no PUK try was used).
+pub fn pad_unlock_answer(r: &[u8]) -> Result<(), Fail> {
+    match pad_end(r) {
+        Some(end) => Err(end.fail(StatusCode::HpcPinFailed)),
+        None => reset_answer(Response::from_bytes(r).sw),
+    }
+}
+
+/// The card's answer to RESET RETRY COUNTER: a wrong PUK is a [`Fail::wrong_pin`].
+fn reset_answer(sw: Sw) -> Result<(), Fail> {
+    match sw {
         Sw::OK => Ok(()),
         Sw::BLOCKED => Err(Fail::new(StatusCode::HpcPinFailed, "PUK blocked")),
         sw => Err(match sw.retries_left() {

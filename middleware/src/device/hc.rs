@@ -1,6 +1,7 @@
 //! The NHI IC card: the physical HC (authentication with the SAM, basic data, signature,
 //! PIN, marker) and the virtual HC (token verification, read-basic, transfer).
 
+use super::hpc::left_out;
 use super::{random8, Device, VirtualHc};
 use crate::cards::{self, hc};
 use crate::dc_client::unb64;
@@ -210,7 +211,8 @@ impl Device {
         reply(&r)
     }
 
-    /// The HC PIN functions (physical HC only).
+    /// The HC PIN functions (physical HC only). `POST`/`PUT Hc/Pin` without a PIN (no
+    /// `pin`, `null` or `""`) have it typed on the HC reader's PIN pad when it has one.
     pub(super) fn hc_pin(&mut self, op: Op, body: &Value) -> OpResult {
         if self.state.hc_kind == Some(HcKind::Virtual) {
             return Err(Fail::code(StatusCode::VirtualNoPin));
@@ -224,6 +226,11 @@ impl Device {
                 tries_left: st.tries_left,
             }),
             Op::HcPinVerify => {
+                // A body without a PIN asks the HC reader's pad, when the card can take a
+                // verification now; otherwise (or without a pad) it is refused as before.
+                if left_out(body, "pin") && st.set && !st.verified && self.hc_verify_on_pad()? {
+                    return reply(&Empty {});
+                }
                 let pin = request::<PinRequest>(body)?.pin;
                 super::check_pin(&pin)?;
                 if !st.set {
@@ -236,6 +243,11 @@ impl Device {
                 reply(&Empty {})
             }
             Op::HcPinSet => {
+                // A body without a PIN: the new PIN typed twice on the HC reader's pad.
+                let may_set = !st.set || st.verified;
+                if left_out(body, "pin") && may_set && self.hc_change_on_pad()? {
+                    return reply(&Empty {});
+                }
                 let pin = request::<PinRequest>(body)?.pin;
                 super::check_pin(&pin)?;
                 if st.set && !st.verified {
@@ -255,6 +267,28 @@ impl Device {
                 reply(&Empty {})
             }
         }
+    }
+
+    /// The HC PIN typed on its reader's pad (VERIFY PIN DIRECT): false when there is no pad
+    /// to ask.
+    fn hc_verify_on_pad(&mut self) -> Result<bool, Fail> {
+        let verify = hc::pad_verify();
+        self.on_pad(
+            CardKind::Hc,
+            |c| c.verify_pin_on_pad(&verify),
+            hc::pad_answer,
+        )
+    }
+
+    /// The new HC PIN typed twice on its reader's pad (MODIFY PIN DIRECT): false when there
+    /// is no pad to ask.
+    fn hc_change_on_pad(&mut self) -> Result<bool, Fail> {
+        let change = hc::pad_change();
+        self.on_pad(
+            CardKind::Hc,
+            |c| c.modify_pin_on_pad(&change),
+            hc::pad_change_answer,
+        )
     }
 
     /// `Transfer/Export`: the verified virtual HC leaves this device.

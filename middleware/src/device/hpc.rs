@@ -77,24 +77,45 @@ impl Device {
     /// HPC, or a reader without one), so the body is checked and refused as it always was.
     fn hpc_verify_on_pad(&mut self) -> Result<bool, Fail> {
         let verify = hpc::pad_verify();
-        self.hpc_on_pad(|c| c.verify_pin_on_pad(&verify), hpc::pad_answer)
+        self.on_pad(
+            CardKind::Hpc,
+            |c| c.verify_pin_on_pad(&verify),
+            hpc::pad_answer,
+        )
     }
 
     /// The new HPC PIN typed twice on its reader's pad (MODIFY PIN DIRECT): false when
     /// there is no pad to ask.
     fn hpc_change_on_pad(&mut self) -> Result<bool, Fail> {
         let change = hpc::pad_change();
-        self.hpc_on_pad(|c| c.modify_pin_on_pad(&change), hpc::pad_change_answer)
+        self.on_pad(
+            CardKind::Hpc,
+            |c| c.modify_pin_on_pad(&change),
+            hpc::pad_change_answer,
+        )
     }
 
-    /// Runs `ask` on the HPC's connection and reads the R-APDU with `answer`: Ok(false)
-    /// when the reader has no pad; a reader that went away drops the card's binding.
-    fn hpc_on_pad(
+    /// The PUK, then the new HPC PIN twice, typed on its reader's pad (MODIFY PIN DIRECT
+    /// over RESET RETRY COUNTER): false when there is no pad to ask.
+    fn hpc_unlock_on_pad(&mut self) -> Result<bool, Fail> {
+        let unlock = hpc::pad_unlock();
+        self.on_pad(
+            CardKind::Hpc,
+            |c| c.modify_pin_on_pad(&unlock),
+            hpc::pad_unlock_answer,
+        )
+    }
+
+    /// Runs `ask` on the connection of the `kind` card and reads the R-APDU with `answer`:
+    /// Ok(false) when there is no such card bound or its reader has no pad; a reader that
+    /// went away drops the card's binding.
+    pub(super) fn on_pad(
         &mut self,
+        kind: CardKind,
         ask: impl FnOnce(&mut dyn Connection) -> Option<Result<Vec<u8>, TransportError>>,
         answer: fn(&[u8]) -> Result<(), Fail>,
     ) -> Result<bool, Fail> {
-        let Some(reader) = self.reader_of(CardKind::Hpc) else {
+        let Some(reader) = self.reader_of(kind) else {
             return Ok(false);
         };
         let Some(b) = self.bound.get_mut(&reader) else {
@@ -199,10 +220,16 @@ impl Device {
         reply(&Empty {})
     }
 
-    /// `PUT Hpc/Pin`: unblock with the PUK.
+    /// `PUT Hpc/Pin`: unblock with the PUK. A body with neither `puk` nor `newPin` (each
+    /// absent, `null` or `""`) has the PUK and then the new PIN twice typed on the HPC
+    /// reader's PIN pad when it has one (as the PIN of `Verification/Hpc`); without a pad,
+    /// or with only one of the two left out, the body is refused as before.
     pub(super) fn hpc_reset_pin(&mut self, body: &Value) -> OpResult {
+        if left_out(body, "puk") && left_out(body, "newPin") && self.hpc_unlock_on_pad()? {
+            return reply(&Empty {});
+        }
         let ResetPinRequest { puk, new_pin } = request(body)?;
-        if puk.len() != 8 || !puk.bytes().all(|b| b.is_ascii_digit()) {
+        if puk.len() != usize::from(hpc::PUK_DIGITS) || !puk.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Fail::new(StatusCode::ParamFormat2, "PUK must be 8 digits"));
         }
         super::check_pin(&new_pin)?;
@@ -236,7 +263,7 @@ impl Device {
 }
 
 /// True when a body carries no PIN in `key`: no key, `null`, or `""` (the pad is asked).
-fn left_out(body: &Value, key: &str) -> bool {
+pub(super) fn left_out(body: &Value, key: &str) -> bool {
     match body.get(key) {
         None | Some(Value::Null) => true,
         Some(Value::String(p)) => p.is_empty(),

@@ -1,6 +1,6 @@
 //! `nhi-emu dev`: the whole stack in one process — DC, emulated cards, the reference
-//! middleware on https://127.0.0.1:5066 over the in-process transport (the HPC reader with
-//! its PIN pad), and the console — with no pcscd and no pty.
+//! middleware on https://127.0.0.1:5066 over the in-process transport (the HC and HPC readers
+//! with their PIN pads), and the console — with no pcscd and no pty.
 
 use crate::Usage;
 use nhi_cli::say;

@@ -77,7 +77,7 @@ enum Cmd {
         #[arg(long)]
         com_port: Option<String>,
         /// Serve the PC/SC readers through nhi-ifd, our pcscd driver (readers "NHI IFD 1"
-        /// and "NHI IFD 2", card + SAM slot each, a PIN pad on 2; `ci/setup-pcsc` installs
+        /// and "NHI IFD 2", card + SAM slot and a PIN pad each; `ci/setup-pcsc` installs
         /// it) instead of vpcd.
         #[arg(long)]
         ifd: bool,
@@ -188,9 +188,9 @@ enum CtlCmd {
     },
     /// Disarm every DC fault.
     ClearFaults,
-    /// Act at an ifd reader's PIN pad (`nhi-emu up --ifd`: reader "NHI IFD 2 01 00"): type
-    /// digits (`#` = OK), press Cancel (64 01) or let the entry time out (64 00); no action:
-    /// show the pad's state.
+    /// Act at an ifd reader's PIN pad (`nhi-emu up --ifd`: "NHI IFD 1 00 00" for the HC,
+    /// "NHI IFD 2 01 00" for the HPC): type digits (`#` = OK), press Cancel (64 01) or let
+    /// the entry time out (64 00); no action: show the pad's state.
     Pad {
         /// The card slot of the reader with the pad.
         #[arg(long)]
