@@ -137,6 +137,39 @@ impl Bench<'_> {
         }
     }
 
+    /// What the HC in the `hc` reader says its marker record holds, and the marker the DC
+    /// issues for that card now; None when the harness cannot look at the card (a running
+    /// `nhi-emu up`: its cards are in another process) or no HC is in the reader.
+    pub fn hc_marker(&self) -> Option<Result<(Vec<u8>, String), String>> {
+        use nhi_emulator::clock::Clock;
+        let Bench::Local(w) = self else {
+            return None;
+        };
+        let slot = w.slot("hc").ok()?;
+        let (kind, label) = slot.describe()?;
+        if kind != nhi_emulator::card::CardKind::Hc {
+            return None;
+        }
+        let card_no = match nhi_protocol::ident::HcCardNo::parse(&label) {
+            Ok(n) => n,
+            Err(e) => return Some(Err(format!("the HC's card number {label:?}: {e}"))),
+        };
+        let read = nhi_protocol::apdu::cmd::get_data(nhi_protocol::apdu::tag::MARKER);
+        let r = slot.transmit(&read)?;
+        let Some((data, sw)) = r.split_last_chunk::<2>() else {
+            return Some(Err(format!(
+                "the HC answered GET DATA marker with {r:02X?}"
+            )));
+        };
+        if sw != &[0x90, 0x00] {
+            return Some(Err(format!(
+                "the HC answered GET DATA marker with {sw:02X?}"
+            )));
+        }
+        let want = nhi_emulator::dc::records::marker_text(w.clock.now(), &card_no);
+        Some(Ok((data.to_vec(), want)))
+    }
+
     /// Moves the virtual clock forward.
     pub async fn advance_clock(&self, secs: i64) -> Result<(), String> {
         match self {

@@ -7,6 +7,18 @@ use nhi_protocol::ident::{roc_datetime, HcCardNo};
 use nhi_protocol::StatusCode;
 use rusqlite::params;
 
+/// The marker the DC issues for a card at `now`: `M` ‖ ROC date (7) ‖ the card number's
+/// last 4 digits (also what the conformance harness expects to find on the card).
+pub fn marker_text(now: i64, card_no: &HcCardNo) -> String {
+    let date: String = roc_datetime(now).chars().take(7).collect();
+    let digits = card_no.as_str();
+    let tail: String = digits
+        .chars()
+        .skip(digits.chars().count().saturating_sub(4))
+        .collect();
+    format!("M{date}{tail}")
+}
+
 impl Dc {
     /// The marker bytes the DC wants written on a physical card:
     /// `M` ‖ ROC date (7) ‖ the card number's last 4 digits.
@@ -14,12 +26,8 @@ impl Dc {
         self.session(&*self.db()?, sid)?;
         let card_no = HcCardNo::parse(hc_id)
             .map_err(|e| DcError::new(StatusCode::ParamFormat2, e.to_string()))?;
-        let date: String = roc_datetime(self.now()).chars().take(7).collect();
-        let tail: String = card_no.as_str().chars().rev().take(4).collect();
-        let tail: String = tail.chars().rev().collect();
-        let m = format!("M{date}{tail}");
         Ok(MarkerReply {
-            marker: b64(m.as_bytes()),
+            marker: b64(marker_text(self.now(), &card_no).as_bytes()),
         })
     }
 

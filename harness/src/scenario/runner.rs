@@ -209,6 +209,9 @@ impl Runner<'_> {
             let mut notes = self.reply_notes(c, &x)?;
             if c.device == Device::Sut {
                 notes.extend(self.seen.after_call(&c.method, &c.path, &x));
+                if x.code() == Some(nhi_protocol::StatusCode::Success) {
+                    notes.extend(self.card_effects(&c.method, &c.path));
+                }
             }
             if c.device == Device::Dc && x.code() == Some(nhi_protocol::StatusCode::Success) {
                 super::dc_call::follow(&mut self.truth, &c.path, body.as_ref(), &x.reply);
@@ -230,6 +233,24 @@ impl Runner<'_> {
             out.push(check);
         }
         Ok(())
+    }
+
+    /// What a successful call should have left on the cards, where the harness can look:
+    /// `POST Hc/Marker` writes the marker the DC issued for that card (seed 004 實體健保卡
+    /// 更新註記).
+    fn card_effects(&self, method: &str, call_path: &str) -> Vec<String> {
+        if (method, call_path) != ("POST", nhi_protocol::api::path::HC_MARKER) {
+            return Vec::new();
+        }
+        match self.bench.hc_marker() {
+            None => Vec::new(),
+            Some(Err(e)) => vec![e],
+            Some(Ok((on_card, want))) if on_card == want.as_bytes() => Vec::new(),
+            Some(Ok((on_card, want))) => vec![format!(
+                "the HC's marker record holds {:?}, the DC issued {want:?}",
+                String::from_utf8_lossy(&on_card)
+            )],
+        }
     }
 
     /// Puts the APDUs the cards answered since `mark` into a failed check's evidence (the
