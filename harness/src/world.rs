@@ -72,6 +72,10 @@ pub struct WorldOptions {
     pub emulator: Option<String>,
     /// Seconds the COM reader's clock starts off the DC's (serial transport).
     pub com_clock_drift: i64,
+    /// In-process, give the HC and HPC readers PIN pads (as nhi-ifd's readers have): a
+    /// reader with a pad makes a call without a PIN wait for the pad, so only scenarios
+    /// that type on one (a `pad` step) get them.
+    pub pin_pads: bool,
 }
 
 /// A transport as the middleware takes it.
@@ -104,6 +108,7 @@ impl Default for WorldOptions {
             wrap_transport: None,
             emulator: None,
             com_clock_drift: 0,
+            pin_pads: false,
         }
     }
 }
@@ -279,6 +284,16 @@ impl World {
         } = emu;
         let dc_api = DcApi::new(&dc.server.url(), &dc.ca_pem)?;
         let slots = Slots::of(&readers, &reader_names)?;
+        // In-process, the HC and HPC readers have PIN pads when asked, as nhi-ifd's readers
+        // do (and as `nhi-emu dev`'s): the pad scenarios run without pcscd too.
+        let mut pads = pads;
+        if o.pin_pads && o.transport == TransportKind::Inproc && o.sut.is_none() {
+            pads.extend(
+                [READER_HC, READER_HPC]
+                    .into_iter()
+                    .map(|r| (r.to_string(), nhi_emulator::reader::ifd_pin::PinPad::new())),
+            );
+        }
         let (sut_url, embedded) = match &o.sut {
             Some(u) => (u.clone(), None),
             None => {
@@ -291,7 +306,8 @@ impl World {
                 cfg.dc_timeout = o.dc_timeout;
                 let transport: Arc<dyn nhi_middleware::transport::Transport> = match o.transport {
                     TransportKind::Inproc => Arc::new(
-                        nhi_emulator::devstack::transport::SlotTransport::new(slots.named()),
+                        nhi_emulator::devstack::transport::SlotTransport::new(slots.named())
+                            .with_pads(pads.clone()),
                     ),
                     TransportKind::Vpcd => pcsc_transport(&reader_names)?,
                     TransportKind::Ifd => Arc::new(pcscd::Renamed::new(

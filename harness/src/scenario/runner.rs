@@ -360,6 +360,7 @@ async fn run_steps(
     calls: &mut Vec<CallResult>,
 ) -> Result<(), String> {
     let mut o = o.clone();
+    o.pin_pads = s.steps.iter().any(|st| matches!(st.action, Action::Pad(_)));
     if let Some(ms) = s.dc_timeout_ms {
         o.dc_timeout = std::time::Duration::from_millis(ms);
     }
