@@ -210,7 +210,9 @@ impl PadEnd {
             PadEnd::Cancelled => "PIN entry cancelled on the reader's PIN pad",
             PadEnd::TimedOut => "no PIN entered on the reader's PIN pad in time",
             PadEnd::Mismatch => "the new PIN and its confirmation typed on the PIN pad differ",
-            PadEnd::BadLength => "a code typed on the PIN pad has too few or too many digits",
+            PadEnd::BadLength => {
+                "a code typed on the PIN pad has too few or too many digits (6–8 digits)"
+            }
         };
         Fail::new(code, why)
     }
