@@ -221,14 +221,9 @@ impl Device {
 
     /// Runs an operation under the mode rules.
     pub async fn run(&mut self, op: Op, body: &Value) -> OpResult {
-        let r = self.run_checked(op, body).await;
-        match r {
-            // "No card" when physical cards are off says the wrong thing: no reader is used.
-            Err(f) if f.code == StatusCode::NoCard && self.physical_cards_off() => {
-                Err(readers::not_in_use())
-            }
-            r => r,
-        }
+        self.run_checked(op, body)
+            .await
+            .map_err(|f| self.why_no_card(f))
     }
 
     async fn run_checked(&mut self, op: Op, body: &Value) -> OpResult {

@@ -105,11 +105,21 @@ impl Device {
                     self.state =
                         mode::transition(&self.state, Op::RemoveHc, Outcome::Success, None);
                 }
+                // An HC still in another reader is now the one in use, as if just inserted:
+                // it starts at mode 1 (its data not read, its PIN not verified).
+                if self.reader_of(CardKind::Hc).is_some() {
+                    self.state =
+                        mode::transition(&self.state, Op::InsertHc, Outcome::Success, None);
+                }
             }
             CardKind::Hpc => {
                 self.state = mode::transition(&self.state, Op::RemoveHpc, Outcome::Success, None);
                 if self.state.hpc_kind != Some(HpcKind::Mobile) {
                     self.hpc_info = None;
+                }
+                if self.reader_of(CardKind::Hpc).is_some() {
+                    self.state =
+                        mode::transition(&self.state, Op::InsertHpc, Outcome::Success, None);
                 }
             }
             CardKind::Sam => {
@@ -184,22 +194,33 @@ impl Device {
         }
     }
 
-    /// The card of `kind` (1102 when no reader holds one, or the failure of a reader that
-    /// could not be read: 1199, 1201, 1202).
+    /// The card of `kind` (1102 when no reader holds one: see [`Device::why_no_card`]).
     pub(super) fn card(&mut self, kind: CardKind) -> Result<InReader<'_>, Fail> {
         let reader = self.reader_for(kind)?;
         Ok(self.at(&reader))
     }
 
-    /// The reader holding a card of `kind` (1102 when none does, or the failure of a
-    /// reader that could not be read: 1199, 1201, 1202).
+    /// The reader holding a card of `kind` (1102 when none does).
     pub(super) fn reader_for(&self, kind: CardKind) -> Result<String, Fail> {
         self.reader_of(kind)
-            .ok_or_else(|| match self.reader_error.clone() {
-                _ if !self.uses(kind) => not_in_use(),
-                Some(e) if reader_failure(&e) => transport_fail(e),
-                _ => Fail::code(StatusCode::NoCard),
-            })
+            .ok_or_else(|| Fail::code(StatusCode::NoCard))
+    }
+
+    /// What "no card" (1102) means where the device knows better: 1101 when physical cards
+    /// are off (「不使用」 with a cloud SAM), the reader's own failure (1199, 1201, 1202) when
+    /// a reader could not be read — the card may be in it. Applied to every operation's
+    /// failure, whether the mode rules or a card lookup found no card.
+    pub(super) fn why_no_card(&self, f: Fail) -> Fail {
+        if f.code != StatusCode::NoCard {
+            return f;
+        }
+        if self.physical_cards_off() {
+            return not_in_use();
+        }
+        match self.reader_error.clone() {
+            Some(e) if reader_failure(&e) => transport_fail(e),
+            _ => f,
+        }
     }
 
     /// The physical SAM's reader.
