@@ -31,6 +31,10 @@ pub struct Scenario {
     pub transports: Vec<crate::world::TransportKind>,
     /// The embedded middleware's DC timeout for this scenario (ms), for time-out cases.
     pub dc_timeout_ms: Option<u64>,
+    /// Seconds the COM-port reader's own clock is off the DC's when the world starts, for
+    /// the SAM verification's 校時 (seed 004). The harness sets it on the world it starts:
+    /// a scenario with it does not apply to an external SUT.
+    pub com_clock_drift: Option<i64>,
     /// Steps.
     #[serde(rename = "step")]
     pub steps: Vec<Step>,
@@ -62,7 +66,7 @@ impl Scenario {
         (self.transports.is_empty()
             || (self.transports.contains(&transport)
                 && !(external && transport == TransportKind::Inproc)))
-            && !(external && restarts)
+            && !(external && (restarts || self.com_clock_drift.is_some()))
     }
 }
 

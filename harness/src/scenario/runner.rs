@@ -364,6 +364,9 @@ async fn run_steps(
     if let Some(ms) = s.dc_timeout_ms {
         o.dc_timeout = std::time::Duration::from_millis(ms);
     }
+    if let Some(secs) = s.com_clock_drift {
+        o.com_clock_drift = secs;
+    }
     let remote;
     let world;
     let (bench, sut) = match &o.emulator {
