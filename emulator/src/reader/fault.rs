@@ -8,6 +8,7 @@
 //! | `unplugged` | reader leaves the list (1100) | the port vanishes (1201)           | not carried     |
 //! | `failing`   | every call fails (1199)       | reader goes silent (1202)          | not carried     |
 //! | `garbling`  | not carried                   | every reply corrupted (1202)       | not carried     |
+//! | `noisy`     | not carried                   | troubles a host recovers from (noise.rs) | not carried |
 //!
 //! vpcd readers are defined by pcscd's configuration and never leave its list, and the
 //! vsmartcard driver reports every failure as a communication error (a removed card to the
@@ -26,14 +27,18 @@ pub enum ReaderFault {
     Failing,
     /// The reader answers, but its replies arrive corrupted (a bad cable).
     Garbling,
+    /// A noisy line: each request meets one recoverable trouble in turn — a corrupted
+    /// request, a corrupted reply, a reader that lost the sequence (reader/noise.rs).
+    Noisy,
 }
 
 impl ReaderFault {
     /// Every fault, for help texts.
-    pub const ALL: [ReaderFault; 3] = [
+    pub const ALL: [ReaderFault; 4] = [
         ReaderFault::Unplugged,
         ReaderFault::Failing,
         ReaderFault::Garbling,
+        ReaderFault::Noisy,
     ];
 
     /// The wire name (`unplugged`, `failing`, `garbling`).
@@ -42,6 +47,7 @@ impl ReaderFault {
             ReaderFault::Unplugged => "unplugged",
             ReaderFault::Failing => "failing",
             ReaderFault::Garbling => "garbling",
+            ReaderFault::Noisy => "noisy",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod fault;
 pub mod ifd;
 pub mod ifd_pin;
 pub mod inproc;
+pub mod noise;
 pub mod pin_pad;
 pub mod serial;
 pub mod vpcd;

@@ -347,6 +347,7 @@ fn serve(line: Line, mut reader: SerialReader, stop: &AtomicBool) {
     };
     let mut line = Some(line);
     let mut decoder = Decoder::new();
+    let mut noise = super::noise::Noise::default();
     let mut buf = [0u8; 4096];
     let mut last_byte = Instant::now();
     // When nobody reads the line (a host floods without reading replies), a reply that
@@ -398,6 +399,10 @@ fn serve(line: Line, mut reader: SerialReader, stop: &AtomicBool) {
                     Some(ReaderFault::Garbling) => {
                         let out = answer_bytes(&mut reader, &mut decoder, &buf[..n]);
                         send(port, &garble(out));
+                    }
+                    Some(ReaderFault::Noisy) => {
+                        let out = noise.answer(&mut reader, &mut decoder, &buf[..n]);
+                        send(port, &out);
                     }
                     None => {
                         let out = answer_bytes(&mut reader, &mut decoder, &buf[..n]);
