@@ -6,6 +6,7 @@ pub mod faulty;
 pub mod hc;
 pub mod hc_areas;
 pub mod hpc;
+pub mod pulled;
 pub mod sam;
 
 pub use hc::Hc;
@@ -33,6 +34,12 @@ pub trait Card: Send {
     /// [`CardRng::Deterministic`]; a live world calls this with [`CardRng::Live`]. The
     /// default does nothing because a card without a random source has nothing to seed.
     fn reseed(&mut self, _source: CardRng) {}
+    /// True once the person has pulled the card out in the middle of a command: the slot
+    /// drops it and the command gets no answer (see [`crate::card::pulled`]). Real cards
+    /// stay in.
+    fn pulled(&self) -> bool {
+        false
+    }
 }
 
 /// Where a card's random numbers come from.

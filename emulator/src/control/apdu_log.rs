@@ -198,6 +198,9 @@ impl Card for Recorded {
     fn kind(&self) -> CardKind {
         self.card.kind()
     }
+    fn pulled(&self) -> bool {
+        self.card.pulled()
+    }
     fn label(&self) -> String {
         self.label.clone()
     }

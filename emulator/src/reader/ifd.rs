@@ -137,11 +137,9 @@ fn slot_answer(
 
 /// Sends an APDU to the card of `generation`; [`Status::NoCard`] once it was swapped out.
 pub(super) fn to_card(slot: &Slot, epoch: u64, generation: u64, apdu: &[u8]) -> (Status, Vec<u8>) {
-    let mut s = slot.lock();
-    let same = on_wire(epoch, s.generation) == generation;
-    match s.card.as_mut() {
-        Some(card) if same => (Status::Ok, card.handle(apdu)),
-        _ => (Status::NoCard, Vec::new()),
+    match slot.exchange(|g| on_wire(epoch, g) == generation, apdu) {
+        Some(reply) => (Status::Ok, reply),
+        None => (Status::NoCard, Vec::new()),
     }
 }
 

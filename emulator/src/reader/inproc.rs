@@ -39,13 +39,8 @@ impl InprocConnection {
     }
     /// Sends one APDU; fails with `Removed` if the card was yanked since connecting.
     pub fn transmit(&self, apdu: &[u8]) -> Result<Vec<u8>, InprocError> {
-        let mut s = self.slot.lock();
-        if s.generation != self.generation {
-            return Err(InprocError::Removed);
-        }
-        s.card
-            .as_mut()
-            .map(|c| c.handle(apdu))
+        self.slot
+            .exchange(|g| g == self.generation, apdu)
             .ok_or(InprocError::Removed)
     }
 }

@@ -125,7 +125,26 @@ impl Slot {
     }
     /// Sends one APDU to the card; None when the slot is empty.
     pub fn transmit(&self, apdu: &[u8]) -> Option<Vec<u8>> {
-        self.lock().card.as_mut().map(|c| c.handle(apdu))
+        self.exchange(|_| true, apdu)
+    }
+    /// Sends one APDU to the card when `current(generation)` says it is still the card the
+    /// caller connected to; None when it is not, when the slot is empty, or when the person
+    /// pulls the card out during the command ([`Card::pulled`]): the card leaves the slot
+    /// unanswered, and waiters hear of it.
+    pub fn exchange(&self, current: impl FnOnce(u64) -> bool, apdu: &[u8]) -> Option<Vec<u8>> {
+        let mut s = self.lock();
+        if !current(s.generation) {
+            return None;
+        }
+        let card = s.card.as_mut()?;
+        let reply = card.handle(apdu);
+        if card.pulled() {
+            s.card = None;
+            s.generation += 1;
+            self.1.notify_all();
+            return None;
+        }
+        Some(reply)
     }
     /// The ATR of the card, after a reset; None when empty.
     pub fn power_on(&self) -> Option<Vec<u8>> {
