@@ -85,9 +85,9 @@ fn check(slot: &Slot, reader: &str) -> Result<(), TransportError> {
         Some(ReaderFault::Failing) => Err(TransportError::Other(format!(
             "reader {reader:?} is not working"
         ))),
-        // A corrupted or noisy line is a serial reader's fault; a PC/SC reader has no such
-        // line.
-        Some(ReaderFault::Garbling | ReaderFault::Noisy) | None => Ok(()),
+        // A corrupted, noisy or slow line is a serial reader's fault; a PC/SC reader has no
+        // such line.
+        Some(ReaderFault::Garbling | ReaderFault::Noisy | ReaderFault::Slow) | None => Ok(()),
     }
 }
 

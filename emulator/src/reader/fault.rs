@@ -9,6 +9,7 @@
 //! | `failing`   | every call fails (1199)       | reader goes silent (1202)          | not carried     |
 //! | `garbling`  | not carried                   | every reply corrupted (1202)       | not carried     |
 //! | `noisy`     | not carried                   | troubles a host recovers from (noise.rs) | not carried |
+//! | `slow`      | not carried                   | every reply 300 ms late (0000)     | not carried     |
 //!
 //! vpcd readers are defined by pcscd's configuration and never leave its list, and the
 //! vsmartcard driver reports every failure as a communication error (a removed card to the
@@ -30,15 +31,20 @@ pub enum ReaderFault {
     /// A noisy line: each request meets one recoverable trouble in turn — a corrupted
     /// request, a corrupted reply, a reader that lost the sequence (reader/noise.rs).
     Noisy,
+    /// A slow reader: every reply leaves 300 ms after the request (a card that signs
+    /// slowly behind a 115 200 baud line); a host that waits as long as the protocol says
+    /// sees nothing wrong.
+    Slow,
 }
 
 impl ReaderFault {
     /// Every fault, for help texts.
-    pub const ALL: [ReaderFault; 4] = [
+    pub const ALL: [ReaderFault; 5] = [
         ReaderFault::Unplugged,
         ReaderFault::Failing,
         ReaderFault::Garbling,
         ReaderFault::Noisy,
+        ReaderFault::Slow,
     ];
 
     /// The wire name (`unplugged`, `failing`, `garbling`).
@@ -48,6 +54,7 @@ impl ReaderFault {
             ReaderFault::Failing => "failing",
             ReaderFault::Garbling => "garbling",
             ReaderFault::Noisy => "noisy",
+            ReaderFault::Slow => "slow",
         }
     }
 }

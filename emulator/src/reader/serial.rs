@@ -330,6 +330,10 @@ impl Line {
     }
 }
 
+/// How late a `slow` reader's replies leave: longer than a host's single read timeout, well
+/// within the 1.5 s a host waits for a reply (protocol/docs/SERIAL.md).
+const SLOW_REPLY: Duration = Duration::from_millis(300);
+
 /// A reply as a bad cable delivers it: one byte of the checksum flipped, so the host's
 /// decoder refuses the frame (pure).
 pub fn garble(mut reply: Vec<u8>) -> Vec<u8> {
@@ -399,6 +403,11 @@ fn serve(line: Line, mut reader: SerialReader, stop: &AtomicBool) {
                     Some(ReaderFault::Garbling) => {
                         let out = answer_bytes(&mut reader, &mut decoder, &buf[..n]);
                         send(port, &garble(out));
+                    }
+                    Some(ReaderFault::Slow) => {
+                        let out = answer_bytes(&mut reader, &mut decoder, &buf[..n]);
+                        std::thread::sleep(SLOW_REPLY);
+                        send(port, &out);
                     }
                     Some(ReaderFault::Noisy) => {
                         let out = noise.answer(&mut reader, &mut decoder, &buf[..n]);
