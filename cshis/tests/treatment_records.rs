@@ -11,7 +11,7 @@
 mod common;
 
 use common::areas::{blank, open_com2, FIllnessId, FOldSeq};
-use common::dll::{c, Dll, FInt, FTreat};
+use common::dll::{c, Dll, FInt, FTreat, Visit};
 use common::Stack;
 
 /// The treatment reads with one `(char *, short *)` buffer and their lengths.
@@ -93,13 +93,12 @@ fn treatment_records_through_cshis() {
     assert!(seq[155..].iter().all(u8::is_ascii_alphanumeric));
     let time = std::str::from_utf8(&seq[..13]).unwrap().to_string();
     let mut doc = [0u8; 11];
-    let rc = dll.f::<FTreat>("hisWriteTreatmentCode")(
-        c(&time).as_ptr(),
-        id.as_ptr(),
-        birth.as_ptr(),
-        c("1 J00      I10    ").as_ptr(),
-        doc.as_mut_ptr(),
-    );
+    let at = Visit {
+        time: &c(&time),
+        id: &id,
+        birth: &birth,
+    };
+    let rc = dll.treat(at, Some(&c("1 J00      I10    ")), Some(&mut doc));
     assert_eq!(rc, 0);
 
     // Every read into a buffer one byte short: 6018, not a byte written, `*len` the need.

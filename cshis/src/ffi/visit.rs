@@ -2,8 +2,8 @@
 //! what was written, and the PIN functions that go to the reader's pad. Every pointer goes
 //! through `super`'s checked helpers.
 
-use super::{c_bytes, c_str, get_short, guard, in_bytes, put_fixed, put_short};
-use super::{with_buffer, with_buffer_of};
+use super::{c_bytes, c_str, code, get_short, guard, in_bytes, put_fixed, rc};
+use super::{with_buffer, with_buffer_counted, with_buffer_of};
 use super::{Buf, Len, Str};
 use crate::codes::{self, Legacy};
 use crate::service;
@@ -20,10 +20,7 @@ const TREATMENT_DATA_MAX: usize = 256;
 /// `pBufferDocID`: "at least 11 bytes" (ID number 10 and a NUL).
 const DOC_ID_MIN: usize = 11;
 
-pub(super) fn rc(r: Result<i32, Legacy>) -> i32 {
-    r.unwrap_or_else(|Legacy(c)| c)
-}
-
+/// `pDateTime`, `pPatientID` or `pPatientBirthDate`, its padding trimmed.
 pub(super) fn id_field(p: Str) -> Result<String, Legacy> {
     Ok(c_str(p, ID_FIELD_MAX)?.trim().to_string())
 }
@@ -220,16 +217,21 @@ pub extern "system" fn hisWriteMultiPrescriptSign(
     })
 }
 
-/// 1.38 掛號或報到時讀取有效卡期限及就醫次數資料 (9 bytes).
-#[no_mangle]
-pub extern "system" fn hisGetRegisterBasic2(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, v::register_basic2))
-}
-
-/// 1.14 讀取最近一次就醫序號 (17 bytes).
-#[no_mangle]
-pub extern "system" fn hisGetLastSeqNum(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, v::last_seq_num))
+exports! {
+    /// 1.38 掛號或報到時讀取有效卡期限及就醫次數資料 (9 bytes).
+    fn hisGetRegisterBasic2(buf: Buf, len: Len) = with_buffer(buf, len, v::register_basic2);
+    /// 1.14 讀取最近一次就醫序號 (17 bytes).
+    fn hisGetLastSeqNum(buf: Buf, len: Len) = with_buffer(buf, len, v::last_seq_num);
+    /// 1.27 驗證健保IC卡之PIN值: the PIN is typed on the reader's pad (no PIN in the body).
+    fn csVerifyHCPIN() = code(service::verify_hc_pin_on_pad());
+    /// 1.28 輸入新的健保IC卡PIN值: the new PIN is typed twice on the HC reader's pad.
+    fn csInputHCPIN() = code(service::set_hc_pin_on_pad());
+    /// 4.4 解開鎖住的醫事人員卡: the PUK, then the new PIN twice, typed on the HPC reader's pad.
+    fn hpcUnlockHPC() = code(service::unlock_hpc_on_pad());
+    /// 4.3 輸入新的醫事人員卡之PIN值: the new PIN is typed twice on the HPC reader's pad.
+    fn hpcInputHPCPIN() = code(service::change_hpc_pin_on_pad());
+    /// 4.2 檢查醫事人員卡之PIN值: the PIN is typed on the HPC reader's pad.
+    fn hpcVerifyHPCPIN() = code(service::verify_hpc_pin_on_pad());
 }
 
 /// 1.41 讀取就醫資料-門診處方箋: records `start..=end` (1-based), 61 bytes each;
@@ -242,50 +244,5 @@ pub extern "system" fn hisReadPrescriptMain(
     end: i32,
     count: Len,
 ) -> i32 {
-    guard(|| {
-        if count.is_null() {
-            return codes::BAD_PARAMETER.0;
-        }
-        let mut n = 0;
-        let r = with_buffer(buf, len, || {
-            let (b, k) = v::read_prescriptions(start, end)?;
-            n = k;
-            Ok(b)
-        });
-        if r == codes::OK.0 {
-            put_short(count, n)
-        } else {
-            r
-        }
-    })
-}
-
-/// 1.27 驗證健保IC卡之PIN值: the PIN is typed on the reader's pad (no PIN in the body).
-#[no_mangle]
-pub extern "system" fn csVerifyHCPIN() -> i32 {
-    guard(|| rc(service::verify_hc_pin_on_pad().map(|()| codes::OK.0)))
-}
-
-/// 1.28 輸入新的健保IC卡PIN值: the new PIN is typed twice on the HC reader's pad.
-#[no_mangle]
-pub extern "system" fn csInputHCPIN() -> i32 {
-    guard(|| rc(service::set_hc_pin_on_pad().map(|()| codes::OK.0)))
-}
-
-/// 4.4 解開鎖住的醫事人員卡: the PUK, then the new PIN twice, typed on the HPC reader's pad.
-#[no_mangle]
-pub extern "system" fn hpcUnlockHPC() -> i32 {
-    guard(|| rc(service::unlock_hpc_on_pad().map(|()| codes::OK.0)))
-}
-
-/// 4.3 輸入新的醫事人員卡之PIN值: the new PIN is typed twice on the HPC reader's pad.
-#[no_mangle]
-pub extern "system" fn hpcInputHPCPIN() -> i32 {
-    guard(|| rc(service::change_hpc_pin_on_pad().map(|()| codes::OK.0)))
-}
-
-/// 4.2 檢查醫事人員卡之PIN值: the PIN is typed on the HPC reader's pad.
-#[no_mangle]
-pub extern "system" fn hpcVerifyHPCPIN() -> i32 {
-    guard(|| rc(service::verify_hpc_pin_on_pad().map(|()| codes::OK.0)))
+    guard(|| with_buffer_counted(buf, len, count, || v::read_prescriptions(start, end)))
 }

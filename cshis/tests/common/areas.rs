@@ -3,7 +3,7 @@
 //! doctor's HPC verified.
 #![allow(dead_code)]
 
-use super::dll::{c, Dll};
+use super::dll::{c, Dll, Visit};
 use super::{so_path, Stack};
 use nhi_emulator::fixtures::HpcHolder;
 use std::path::PathBuf;
@@ -40,27 +40,15 @@ pub fn open_com2<'a>(stack: &'a Stack, dll: &Dll) -> (&'a HpcHolder, PathBuf) {
 /// A visit numbered by `hisGetSeqNumber256` and written by `hisWriteTreatmentCode`
 /// (diagnoses J00, I10): its date-time.
 pub fn visit(dll: &Dll, id: &[u8], birth: &[u8]) -> String {
-    type FSeq = extern "system" fn(*const u8, *const u8, *const u8, *mut u8, *mut i16) -> i32;
-    type FTreat = extern "system" fn(*const u8, *const u8, *const u8, *const u8, *mut u8) -> i32;
     let mut seq = [0u8; 296];
-    let mut len: i16 = 296;
-    let rc = dll.f::<FSeq>("hisGetSeqNumber256")(
-        c"01".as_ptr().cast(),
-        c" ".as_ptr().cast(),
-        c"1".as_ptr().cast(),
-        seq.as_mut_ptr(),
-        &mut len,
-    );
-    assert_eq!(rc, 0);
+    assert_eq!(dll.seq256(c"01", &mut seq).0, 0);
     let time = std::str::from_utf8(&seq[..13]).unwrap().to_string();
-    let mut doc = [0u8; 11];
-    let rc = dll.f::<FTreat>("hisWriteTreatmentCode")(
-        c(&time).as_ptr(),
-        id.as_ptr(),
-        birth.as_ptr(),
-        c("1 J00      I10    ").as_ptr(),
-        doc.as_mut_ptr(),
-    );
-    assert_eq!(rc, 0);
+    let (t, diagnoses) = (c(&time), c("1 J00      I10    "));
+    let at = Visit {
+        time: &t,
+        id,
+        birth,
+    };
+    assert_eq!(dll.treat(at, Some(&diagnoses), Some(&mut [0u8; 11])), 0);
     time
 }
