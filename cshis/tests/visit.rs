@@ -10,7 +10,6 @@ mod common;
 
 use common::dll::{c, prescription, Dll, FInt, FReadRx, Visit};
 use common::{so_path, Stack};
-use nhi_emulator::fixtures::CardFactory;
 use std::time::Instant;
 
 #[test]
@@ -20,14 +19,7 @@ fn the_visit_through_cshis() {
     let person = stack.patient();
     stack.insert_hc(Box::new(stack.factory.hc(person).unwrap()));
     let doctor = &stack.fixtures.hpcs[0];
-    let card = stack
-        .factory
-        .hpc(doctor, CardFactory::hpc_serial(doctor))
-        .unwrap();
-    stack
-        .rt
-        .block_on(stack.world.insert(&stack.world.slots.hpc, Box::new(card)))
-        .unwrap();
+    stack.insert_hpc(&stack.world.slots.hpc, doctor);
     let dll = Dll::load();
     the_visit_writes_and_reads_back(&stack, &dll, person, doctor, common::HOSPITAL);
     std::env::remove_var("NHI_CSHIS_URL");
@@ -204,15 +196,7 @@ fn the_visit_writes_and_reads_back(
     );
     // A locked HPC (three wrong PINs through the 6.0 API: 1410 each): its data stays
     // closed to HIS code (4042) and its status is "present, PIN not verified".
-    let other = &stack.fixtures.hpcs[1];
-    let card = stack
-        .factory
-        .hpc(other, CardFactory::hpc_serial(other))
-        .unwrap();
-    stack
-        .rt
-        .block_on(world.insert(&world.slots.hpc, Box::new(card)))
-        .unwrap();
+    stack.insert_hpc(&world.slots.hpc, &stack.fixtures.hpcs[1]);
     for _ in 0..3 {
         let wrong = stack.rt.block_on(world.sut.call(
             "POST",

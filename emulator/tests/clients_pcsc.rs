@@ -15,9 +15,8 @@ use nhi_emulator::card::Hc;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::vpcd::VpcdEndpoint;
 use nhi_emulator::reader::Slot;
-use pcscd::{enabled, one_at_a_time, wait_present};
+use pcscd::{connect, enabled, one_at_a_time, wait_present};
 use programs::*;
-use std::ffi::CString;
 
 const CARD_PORT: u16 = 35963;
 const READER: &str = "Virtual PCD 00 00";
@@ -50,10 +49,7 @@ fn card_through_pcscd<T>(
     wait_present(&ctx, READER, false);
     let ep = VpcdEndpoint::start(([127, 0, 0, 1], CARD_PORT).into(), slot);
     wait_present(&ctx, READER, true);
-    let reader = CString::new(READER).unwrap();
-    let card = ctx
-        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-        .unwrap();
+    let card = connect(&ctx, READER);
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
     let out = program(&mut |apdu: &[u8]| card.transmit(apdu, &mut buf).unwrap().to_vec());
     drop(card);

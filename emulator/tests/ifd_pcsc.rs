@@ -15,7 +15,7 @@ use nhi_emulator::reader::ifd::{IfdEndpoint, IfdReader};
 use nhi_emulator::reader::ifd_pin::PinPad;
 use nhi_emulator::reader::Slot;
 use nhi_emulator::world::{standard_ifd_slot_names, STANDARD_IFD_READERS};
-use pcscd::{enabled, one_at_a_time, wait_present};
+use pcscd::{connect, enabled, one_at_a_time, wait_present};
 use std::ffi::CString;
 use std::process::Command;
 use std::sync::MutexGuard;
@@ -141,13 +141,7 @@ fn public_clients_see_dual_slot_readers_and_the_pin_pad() {
     let out = run("opensc-tool", &["-r", &n[1], "-s", &hex(&select_sam)]);
     assert!(out.contains("SW1=0x90, SW2=0x00"), "{out}");
     // The pcsc crate: the part 10 feature list over SCardControl.
-    let card = ctx
-        .connect(
-            &CString::new(n[2].as_str()).unwrap(),
-            pcsc::ShareMode::Shared,
-            pcsc::Protocols::ANY,
-        )
-        .unwrap();
+    let card = connect(&ctx, &n[2]);
     let mut buf = [0u8; 64];
     let features = card
         .control(
@@ -194,13 +188,7 @@ fn pin_entry_on_the_emulated_pad() {
         return;
     };
     wait_present(&ctx, &n[2], true);
-    let card = ctx
-        .connect(
-            &CString::new(n[2].as_str()).unwrap(),
-            pcsc::ShareMode::Shared,
-            pcsc::Protocols::ANY,
-        )
-        .unwrap();
+    let card = connect(&ctx, &n[2]);
     let mut buf = [0u8; 258];
     let sel = nhi_protocol::apdu::cmd::select(nhi_protocol::apdu::AID_HPC);
     assert_eq!(card.transmit(&sel, &mut buf).unwrap(), [0x90, 0x00]);
@@ -245,12 +233,10 @@ fn killing_the_emulator_under_load_leaves_pcscd_serving() {
         return;
     };
     wait_present(&ctx, &n[0], true);
-    let name = CString::new(n[0].as_str()).unwrap();
+    let name = n[0].clone();
     let load = std::thread::spawn(move || {
         let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-        let card = ctx
-            .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-            .unwrap();
+        let card = connect(&ctx, &name);
         let mut buf = [0u8; 258];
         let mut ok = 0u64;
         // Until the emulator goes away: then an error, not a hang or a crash.

@@ -12,8 +12,7 @@ use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::vpcd::VpcdEndpoint;
 use nhi_emulator::reader::Slot;
 use nhi_emulator::world::STANDARD_READERS;
-use pcscd::{enabled, one_at_a_time, wait_present};
-use std::ffi::CString;
+use pcscd::{connect, enabled, one_at_a_time, wait_present};
 use std::process::Command;
 use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
@@ -66,11 +65,7 @@ fn pcsc_crate_reads_basic_data_and_big5_name() {
     let Some(hc) = hc_behind_vpcd("F221000017") else {
         return;
     };
-    let reader = CString::new(READER).unwrap();
-    let card = hc
-        .ctx
-        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-        .unwrap();
+    let card = connect(&hc.ctx, READER);
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
     let r = card
         .transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
@@ -151,16 +146,12 @@ fn card_yank_gives_removed_card_then_reinsertion_works() {
     let Some(hc) = hc_behind_vpcd("A123456789") else {
         return;
     };
-    let reader = CString::new(READER).unwrap();
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
 
     // 1. Yank between two APDUs of a multi-APDU read: once pcscd's poll has seen the
     //    removal (≤ 400 ms, as with a hardware reader), the next APDU gets
     //    SCARD_W_REMOVED_CARD — no hang.
-    let card = hc
-        .ctx
-        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-        .unwrap();
+    let card = connect(&hc.ctx, READER);
     assert_eq!(
         card.transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
             .unwrap(),
@@ -183,10 +174,7 @@ fn card_yank_gives_removed_card_then_reinsertion_works() {
     // 2. Re-insert: a new connection works.
     hc.slot.insert(yanked);
     wait_present(&hc.ctx, READER, true);
-    let card = hc
-        .ctx
-        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-        .unwrap();
+    let card = connect(&hc.ctx, READER);
     assert_eq!(
         card.transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
             .unwrap(),

@@ -4,7 +4,7 @@
 
 use super::visit::id_field;
 use super::{c_bytes, c_str, get_short, guard, put_fixed, put_short, rc};
-use super::{with_buffer, with_buffer_counted, with_buffer_for};
+use super::{with_buffer, with_buffer_for};
 use super::{Buf, Len, Str};
 use crate::areas as a;
 use crate::codes::{self, Legacy};
@@ -40,84 +40,16 @@ pub extern "system" fn hisGetCriticalIllnessID(id: Str, birth: Str, buf: Buf, le
     })
 }
 
-/// A ranged read of the medical area (1.42–1.44): records `start..=end` of `width` bytes,
-/// `*count` of them.
-fn ranged(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-    kind: ItemKind,
-    width: usize,
-) -> i32 {
-    with_buffer_counted(buf, len, count, || a::read_medical(kind, width, start, end))
-}
-
-/// 1.42 讀取就醫資料-長期處方箋: 44 bytes each.
-#[no_mangle]
-pub extern "system" fn hisReadPrescriptLongTerm(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-) -> i32 {
-    guard(|| {
-        ranged(
-            buf,
-            len,
-            start,
-            end,
-            count,
-            ItemKind::LongTermRx,
-            rec::LONG_TERM_LEN,
-        )
-    })
-}
-
-/// 1.43 讀取就醫資料-重要醫令: 36 bytes each.
-#[no_mangle]
-pub extern "system" fn hisReadPrescriptHVE(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-) -> i32 {
-    guard(|| {
-        ranged(
-            buf,
-            len,
-            start,
-            end,
-            count,
-            ItemKind::ImportantOrder,
-            rec::IMPORTANT_LEN,
-        )
-    })
-}
-
-/// 1.44 讀取就醫資料-過敏藥物: 40 bytes each.
-#[no_mangle]
-pub extern "system" fn hisReadPrescriptAllergic(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-) -> i32 {
-    guard(|| {
-        ranged(
-            buf,
-            len,
-            start,
-            end,
-            count,
-            ItemKind::Allergy,
-            rec::ALLERGY_LEN,
-        )
-    })
+ranged_reads! {
+    /// 1.42 讀取就醫資料-長期處方箋: 44 bytes each.
+    ItemKind::LongTermRx, rec::LONG_TERM_LEN =>
+    fn hisReadPrescriptLongTerm(buf: Buf, len: Len, start: i32, end: i32, count: Len);
+    /// 1.43 讀取就醫資料-重要醫令: 36 bytes each.
+    ItemKind::ImportantOrder, rec::IMPORTANT_LEN =>
+    fn hisReadPrescriptHVE(buf: Buf, len: Len, start: i32, end: i32, count: Len);
+    /// 1.44 讀取就醫資料-過敏藥物: 40 bytes each.
+    ItemKind::Allergy, rec::ALLERGY_LEN =>
+    fn hisReadPrescriptAllergic(buf: Buf, len: Len, start: i32, end: i32, count: Len);
 }
 
 /// One of 1.10's four blocks: `slots` records of `width` bytes, the unused ones blank.

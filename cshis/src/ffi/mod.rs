@@ -13,6 +13,7 @@
 use crate::codes::{self, Legacy};
 use crate::layout::HpcField;
 use crate::service::{self, LegacyResult};
+use nhi_protocol::apdu::hc_items::ItemKind;
 use std::ffi::c_char;
 use std::panic::{catch_unwind, UnwindSafe};
 use std::path::PathBuf;
@@ -27,6 +28,26 @@ macro_rules! exports {
         #[no_mangle]
         pub extern "system" fn $name($($arg: $t),*) -> i32 {
             $crate::ffi::guard(|| $body)
+        }
+    )* };
+}
+
+/// The ranged reads' exports (1.41–1.44), one signature for all: each `kind, width =>
+/// fn name(…);` reads records of that kind and width through [`ranged`]. One line per
+/// declaration, as in [`exports!`].
+macro_rules! ranged_reads {
+    ($( $(#[$doc:meta])* $kind:path, $width:path =>
+        fn $name:ident(buf: Buf, len: Len, start: i32, end: i32, count: Len); )*) => { $(
+        $(#[$doc])*
+        #[no_mangle]
+        pub extern "system" fn $name(
+            buf: $crate::ffi::Buf,
+            len: $crate::ffi::Len,
+            start: i32,
+            end: i32,
+            count: $crate::ffi::Len,
+        ) -> i32 {
+            $crate::ffi::guard(|| $crate::ffi::ranged(buf, len, start, end, count, $kind, $width))
         }
     )* };
 }
@@ -190,21 +211,24 @@ fn with_buffer_of(
     with_buffer(buf, len, f)
 }
 
-/// [`with_buffer`] for the ranged reads of records (1.41–1.44): `f` answers the records'
-/// bytes and how many there are, and `*count` gets that number once the bytes are copied.
-/// A null `count` is refused (6018) before `f` runs.
-fn with_buffer_counted(
+/// A ranged read of the medical area (1.41–1.44): records `start..=end` (1-based) of
+/// `kind`, `width` bytes each, into the caller's buffer; `*count` gets how many once the
+/// bytes are copied. A null `count` is refused (6018) before anything is read.
+fn ranged(
     buf: Buf,
     len: Len,
+    start: i32,
+    end: i32,
     count: Len,
-    f: impl FnOnce() -> LegacyResult<(Vec<u8>, i16)>,
+    kind: ItemKind,
+    width: usize,
 ) -> i32 {
     if count.is_null() {
         return codes::BAD_PARAMETER.0;
     }
     let mut n = 0;
     let r = with_buffer(buf, len, || {
-        let (b, k) = f()?;
+        let (b, k) = crate::areas::read_medical(kind, width, start, end)?;
         n = k;
         Ok(b)
     });

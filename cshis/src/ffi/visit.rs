@@ -3,7 +3,7 @@
 //! through `super`'s checked helpers.
 
 use super::{c_bytes, c_str, code, get_short, guard, in_bytes, put_fixed, rc};
-use super::{with_buffer, with_buffer_counted, with_buffer_of};
+use super::{with_buffer, with_buffer_of};
 use super::{Buf, Len, Str};
 use crate::codes::{self, Legacy};
 use crate::service;
@@ -11,6 +11,7 @@ use crate::visit as v;
 use crate::visit_layout::{
     MAX_PRESCRIPTIONS, PRESCRIPTION_LEN, PRESCRIPTION_SIGNATURE_LEN, SEQ256_LEN, SEQ_OLD_LEN,
 };
+use nhi_protocol::apdu::hc_items::ItemKind;
 
 /// Widest `pDateTime`, `pPatientID`, `pPatientBirthDate` accepted: the manual's 14, 11 and
 /// 8 bytes with their NUL, and VB's fixed-length strings that pad them with spaces.
@@ -234,15 +235,9 @@ exports! {
     fn hpcVerifyHPCPIN() = code(service::verify_hpc_pin_on_pad());
 }
 
-/// 1.41 讀取就醫資料-門診處方箋: records `start..=end` (1-based), 61 bytes each;
-/// `*count` gets how many.
-#[no_mangle]
-pub extern "system" fn hisReadPrescriptMain(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-) -> i32 {
-    guard(|| with_buffer_counted(buf, len, count, || v::read_prescriptions(start, end)))
+ranged_reads! {
+    /// 1.41 讀取就醫資料-門診處方箋: records `start..=end` (1-based, in the order written),
+    /// 61 bytes each; `*count` gets how many.
+    ItemKind::OutpatientRx, PRESCRIPTION_LEN =>
+    fn hisReadPrescriptMain(buf: Buf, len: Len, start: i32, end: i32, count: Len);
 }

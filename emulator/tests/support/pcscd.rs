@@ -51,3 +51,10 @@ pub fn wait_present(ctx: &pcsc::Context, reader: &str, present: bool) {
         states[0].sync_current_state();
     }
 }
+
+/// Connects to the card in `reader` as every client here does: shared, any protocol.
+pub fn connect(ctx: &pcsc::Context, reader: &str) -> pcsc::Card {
+    let name = CString::new(reader).unwrap();
+    ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+        .unwrap()
+}
