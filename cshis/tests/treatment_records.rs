@@ -10,9 +10,8 @@
 
 mod common;
 
-use common::areas::{blank, open_com2, FIllnessId, FOldSeq};
-use common::dll::{c, Dll, FInt, FTreat, Visit};
-use common::Stack;
+use common::areas::{blank, open_com2, start_closed, FIllnessId, FOldSeq};
+use common::dll::{c, FInt, FTreat, Visit};
 
 /// The treatment reads with one `(char *, short *)` buffer and their lengths.
 const READS: [(&str, usize); 3] = [
@@ -23,16 +22,8 @@ const READS: [(&str, usize); 3] = [
 
 #[test]
 fn treatment_records_through_cshis() {
-    let stack = Stack::start();
-    std::env::set_var("NHI_CSHIS_URL", stack.world.sut.base());
-    let dll = Dll::load();
-    let person = stack.patient();
-    let (id, birth) = (c(&person.id_no), c(&person.birthday));
-
     // Before csOpenCom: 4000 (inputs that are fine, so the port is what is missing).
-    for (name, n) in READS {
-        assert_eq!(dll.buf(name, n).0, 4000, "{name}");
-    }
+    let (stack, dll, id, birth) = start_closed(&READS);
     let by_id = dll.f::<FIllnessId>("hisGetCriticalIllnessID");
     let (mut b, mut len) = ([0u8; 138], 138i16);
     assert_eq!(

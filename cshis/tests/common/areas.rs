@@ -15,6 +15,22 @@ pub type FWrite3 = extern "system" fn(*const u8, *const u8, *const u8) -> i32;
 pub type FIllnessId = extern "system" fn(*const u8, *const u8, *mut u8, *mut i16) -> i32;
 pub type FWriteRx = extern "system" fn(*const u8, *const u8, *const u8, *const u8, *mut i16) -> i32;
 
+/// The data-area tests' start: the stack, csHis pointed at its Web API, the library and
+/// the patient's ID number and birthday (NUL-terminated) — and before `csOpenCom` every
+/// read of `reads` (name, buffer size) answers 4000 (inputs that are fine, so the port is
+/// what is missing).
+pub fn start_closed(reads: &[(&str, usize)]) -> (Stack, Dll, Vec<u8>, Vec<u8>) {
+    let stack = Stack::start();
+    std::env::set_var("NHI_CSHIS_URL", stack.world.sut.base());
+    let dll = Dll::load();
+    let person = stack.patient();
+    let (id, birth) = (c(&person.id_no), c(&person.birthday));
+    for &(name, n) in reads {
+        assert_eq!(dll.buf(name, n).0, 4000, "{name}");
+    }
+    (stack, dll, id, birth)
+}
+
 /// True when every byte is a blank (a field the card does not hold).
 pub fn blank(b: &[u8]) -> bool {
     b.iter().all(|&x| x == b' ')
