@@ -12,7 +12,8 @@
 mod common;
 
 use common::areas::{
-    blank, open_com2, start_closed, visit, FWrite3, FWrite4, FWrite4Doc, FWriteRx,
+    blank, one_byte_short_refused, open_com2, reads_blank, start_closed, visit, FWrite3, FWrite4,
+    FWrite4Doc, FWriteRx,
 };
 use common::dll::{big5, c, prescription, Dll, FInt};
 use nhi_protocol::api::path;
@@ -100,14 +101,8 @@ fn medical_and_public_health_areas_through_cshis() {
     let hospital = common::HOSPITAL.as_bytes();
 
     // A fresh card: no vaccinations, no organ-donation mark: blank records.
-    for (name, n) in READS {
-        let (rc, b, len) = dll.buf(name, n);
-        assert_eq!((rc, len as usize), (0, n), "{name}");
-        assert!(blank(&b), "{name}: {b:?}");
-        let (rc, small, len) = dll.buf(name, n - 1);
-        assert_eq!((rc, len as usize), (6018, n), "{name} one byte short");
-        assert!(small.iter().all(|&x| x == 0xEE), "{name}");
-    }
+    reads_blank(&dll, &READS);
+    one_byte_short_refused(&dll, &READS);
     let time = visit(&dll, &id, &birth);
 
     // Prescriptions without signatures (1.18 one, 1.45 several), read back by 1.41.

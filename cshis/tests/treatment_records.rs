@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::areas::{blank, open_com2, start_closed, FIllnessId, FOldSeq};
+use common::areas::{
+    blank, one_byte_short_refused, open_com2, reads_blank, start_closed, FIllnessId, FOldSeq,
+};
 use common::dll::{c, FInt, FTreat, Visit};
 
 /// The treatment reads with one `(char *, short *)` buffer and their lengths.
@@ -41,11 +43,7 @@ fn treatment_records_through_cshis() {
 
     // A fresh card: no visits, and the world's cards carry no major illness: blank records
     // of the documented lengths.
-    for (name, n) in READS {
-        let (rc, b, len) = dll.buf(name, n);
-        assert_eq!((rc, len as usize), (0, n), "{name}");
-        assert!(blank(&b), "{name}: {b:?}");
-    }
+    reads_blank(&dll, &READS);
     let (rc, b, len) = dll.buf("hisGetCriticalIllness", 200);
     assert_eq!(
         (rc, len),
@@ -93,11 +91,7 @@ fn treatment_records_through_cshis() {
     assert_eq!(rc, 0);
 
     // Every read into a buffer one byte short: 6018, not a byte written, `*len` the need.
-    for (name, n) in READS {
-        let (rc, small, len) = dll.buf(name, n - 1);
-        assert_eq!((rc, len as usize), (6018, n), "{name}");
-        assert!(small.iter().all(|&x| x == 0xEE), "{name}");
-    }
+    one_byte_short_refused(&dll, &READS);
 
     // 1.5: the visit as record 1 after the 84-byte header: date-time, sequence number,
     // hospital, fee and co-payment (0: hisWriteTreatmentCode carries no amounts).

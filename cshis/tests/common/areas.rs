@@ -31,6 +31,26 @@ pub fn start_closed(reads: &[(&str, usize)]) -> (Stack, Dll, Vec<u8>, Vec<u8>) {
     (stack, dll, id, birth)
 }
 
+/// Every read of `reads` (name, buffer size) fills its buffer with blanks (a fresh card's
+/// records) and says it wrote all of it.
+pub fn reads_blank(dll: &Dll, reads: &[(&str, usize)]) {
+    for &(name, n) in reads {
+        let (rc, b, len) = dll.buf(name, n);
+        assert_eq!((rc, len as usize), (0, n), "{name}");
+        assert!(blank(&b), "{name}: {b:?}");
+    }
+}
+
+/// Every read of `reads` into a buffer one byte short: 6018, not a byte written, `*len`
+/// the need.
+pub fn one_byte_short_refused(dll: &Dll, reads: &[(&str, usize)]) {
+    for &(name, n) in reads {
+        let (rc, small, len) = dll.buf(name, n - 1);
+        assert_eq!((rc, len as usize), (6018, n), "{name} one byte short");
+        assert!(small.iter().all(|&x| x == 0xEE), "{name}");
+    }
+}
+
 /// True when every byte is a blank (a field the card does not hold).
 pub fn blank(b: &[u8]) -> bool {
     b.iter().all(|&x| x == b' ')
