@@ -284,9 +284,3 @@ pub fn last_seq_num() -> LegacyResult<Vec<u8>> {
             .ok_or(codes::VISIT_NOT_FOUND)
     })
 }
-
-/// 1.41 `hisReadPrescriptMain`: the outpatient prescriptions `start..=end` (1-based, in
-/// the order written), 61 bytes each, and how many.
-pub fn read_prescriptions(start: i32, end: i32) -> LegacyResult<(Vec<u8>, i16)> {
-    crate::areas::read_medical(ItemKind::OutpatientRx, vl::PRESCRIPTION_LEN, start, end)
-}

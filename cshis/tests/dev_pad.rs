@@ -17,7 +17,7 @@ use csHis::config::Config;
 use nhi_emulator::devstack::{DevOptions, DevStack};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::pin_pad::{PadAction, PinPad};
-use nhi_emulator::world::{standard_reader, WorldConfig};
+use nhi_emulator::world::standard_reader;
 use nhi_protocol::api::{path, Method};
 use serde_json::json;
 use std::sync::Arc;
@@ -58,21 +58,9 @@ fn start() -> Dev {
     let dir = std::env::temp_dir().join(format!("nhi-cshis-dev-pad-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let world = WorldConfig {
-        control: Some(([127, 0, 0, 1], 0).into()),
-        dc: ([127, 0, 0, 1], 0).into(),
-        db: dir.join("dc.db"),
-        frozen_at: Some(nhi_emulator::clock::PILOT_EPOCH),
-        ..WorldConfig::default()
-    };
-    let opts = DevOptions {
-        world,
-        web_api: ([127, 0, 0, 1], 0).into(),
-        middleware_state: None,
-    };
     let stack = rt
         .block_on(DevStack::start(
-            opts,
+            DevOptions::loopback(&dir),
             Arc::new(Fixtures::demo().unwrap()),
             Arc::new(CardFactory::test().unwrap()),
         ))

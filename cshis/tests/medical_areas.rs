@@ -11,9 +11,11 @@
 
 mod common;
 
-use common::areas::{blank, open_com2, visit, FWrite3, FWrite4, FWrite4Doc, FWriteRx};
+use common::areas::{
+    blank, one_byte_short_refused, open_com2, reads_blank, start_closed, visit, FWrite3, FWrite4,
+    FWrite4Doc, FWriteRx,
+};
 use common::dll::{big5, c, prescription, Dll, FInt};
-use common::Stack;
 use nhi_protocol::api::path;
 use serde_json::json;
 
@@ -52,17 +54,9 @@ fn read_all(dll: &Dll, caps: [usize; 4]) -> (i32, [Vec<u8>; 4], [i16; 4]) {
 
 #[test]
 fn medical_and_public_health_areas_through_cshis() {
-    let stack = Stack::start();
-    let world = &stack.world;
-    std::env::set_var("NHI_CSHIS_URL", world.sut.base());
-    let dll = Dll::load();
-    let person = stack.patient();
-    let (id, birth) = (c(&person.id_no), c(&person.birthday));
-
     // Before csOpenCom: 4000 (inputs that are fine, so the port is what is missing).
-    for (name, n) in READS {
-        assert_eq!(dll.buf(name, n).0, 4000, "{name}");
-    }
+    let (stack, dll, id, birth) = start_closed(&READS);
+    let world = &stack.world;
     let organ = dll.f::<FWrite3>("hisWriteOrganDonate");
     assert_eq!(
         organ(id.as_ptr(), birth.as_ptr(), c"1".as_ptr().cast()),
@@ -107,14 +101,8 @@ fn medical_and_public_health_areas_through_cshis() {
     let hospital = common::HOSPITAL.as_bytes();
 
     // A fresh card: no vaccinations, no organ-donation mark: blank records.
-    for (name, n) in READS {
-        let (rc, b, len) = dll.buf(name, n);
-        assert_eq!((rc, len as usize), (0, n), "{name}");
-        assert!(blank(&b), "{name}: {b:?}");
-        let (rc, small, len) = dll.buf(name, n - 1);
-        assert_eq!((rc, len as usize), (6018, n), "{name} one byte short");
-        assert!(small.iter().all(|&x| x == 0xEE), "{name}");
-    }
+    reads_blank(&dll, &READS);
+    one_byte_short_refused(&dll, &READS);
     let time = visit(&dll, &id, &birth);
 
     // Prescriptions without signatures (1.18 one, 1.45 several), read back by 1.41.

@@ -13,7 +13,6 @@ mod common;
 #[cfg(feature = "pcsc")]
 #[test]
 fn hpc_verify_pin_on_the_readers_pad() {
-    use nhi_emulator::fixtures::CardFactory;
     use nhi_harness::world::{TransportKind, WorldOptions};
     use std::time::{Duration, Instant};
 
@@ -27,14 +26,7 @@ fn hpc_verify_pin_on_the_readers_pad() {
     });
     let w = &stack.world;
     let doctor = &stack.fixtures.hpcs[0];
-    let card = stack
-        .factory
-        .hpc(doctor, CardFactory::hpc_serial(doctor))
-        .unwrap();
-    stack
-        .rt
-        .block_on(w.insert(w.slot("hpc").unwrap(), Box::new(card)))
-        .unwrap();
+    stack.insert_hpc(w.slot("hpc").unwrap(), doctor);
     std::env::set_var("NHI_CSHIS_URL", w.sut.base());
     let so = common::so_path();
     // SAFETY (test): our own library, its functions with the SDK header's signatures.

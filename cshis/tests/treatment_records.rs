@@ -10,9 +10,10 @@
 
 mod common;
 
-use common::areas::{blank, open_com2, FIllnessId, FOldSeq};
-use common::dll::{c, Dll, FInt, FTreat};
-use common::Stack;
+use common::areas::{
+    blank, one_byte_short_refused, open_com2, reads_blank, start_closed, FIllnessId, FOldSeq,
+};
+use common::dll::{c, FInt, FTreat, Visit};
 
 /// The treatment reads with one `(char *, short *)` buffer and their lengths.
 const READS: [(&str, usize); 3] = [
@@ -23,16 +24,8 @@ const READS: [(&str, usize); 3] = [
 
 #[test]
 fn treatment_records_through_cshis() {
-    let stack = Stack::start();
-    std::env::set_var("NHI_CSHIS_URL", stack.world.sut.base());
-    let dll = Dll::load();
-    let person = stack.patient();
-    let (id, birth) = (c(&person.id_no), c(&person.birthday));
-
     // Before csOpenCom: 4000 (inputs that are fine, so the port is what is missing).
-    for (name, n) in READS {
-        assert_eq!(dll.buf(name, n).0, 4000, "{name}");
-    }
+    let (stack, dll, id, birth) = start_closed(&READS);
     let by_id = dll.f::<FIllnessId>("hisGetCriticalIllnessID");
     let (mut b, mut len) = ([0u8; 138], 138i16);
     assert_eq!(
@@ -50,11 +43,7 @@ fn treatment_records_through_cshis() {
 
     // A fresh card: no visits, and the world's cards carry no major illness: blank records
     // of the documented lengths.
-    for (name, n) in READS {
-        let (rc, b, len) = dll.buf(name, n);
-        assert_eq!((rc, len as usize), (0, n), "{name}");
-        assert!(blank(&b), "{name}: {b:?}");
-    }
+    reads_blank(&dll, &READS);
     let (rc, b, len) = dll.buf("hisGetCriticalIllness", 200);
     assert_eq!(
         (rc, len),
@@ -93,21 +82,16 @@ fn treatment_records_through_cshis() {
     assert!(seq[155..].iter().all(u8::is_ascii_alphanumeric));
     let time = std::str::from_utf8(&seq[..13]).unwrap().to_string();
     let mut doc = [0u8; 11];
-    let rc = dll.f::<FTreat>("hisWriteTreatmentCode")(
-        c(&time).as_ptr(),
-        id.as_ptr(),
-        birth.as_ptr(),
-        c("1 J00      I10    ").as_ptr(),
-        doc.as_mut_ptr(),
-    );
+    let at = Visit {
+        time: &c(&time),
+        id: &id,
+        birth: &birth,
+    };
+    let rc = dll.treat(at, Some(&c("1 J00      I10    ")), Some(&mut doc));
     assert_eq!(rc, 0);
 
     // Every read into a buffer one byte short: 6018, not a byte written, `*len` the need.
-    for (name, n) in READS {
-        let (rc, small, len) = dll.buf(name, n - 1);
-        assert_eq!((rc, len as usize), (6018, n), "{name}");
-        assert!(small.iter().all(|&x| x == 0xEE), "{name}");
-    }
+    one_byte_short_refused(&dll, &READS);
 
     // 1.5: the visit as record 1 after the 84-byte header: date-time, sequence number,
     // hospital, fee and co-payment (0: hisWriteTreatmentCode carries no amounts).

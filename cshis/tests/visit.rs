@@ -8,9 +8,8 @@
 
 mod common;
 
-use common::dll::{c, prescription, Dll, FInt, FMultiRx, FReadRx, FSeq, FTreat};
+use common::dll::{c, prescription, Dll, FInt, FReadRx, Visit};
 use common::{so_path, Stack};
-use nhi_emulator::fixtures::CardFactory;
 use std::time::Instant;
 
 #[test]
@@ -20,14 +19,7 @@ fn the_visit_through_cshis() {
     let person = stack.patient();
     stack.insert_hc(Box::new(stack.factory.hc(person).unwrap()));
     let doctor = &stack.fixtures.hpcs[0];
-    let card = stack
-        .factory
-        .hpc(doctor, CardFactory::hpc_serial(doctor))
-        .unwrap();
-    stack
-        .rt
-        .block_on(stack.world.insert(&stack.world.slots.hpc, Box::new(card)))
-        .unwrap();
+    stack.insert_hpc(&stack.world.slots.hpc, doctor);
     let dll = Dll::load();
     the_visit_writes_and_reads_back(&stack, &dll, person, doctor, common::HOSPITAL);
     std::env::remove_var("NHI_CSHIS_URL");
@@ -44,9 +36,6 @@ fn the_visit_writes_and_reads_back(
     doctor: &nhi_emulator::fixtures::HpcHolder,
     hospital_id: &str,
 ) {
-    let seq256 = dll.f::<FSeq>("hisGetSeqNumber256");
-    let treat = dll.f::<FTreat>("hisWriteTreatmentCode");
-    let multi = dll.f::<FMultiRx>("hisWriteMultiPrescriptSign");
     let read_rx = dll.f::<FReadRx>("hisReadPrescriptMain");
     let (id, birth) = (c(&person.id_no), c(&person.birthday));
     let world = &stack.world;
@@ -85,29 +74,18 @@ fn the_visit_writes_and_reads_back(
     assert_eq!(rc, 0);
     let left_before: u8 = std::str::from_utf8(&before[7..9]).unwrap().parse().unwrap();
     let mut seq = [0u8; 296];
-    let mut seq_len: i16 = 296;
-    let rc = seq256(
-        c"01".as_ptr().cast(),
-        c" ".as_ptr().cast(),
-        c"1".as_ptr().cast(),
-        seq.as_mut_ptr(),
-        &mut seq_len,
-    );
-    assert_eq!((rc, seq_len), (0, 296));
+    assert_eq!(dll.seq256(c"01", &mut seq), (0, 296));
     let time = std::str::from_utf8(&seq[0..13]).unwrap().to_string();
     let seq_no = std::str::from_utf8(&seq[13..17]).unwrap().to_string();
+    let time_c = c(&time);
+    let at = Visit {
+        time: &time_c,
+        id: &id,
+        birth: &birth,
+    };
     let mut doc = [0xEEu8; 11];
     let diagnoses = c("1 J00      I10    ");
-    assert_eq!(
-        treat(
-            c(&time).as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            diagnoses.as_ptr(),
-            doc.as_mut_ptr()
-        ),
-        0
-    );
+    assert_eq!(dll.treat(at, Some(&diagnoses), Some(&mut doc)), 0);
     let rx = [
         prescription(&time, "A012345100"),
         prescription(&time, "B098765432"),
@@ -116,15 +94,7 @@ fn the_visit_writes_and_reads_back(
     let mut count: i16 = 2;
     let mut sigs = [0u8; 80];
     let mut sigs_len: i16 = 80;
-    let rc = multi(
-        c(&time).as_ptr(),
-        id.as_ptr(),
-        birth.as_ptr(),
-        rx.as_ptr(),
-        &mut count,
-        sigs.as_mut_ptr(),
-        &mut sigs_len,
-    );
+    let rc = dll.multi_sign(at, &rx, Some(&mut count), &mut sigs, &mut sigs_len);
     assert_eq!((rc, sigs_len), (0, 80));
     let (rc, last, _) = dll.buf("hisGetLastSeqNum", 17);
     assert_eq!(rc, 0);
@@ -179,154 +149,42 @@ fn the_visit_writes_and_reads_back(
     // The write-back's codes.
     assert_eq!(dll.open(1), 0);
     // A treatment write with no numbered visit at that time: 5022.
-    assert_eq!(
-        treat(
-            c(&time).as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            diagnoses.as_ptr(),
-            doc.as_mut_ptr()
-        ),
-        5022
-    );
+    assert_eq!(dll.treat(at, Some(&diagnoses), Some(&mut doc)), 5022);
     // Another person's ID: 5020 (the visit is numbered first).
-    let mut seq_len: i16 = 296;
-    assert_eq!(
-        seq256(
-            c"01".as_ptr().cast(),
-            c" ".as_ptr().cast(),
-            c"1".as_ptr().cast(),
-            seq.as_mut_ptr(),
-            &mut seq_len
-        ),
-        0
-    );
+    assert_eq!(dll.seq256(c"01", &mut seq).0, 0);
     assert_eq!(
         seq[295], b'Y',
         "second visit the same day at the same institution"
     );
     let time2 = c(std::str::from_utf8(&seq[0..13]).unwrap());
+    let at2 = Visit { time: &time2, ..at };
     let other = c("A123456789");
-    assert_eq!(
-        treat(
-            time2.as_ptr(),
-            other.as_ptr(),
-            birth.as_ptr(),
-            diagnoses.as_ptr(),
-            doc.as_mut_ptr()
-        ),
-        5020
-    );
+    let other_at2 = Visit { id: &other, ..at2 };
+    assert_eq!(dll.treat(other_at2, Some(&diagnoses), Some(&mut doc)), 5020);
     // Bad input: an empty main diagnosis, a null pDataWrite or pBufferDocID, an unknown
     // 就醫類別, a non-counting one (no 6.0 path), a null count, a count over 60, a
     // prescription of another visit.
     let empty = c("1        ");
-    assert_eq!(
-        treat(
-            time2.as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            empty.as_ptr(),
-            doc.as_mut_ptr()
-        ),
-        6018
-    );
-    assert_eq!(
-        treat(
-            time2.as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            std::ptr::null(),
-            doc.as_mut_ptr()
-        ),
-        6018
-    );
-    assert_eq!(
-        treat(
-            time2.as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            diagnoses.as_ptr(),
-            std::ptr::null_mut()
-        ),
-        6018
-    );
-    let mut seq_len: i16 = 296;
-    assert_eq!(
-        seq256(
-            c"0!".as_ptr().cast(),
-            c" ".as_ptr().cast(),
-            c"1".as_ptr().cast(),
-            seq.as_mut_ptr(),
-            &mut seq_len
-        ),
-        6018
-    );
-    assert_eq!(
-        seq256(
-            c"AC".as_ptr().cast(),
-            c" ".as_ptr().cast(),
-            c"1".as_ptr().cast(),
-            seq.as_mut_ptr(),
-            &mut seq_len
-        ),
-        3599
-    );
+    assert_eq!(dll.treat(at2, Some(&empty), Some(&mut doc)), 6018);
+    assert_eq!(dll.treat(at2, None, Some(&mut doc)), 6018);
+    assert_eq!(dll.treat(at2, Some(&diagnoses), None), 6018);
+    assert_eq!(dll.seq256(c"0!", &mut seq).0, 6018);
+    assert_eq!(dll.seq256(c"AC", &mut seq).0, 3599);
     let mut sigs_len: i16 = 80;
-    assert_eq!(
-        multi(
-            c(&time).as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            rx.as_ptr(),
-            std::ptr::null_mut(),
-            sigs.as_mut_ptr(),
-            &mut sigs_len
-        ),
-        6018
-    );
-    let mut too_many: i16 = 61;
-    assert_eq!(
-        multi(
-            c(&time).as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            rx.as_ptr(),
-            &mut too_many,
-            sigs.as_mut_ptr(),
-            &mut sigs_len
-        ),
-        6018
-    );
-    let mut one: i16 = 1;
+    let mut multi = |rx: &[u8], count: Option<&mut i16>, sigs_len: &mut i16| {
+        dll.multi_sign(at, rx, count, &mut sigs, sigs_len)
+    };
+    assert_eq!(multi(&rx, None, &mut sigs_len), 6018);
+    assert_eq!(multi(&rx, Some(&mut 61), &mut sigs_len), 6018);
     let other_visit = prescription("1000101080000", "A012345100");
     assert_eq!(
-        multi(
-            c(&time).as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            other_visit.as_ptr(),
-            &mut one,
-            sigs.as_mut_ptr(),
-            &mut sigs_len
-        ),
+        multi(&other_visit, Some(&mut 1), &mut sigs_len),
         6018,
         "the prescription's date-time is not pDateTime"
     );
     // Signatures into a buffer too small: 6018 and the length needed.
     let mut small: i16 = 39;
-    assert_eq!(
-        multi(
-            c(&time).as_ptr(),
-            id.as_ptr(),
-            birth.as_ptr(),
-            rx.as_ptr(),
-            &mut one,
-            sigs.as_mut_ptr(),
-            &mut small
-        ),
-        6018
-    );
+    assert_eq!(multi(&rx, Some(&mut 1), &mut small), 6018);
     assert_eq!(small, 40);
     assert_eq!(
         read_rx(back.as_mut_ptr(), &mut back_len, 0, 2, &mut back_n),
@@ -338,15 +196,7 @@ fn the_visit_writes_and_reads_back(
     );
     // A locked HPC (three wrong PINs through the 6.0 API: 1410 each): its data stays
     // closed to HIS code (4042) and its status is "present, PIN not verified".
-    let other = &stack.fixtures.hpcs[1];
-    let card = stack
-        .factory
-        .hpc(other, CardFactory::hpc_serial(other))
-        .unwrap();
-    stack
-        .rt
-        .block_on(world.insert(&world.slots.hpc, Box::new(card)))
-        .unwrap();
+    stack.insert_hpc(&world.slots.hpc, &stack.fixtures.hpcs[1]);
     for _ in 0..3 {
         let wrong = stack.rt.block_on(world.sut.call(
             "POST",

@@ -6,6 +6,8 @@
 //! NHI_PCSC_TESTS=1 a missing pcscd is a failure, never a skip.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/pcscd.rs"]
+mod pcscd;
 #[path = "clients/programs.rs"]
 mod programs;
 
@@ -13,48 +15,12 @@ use nhi_emulator::card::Hc;
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::vpcd::VpcdEndpoint;
 use nhi_emulator::reader::Slot;
+use pcscd::{connect, enabled, one_at_a_time, wait_present};
 use programs::*;
-use std::ffi::CString;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-/// The readers are shared by every test in this binary: one at a time.
-static READERS: Mutex<()> = Mutex::new(());
 const CARD_PORT: u16 = 35963;
 const READER: &str = "Virtual PCD 00 00";
 const DC_CHALLENGE: [u8; 32] = [0x5A; 32];
-
-fn enabled() -> bool {
-    if std::env::var("NHI_PCSC_TESTS").as_deref() == Ok("1") {
-        assert!(
-            std::path::Path::new("/run/pcscd/pcscd.comm").exists(),
-            "NHI_PCSC_TESTS=1 but pcscd is not running: run `bash ci/setup-pcsc`"
-        );
-        true
-    } else {
-        eprintln!("SKIPPED: real-pcscd test (set NHI_PCSC_TESTS=1 after `bash ci/setup-pcsc`; ci/run does)");
-        false
-    }
-}
-
-fn wait_present(ctx: &pcsc::Context, present: bool) {
-    let name = CString::new(READER).unwrap();
-    let mut states = vec![pcsc::ReaderState::new(name, pcsc::State::UNAWARE)];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        ctx.get_status_change(Duration::from_millis(500), &mut states)
-            .ok();
-        let s = states[0].event_state();
-        if s.contains(pcsc::State::PRESENT) == present && !s.contains(pcsc::State::UNKNOWN) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "reader {READER} never became present={present}: {s:?}"
-        );
-        states[0].sync_current_state();
-    }
-}
 
 /// Puts `person`'s HC behind vpcd, connects through pcscd and hands `program` a `send`.
 fn through_pcscd<T>(
@@ -70,7 +36,7 @@ fn card_through_pcscd<T>(
     build: impl FnOnce(Hc) -> Hc,
     program: impl FnOnce(&mut dyn FnMut(&[u8]) -> Vec<u8>) -> T,
 ) -> T {
-    let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
+    let _g = one_at_a_time();
     let f = Fixtures::demo().unwrap();
     let slot = Slot::empty();
     slot.insert(Box::new(build(
@@ -80,24 +46,21 @@ fn card_through_pcscd<T>(
             .unwrap(),
     )));
     let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("pcscd reachable");
-    wait_present(&ctx, false);
+    wait_present(&ctx, READER, false);
     let ep = VpcdEndpoint::start(([127, 0, 0, 1], CARD_PORT).into(), slot);
-    wait_present(&ctx, true);
-    let reader = CString::new(READER).unwrap();
-    let card = ctx
-        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-        .unwrap();
+    wait_present(&ctx, READER, true);
+    let card = connect(&ctx, READER);
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
     let out = program(&mut |apdu: &[u8]| card.transmit(apdu, &mut buf).unwrap().to_vec());
     drop(card);
     ep.stop();
-    wait_present(&ctx, false);
+    wait_present(&ctx, READER, false);
     out
 }
 
 #[test]
 fn twnhi_smartcard_agent_through_pcscd() {
-    if !enabled() {
+    if !enabled("real-pcscd test") {
         return;
     }
     through_pcscd("A123456789", |send| {
@@ -117,7 +80,7 @@ fn twnhi_smartcard_agent_through_pcscd() {
 
 #[test]
 fn windperson_taiwan_health_card_demo_through_pcscd() {
-    if !enabled() {
+    if !enabled("real-pcscd test") {
         return;
     }
     let b = through_pcscd("A123456789", |send| windperson_main(send).unwrap());
@@ -135,7 +98,7 @@ fn windperson_taiwan_health_card_demo_through_pcscd() {
 
 #[test]
 fn magiclen_tw_nhi_icc_service_through_pcscd() {
-    if !enabled() {
+    if !enabled("real-pcscd test") {
         return;
     }
     let b = through_pcscd("F221000017", |send| magiclen_update(send).unwrap());
@@ -147,7 +110,7 @@ fn magiclen_tw_nhi_icc_service_through_pcscd() {
 
 #[test]
 fn every_public_hc_command_is_answered_through_pcscd() {
-    if !enabled() {
+    if !enabled("real-pcscd test") {
         return;
     }
     through_pcscd("A123456789", |send| {
@@ -163,7 +126,7 @@ fn every_public_hc_command_is_answered_through_pcscd() {
 
 #[test]
 fn icope_tool_through_pcscd() {
-    if !enabled() {
+    if !enabled("real-pcscd test") {
         return;
     }
     // The program's whole read on a new-generation card, as it was tested on a real one.

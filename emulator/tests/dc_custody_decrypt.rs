@@ -59,6 +59,16 @@ impl T {
         v
     }
 
+    /// POSTs `body` as `token` and asserts the staff step is refused (`ParamFormat3`), its
+    /// message naming `detail` where one is given.
+    async fn refused(&self, token: &str, p: &str, body: &Value, detail: Option<&str>) -> Value {
+        let v = self.call(Some(token), p, body.clone(), ParamFormat3).await;
+        if let Some(d) = detail {
+            says(&v, d);
+        }
+        v
+    }
+
     async fn des(&self, card: &str) -> String {
         let body = json!({ "cardId": card, "requester": "clerk-chen" });
         let v = self
@@ -66,6 +76,11 @@ impl T {
             .await;
         v["idNoDes"].as_str().unwrap().to_string()
     }
+}
+
+/// Asserts that a reply's message names `detail`.
+fn says(v: &Value, detail: &str) {
+    assert!(v["message"].as_str().unwrap().contains(detail), "{v}");
 }
 
 fn form(csv: &str) -> Value {
@@ -88,45 +103,28 @@ async fn decryption_goes_requester_supervisor_window_and_is_audited() {
     let csv = format!("1,{a},門診\n2,{b},\"住診, 急診\"\n3,{a},門診\n");
 
     // Authentication, role, form refusals.
-    t.call(None, path::DECRYPT_REQUEST, form(&csv), DcSession)
+    for token in [None, Some("TEST-staff-nobody-000000")] {
+        t.call(token, path::DECRYPT_REQUEST, form(&csv), DcSession)
+            .await;
+    }
+    let role = Some("role refused");
+    t.refused(WINDOW_LEE, path::DECRYPT_REQUEST, &form(&csv), role)
         .await;
-    t.call(
-        Some("TEST-staff-nobody-000000"),
-        path::DECRYPT_REQUEST,
-        form(&csv),
-        DcSession,
-    )
-    .await;
-    let v = t
-        .call(
-            Some(WINDOW_LEE),
-            path::DECRYPT_REQUEST,
-            form(&csv),
-            ParamFormat3,
-        )
-        .await;
-    assert!(
-        v["message"].as_str().unwrap().contains("role refused"),
-        "{v}"
-    );
-    let mut f = form(&csv);
-    f["legalBasis"] = json!(" ");
-    t.call(Some(CLERK_CHEN), path::DECRYPT_REQUEST, f, ParamFormat1)
-        .await;
-    let mut f = form(&csv);
-    f["wantedDate"] = json!("2026/11/09");
-    t.call(Some(CLERK_CHEN), path::DECRYPT_REQUEST, f, ParamFormat3)
-        .await;
-    let mut f = form("1\n");
-    f["column"] = json!(2);
-    let v = t
-        .call(Some(CLERK_CHEN), path::DECRYPT_REQUEST, f, ParamFormat3)
-        .await;
-    assert!(v["message"].as_str().unwrap().contains("csv row 1"), "{v}");
-    let mut f = form(&csv);
-    f["fileName"] = json!("../etc/passwd");
-    t.call(Some(CLERK_CHEN), path::DECRYPT_REQUEST, f, ParamFormat3)
-        .await;
+    for (field, value, want, detail) in [
+        ("legalBasis", json!(" "), ParamFormat1, None),
+        ("wantedDate", json!("2026/11/09"), ParamFormat3, None),
+        ("csv", json!("1\n"), ParamFormat3, Some("csv row 1")),
+        ("fileName", json!("../etc/passwd"), ParamFormat3, None),
+    ] {
+        let mut f = form(&csv);
+        f[field] = value;
+        let v = t
+            .call(Some(CLERK_CHEN), path::DECRYPT_REQUEST, f, want)
+            .await;
+        if let Some(d) = detail {
+            says(&v, d);
+        }
+    }
 
     // Filed: PB + ROC year + month + number.
     let filed = t
@@ -140,105 +138,38 @@ async fn decryption_goes_requester_supervisor_window_and_is_audited() {
     let req = json!({ "requestNo": no });
 
     // Unapproved cannot run; nothing to download; only clerk-chen's supervisor approves.
-    let v = t
-        .call(
-            Some(WINDOW_LEE),
-            path::DECRYPT_RUN,
-            req.clone(),
-            ParamFormat3,
-        )
-        .await;
-    assert!(
-        v["message"].as_str().unwrap().contains("not approved"),
-        "{v}"
-    );
-    t.call(
-        Some(CLERK_CHEN),
-        path::DECRYPT_DOWNLOAD,
-        req.clone(),
-        ParamFormat3,
-    )
-    .await;
-    let v = t
-        .call(
-            Some(CHIEF_HUANG),
-            path::DECRYPT_APPROVE,
-            req.clone(),
-            ParamFormat3,
-        )
-        .await;
-    assert!(v["message"].as_str().unwrap().contains("chief-lin"), "{v}");
-    let v = t
-        .call(
-            Some(CLERK_CHEN),
-            path::DECRYPT_APPROVE,
-            req.clone(),
-            ParamFormat3,
-        )
-        .await;
-    assert!(
-        v["message"].as_str().unwrap().contains("role refused"),
-        "{v}"
-    );
+    for (token, p, detail) in [
+        (WINDOW_LEE, path::DECRYPT_RUN, Some("not approved")),
+        (CLERK_CHEN, path::DECRYPT_DOWNLOAD, None),
+        (CHIEF_HUANG, path::DECRYPT_APPROVE, Some("chief-lin")),
+        (CLERK_CHEN, path::DECRYPT_APPROVE, role),
+    ] {
+        t.refused(token, p, &req, detail).await;
+    }
     // A supervisor's own request: not approvable by themselves.
     let own = t
         .call(Some(CHIEF_LIN), path::DECRYPT_REQUEST, form(&csv), Success)
         .await;
     let own_req = json!({ "requestNo": own["requestNo"] });
-    let v = t
-        .call(
-            Some(CHIEF_LIN),
-            path::DECRYPT_APPROVE,
-            own_req,
-            ParamFormat3,
-        )
+    let own_detail = Some("own request");
+    t.refused(CHIEF_LIN, path::DECRYPT_APPROVE, &own_req, own_detail)
         .await;
-    assert!(
-        v["message"].as_str().unwrap().contains("own request"),
-        "{v}"
-    );
 
+    // Approved once; the supervisor does not run it, the window runs it once.
     t.call(Some(CHIEF_LIN), path::DECRYPT_APPROVE, req.clone(), Success)
         .await;
-    t.call(
-        Some(CHIEF_LIN),
-        path::DECRYPT_APPROVE,
-        req.clone(),
-        ParamFormat3,
-    )
-    .await;
-    let v = t
-        .call(
-            Some(CHIEF_LIN),
-            path::DECRYPT_RUN,
-            req.clone(),
-            ParamFormat3,
-        )
+    t.refused(CHIEF_LIN, path::DECRYPT_APPROVE, &req, None)
         .await;
-    assert!(
-        v["message"].as_str().unwrap().contains("role refused"),
-        "{v}"
-    );
+    t.refused(CHIEF_LIN, path::DECRYPT_RUN, &req, role).await;
     let ran = t
         .call(Some(WINDOW_LEE), path::DECRYPT_RUN, req.clone(), Success)
         .await;
     assert_eq!(ran["rows"], 3);
-    t.call(
-        Some(WINDOW_LEE),
-        path::DECRYPT_RUN,
-        req.clone(),
-        ParamFormat3,
-    )
-    .await;
+    t.refused(WINDOW_LEE, path::DECRYPT_RUN, &req, None).await;
 
     // Only the requester downloads; the column is plaintext, the rest unchanged.
-    t.call(
-        Some(CLERK_WU),
-        path::DECRYPT_DOWNLOAD,
-        req.clone(),
-        ParamFormat3,
-    )
-    .await;
+    t.refused(CLERK_WU, path::DECRYPT_DOWNLOAD, &req, None)
+        .await;
     let d = t
         .call(
             Some(CLERK_CHEN),
@@ -252,13 +183,7 @@ async fn decryption_goes_requester_supervisor_window_and_is_audited() {
         "1,A123456789,門診\n2,F221000017,\"住診, 急診\"\n3,A123456789,門診\n"
     );
     assert_eq!(d["fileName"], "sel_hp_c001_10011.txt");
-    t.call(
-        Some(CLERK_WU),
-        path::DECRYPT_SHOW,
-        req.clone(),
-        ParamFormat3,
-    )
-    .await;
+    t.refused(CLERK_WU, path::DECRYPT_SHOW, &req, None).await;
     let s = t
         .call(Some(CHIEF_LIN), path::DECRYPT_SHOW, req.clone(), Success)
         .await;
@@ -293,20 +218,11 @@ async fn decryption_goes_requester_supervisor_window_and_is_audited() {
 
     // The monthly report: endpoint (supervisors, the window) and CLI, the seed's columns.
     let month = format!("{y}-{m:02}");
-    t.call(
-        Some(CLERK_CHEN),
-        path::DECRYPT_AUDIT_REPORT,
-        json!({ "month": month }),
-        ParamFormat3,
-    )
-    .await;
-    t.call(
-        Some(CHIEF_LIN),
-        path::DECRYPT_AUDIT_REPORT,
-        json!({ "month": "2026-13" }),
-        ParamFormat3,
-    )
-    .await;
+    for (token, month) in [(CLERK_CHEN, month.as_str()), (CHIEF_LIN, "2026-13")] {
+        let body = json!({ "month": month });
+        t.refused(token, path::DECRYPT_AUDIT_REPORT, &body, None)
+            .await;
+    }
     let r = t
         .call(
             Some(CHIEF_LIN),

@@ -18,12 +18,20 @@ use serde_json::{json, Value};
 mod support;
 use support::dc_https::T;
 
+/// A request: its path and body.
+type Req = (&'static str, Value);
+
 /// Asserts a refusal's documented code and message.
-async fn refused(t: &T, p: &str, body: Value, r: R) -> Value {
+async fn refused(t: &T, (p, body): Req, r: R) -> Value {
     let v = t.expect(p, body, r.code()).await;
     let msg = v["message"].as_str().unwrap();
     assert!(msg.starts_with(r.message()), "{p}: {msg:?} is not {r:?}");
     v
+}
+
+/// Asserts that a reply's message names `detail`.
+fn says(v: &Value, detail: &str) {
+    assert!(v["message"].as_str().unwrap().contains(detail), "{v}");
 }
 
 /// Registers and activates `phone` for a card at the 7777777777 counter.
@@ -56,6 +64,26 @@ fn authorize(key: &str, id: &str, pre: bool) -> Value {
 
 fn ticket(key: &str, t: &str) -> Value {
     json!({ "apiKey": key, "ticket": t })
+}
+
+/// A one-time authorisation for `id` with `key`, from no phone.
+fn authorization(key: &str, id: &str) -> Req {
+    (path::PASSBOOK_AUTHORIZE, authorize(key, id, false))
+}
+
+/// The fetch of `t`'s file with `key`.
+fn fetch(key: &str, t: &str) -> Req {
+    (path::PASSBOOK_FETCH, ticket(key, t))
+}
+
+/// The production key for the app of `key`.
+fn production_key(key: &str) -> Req {
+    (path::PASSBOOK_PRODUCTION_KEY, json!({ "apiKey": key }))
+}
+
+/// The phase-2 application for the app of `key` at security `level`.
+fn apply(key: &str, level: &str) -> Req {
+    (path::PASSBOOK_APPLY, application(key, level))
 }
 
 fn application(key: &str, level: &str) -> Value {
@@ -92,45 +120,20 @@ async fn the_passbook_sdk_goes_from_test_key_to_production_key_with_every_refusa
     let test_key = reg["apiKey"].as_str().unwrap().to_string();
 
     // A phase-1 key asking for a real ID; phase 2 before the integration test.
-    refused(
-        &t,
-        path::PASSBOOK_AUTHORIZE,
-        authorize(&test_key, "A123456789", false),
-        R::TestKeyRealId,
-    )
-    .await;
-    refused(
-        &t,
-        path::PASSBOOK_PRODUCTION_KEY,
-        json!({ "apiKey": test_key }),
-        R::NotApproved,
-    )
-    .await;
-    refused(
-        &t,
-        path::PASSBOOK_APPLY,
-        application(&test_key, "L2"),
-        R::IntegrationIncomplete,
-    )
-    .await;
-    let v = refused(
-        &t,
+    for (req, r) in [
+        (authorization(&test_key, "A123456789"), R::TestKeyRealId),
+        (production_key(&test_key), R::NotApproved),
+        (apply(&test_key, "L2"), R::IntegrationIncomplete),
+    ] {
+        refused(&t, req, r).await;
+    }
+    let integration_test = (
         path::PASSBOOK_INTEGRATION_TEST,
         json!({ "apiKey": test_key }),
-        R::IntegrationIncomplete,
-    )
-    .await;
-    assert!(
-        v["message"].as_str().unwrap().contains("authorize, fetch"),
-        "{v}"
     );
-    refused(
-        &t,
-        path::PASSBOOK_FETCH,
-        ticket("pbk1-nope", "pbt-nope"),
-        R::UnknownKey,
-    )
-    .await;
+    let v = refused(&t, integration_test.clone(), R::IntegrationIncomplete).await;
+    says(&v, "authorize, fetch");
+    refused(&t, fetch("pbk1-nope", "pbt-nope"), R::UnknownKey).await;
     t.expect(
         path::PASSBOOK_AUTHORIZE,
         authorize(&test_key, "Z1", false),
@@ -154,17 +157,8 @@ async fn the_passbook_sdk_goes_from_test_key_to_production_key_with_every_refusa
         (Some("測試甲"), Some(true))
     );
     assert_eq!(file["visits"].as_array().unwrap().len(), 2, "{file}");
-    let v = refused(
-        &t,
-        path::PASSBOOK_FETCH,
-        ticket(&test_key, &one),
-        R::NoAuthorization,
-    )
-    .await;
-    assert!(
-        v["message"].as_str().unwrap().contains("already used"),
-        "{v}"
-    );
+    let v = refused(&t, fetch(&test_key, &one), R::NoAuthorization).await;
+    says(&v, "already used");
     // …a pre-authorisation (預先授權) the back end uses twice, then the user revokes it.
     let mut pre = authorize(&test_key, "Z200000004", true);
     pre["days"] = json!(400);
@@ -184,21 +178,10 @@ async fn the_passbook_sdk_goes_from_test_key_to_production_key_with_every_refusa
         Success,
     )
     .await;
-    let v = refused(
-        &t,
-        path::PASSBOOK_FETCH,
-        ticket(&test_key, &pa),
-        R::NoAuthorization,
-    )
-    .await;
-    assert!(v["message"].as_str().unwrap().contains("revoked"), "{v}");
-    let it = t
-        .expect(
-            path::PASSBOOK_INTEGRATION_TEST,
-            json!({ "apiKey": test_key }),
-            Success,
-        )
-        .await;
+    let v = refused(&t, fetch(&test_key, &pa), R::NoAuthorization).await;
+    says(&v, "revoked");
+    let (p, body) = integration_test;
+    let it = t.expect(p, body, Success).await;
     assert_eq!(it["passed"], json!(true));
 
     // Another institution's app cannot use this app's tickets.
@@ -213,54 +196,24 @@ async fn the_passbook_sdk_goes_from_test_key_to_production_key_with_every_refusa
             "ticket",
         )
         .await;
-    refused(
-        &t,
-        path::PASSBOOK_FETCH,
-        ticket(&other_key, &one),
-        R::OtherAppsTicket,
-    )
-    .await;
+    refused(&t, fetch(&other_key, &one), R::OtherAppsTicket).await;
 
     // Phase 2: L2 or above; one application at a time; no key until the NHI approves.
-    refused(
-        &t,
-        path::PASSBOOK_APPLY,
-        application(&test_key, "L1"),
-        R::SecurityLevel,
-    )
-    .await;
+    refused(&t, apply(&test_key, "L1"), R::SecurityLevel).await;
     let app = t
         .expect(path::PASSBOOK_APPLY, application(&test_key, "L2"), Success)
         .await;
     assert_eq!(app["state"], "pending");
-    refused(
-        &t,
-        path::PASSBOOK_APPLY,
-        application(&test_key, "L3"),
-        R::AlreadyApplied,
-    )
-    .await;
-    let v = refused(
-        &t,
-        path::PASSBOOK_PRODUCTION_KEY,
-        json!({ "apiKey": test_key }),
-        R::NotApproved,
-    )
-    .await;
-    assert!(v["message"].as_str().unwrap().contains("pending"), "{v}");
+    refused(&t, apply(&test_key, "L3"), R::AlreadyApplied).await;
+    let v = refused(&t, production_key(&test_key), R::NotApproved).await;
+    says(&v, "pending");
     // The NHI rejects the first application: still no key; the app applies again.
     let reject =
         json!({ "applicationId": app["applicationId"], "reviewer": "審查員", "approve": false });
     let rv = t.expect(path::PASSBOOK_REVIEW, reject, Success).await;
     assert_eq!(rv["state"], "rejected");
-    let v = refused(
-        &t,
-        path::PASSBOOK_PRODUCTION_KEY,
-        json!({ "apiKey": test_key }),
-        R::NotApproved,
-    )
-    .await;
-    assert!(v["message"].as_str().unwrap().contains("rejected"), "{v}");
+    let v = refused(&t, production_key(&test_key), R::NotApproved).await;
+    says(&v, "rejected");
     let app = t
         .expect(path::PASSBOOK_APPLY, application(&test_key, "L3"), Success)
         .await;
@@ -295,32 +248,19 @@ async fn the_passbook_sdk_goes_from_test_key_to_production_key_with_every_refusa
     assert_eq!(again, prod_key);
 
     // The production key reads real IDs only, for a user who proves it with their phone.
-    refused(
-        &t,
-        path::PASSBOOK_AUTHORIZE,
-        authorize(&prod_key, "Z100000002", false),
-        R::ProductionKeyVirtualId,
-    )
-    .await;
-    refused(
-        &t,
-        path::PASSBOOK_AUTHORIZE,
-        authorize(&prod_key, "A123456789", false),
-        R::NotTheUser,
-    )
-    .await;
-    refused(
-        &t,
-        path::PASSBOOK_AUTHORIZE,
-        authorize(&prod_key, "B120000001", false),
-        R::UnknownPerson,
-    )
-    .await;
+    for (id, r) in [
+        ("Z100000002", R::ProductionKeyVirtualId),
+        ("A123456789", R::NotTheUser),
+        ("B120000001", R::UnknownPerson),
+    ] {
+        refused(&t, authorization(&prod_key, id), r).await;
+    }
     active_phone(&t, &mut sam, "p1", "900000000001", "A123456789").await;
     active_phone(&t, &mut sam, "p2", "900000000711", "F221000017").await;
     let mut wrong_phone = authorize(&prod_key, "A123456789", false);
     wrong_phone["phoneId"] = json!("p2");
-    refused(&t, path::PASSBOOK_AUTHORIZE, wrong_phone, R::NotTheUser).await;
+    let wrong_phone = (path::PASSBOOK_AUTHORIZE, wrong_phone);
+    refused(&t, wrong_phone, R::NotTheUser).await;
     // A visit the DC holds for the user shows in the passbook file.
     t.expect(
         path::HC_VISIT_WRITE,
@@ -346,41 +286,23 @@ async fn the_passbook_sdk_goes_from_test_key_to_production_key_with_every_refusa
     assert_eq!(file["visits"][0]["diagnosis"], "J069", "{file}");
     assert_eq!(file["visits"][0]["hospitalId"], "7777777777", "{file}");
     // The test key still sees no real person, even with a production ticket.
-    refused(
-        &t,
-        path::PASSBOOK_FETCH,
-        ticket(&test_key, &real),
-        R::TestKeyRealId,
-    )
-    .await;
+    refused(&t, fetch(&test_key, &real), R::TestKeyRealId).await;
 
     // A one-time authorisation lapses after 10 minutes.
     let mut once = authorize(&prod_key, "A123456789", false);
     once["phoneId"] = json!("p1");
     let once = t.field(path::PASSBOOK_AUTHORIZE, once, "ticket").await;
     t.clock.advance(601);
-    let v = refused(
-        &t,
-        path::PASSBOOK_FETCH,
-        ticket(&prod_key, &once),
-        R::NoAuthorization,
-    )
-    .await;
-    assert!(v["message"].as_str().unwrap().contains("expired"), "{v}");
+    let v = refused(&t, fetch(&prod_key, &once), R::NoAuthorization).await;
+    says(&v, "expired");
 
     // The NHI revokes the production key: every call with it is refused, the pre-
     // authorisation under it included.
     let revoke = json!({ "apiKey": prod_key, "reason": "資安檢測報告逾期" });
     t.expect(path::PASSBOOK_REVOKE_KEY, revoke.clone(), Success)
         .await;
-    refused(
-        &t,
-        path::PASSBOOK_FETCH,
-        ticket(&prod_key, &real),
-        R::KeyRevoked,
-    )
-    .await;
-    refused(&t, path::PASSBOOK_REVOKE_KEY, revoke, R::KeyRevoked).await;
+    refused(&t, fetch(&prod_key, &real), R::KeyRevoked).await;
+    refused(&t, (path::PASSBOOK_REVOKE_KEY, revoke), R::KeyRevoked).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,31 +7,19 @@
 //! NHI_PCSC_TESTS=1; with it a missing pcscd is a failure, never a skip.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/pcscd.rs"]
+mod pcscd;
+
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::ifd::{IfdEndpoint, IfdReader};
 use nhi_emulator::reader::ifd_pin::PinPad;
 use nhi_emulator::reader::Slot;
 use nhi_emulator::world::{standard_ifd_slot_names, STANDARD_IFD_READERS};
+use pcscd::{connect, enabled, one_at_a_time, wait_present};
 use std::ffi::CString;
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
-
-/// The readers are shared by every test in this binary: one at a time.
-static READERS: Mutex<()> = Mutex::new(());
-
-fn enabled() -> bool {
-    if std::env::var("NHI_PCSC_TESTS").as_deref() == Ok("1") {
-        assert!(
-            std::path::Path::new("/run/pcscd/pcscd.comm").exists(),
-            "NHI_PCSC_TESTS=1 but pcscd is not running: run `bash ci/setup-pcsc`"
-        );
-        true
-    } else {
-        eprintln!("SKIPPED: nhi-ifd over real pcscd (NHI_PCSC_TESTS=1 after `bash ci/setup-pcsc`)");
-        false
-    }
-}
 
 fn names() -> Vec<String> {
     standard_ifd_slot_names()
@@ -91,23 +79,16 @@ fn start() -> Readers {
     }
 }
 
-fn wait_present(ctx: &pcsc::Context, reader: &str, present: bool) {
-    let name = CString::new(reader).unwrap();
-    let mut states = vec![pcsc::ReaderState::new(name, pcsc::State::UNAWARE)];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        ctx.get_status_change(Duration::from_millis(500), &mut states)
-            .ok();
-        let s = states[0].event_state();
-        if s.contains(pcsc::State::PRESENT) == present && !s.contains(pcsc::State::UNKNOWN) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "reader {reader} never became present={present}: {s:?}"
-        );
-        states[0].sync_current_state();
+/// A test's start: the readers held for it and started, a pcscd context and the slots'
+/// names; None when the real-pcscd tests are off.
+fn begin() -> Option<(MutexGuard<'static, ()>, Readers, pcsc::Context, Vec<String>)> {
+    if !enabled("nhi-ifd over real pcscd") {
+        return None;
     }
+    let one = one_at_a_time();
+    let r = start();
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    Some((one, r, ctx, names()))
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {
@@ -120,13 +101,9 @@ fn run(cmd: &str, args: &[&str]) -> String {
 
 #[test]
 fn public_clients_see_dual_slot_readers_and_the_pin_pad() {
-    if !enabled() {
+    let Some((_one, r, ctx, n)) = begin() else {
         return;
-    }
-    let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
-    let r = start();
-    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-    let n = names();
+    };
     for name in &n[..3] {
         wait_present(&ctx, name, true);
     }
@@ -164,13 +141,7 @@ fn public_clients_see_dual_slot_readers_and_the_pin_pad() {
     let out = run("opensc-tool", &["-r", &n[1], "-s", &hex(&select_sam)]);
     assert!(out.contains("SW1=0x90, SW2=0x00"), "{out}");
     // The pcsc crate: the part 10 feature list over SCardControl.
-    let card = ctx
-        .connect(
-            &CString::new(n[2].as_str()).unwrap(),
-            pcsc::ShareMode::Shared,
-            pcsc::Protocols::ANY,
-        )
-        .unwrap();
+    let card = connect(&ctx, &n[2]);
     let mut buf = [0u8; 64];
     let features = card
         .control(
@@ -213,21 +184,11 @@ fn when_prompted(
 
 #[test]
 fn pin_entry_on_the_emulated_pad() {
-    if !enabled() {
+    let Some((_one, r, ctx, n)) = begin() else {
         return;
-    }
-    let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
-    let r = start();
-    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-    let n = names();
+    };
     wait_present(&ctx, &n[2], true);
-    let card = ctx
-        .connect(
-            &CString::new(n[2].as_str()).unwrap(),
-            pcsc::ShareMode::Shared,
-            pcsc::Protocols::ANY,
-        )
-        .unwrap();
+    let card = connect(&ctx, &n[2]);
     let mut buf = [0u8; 258];
     let sel = nhi_protocol::apdu::cmd::select(nhi_protocol::apdu::AID_HPC);
     assert_eq!(card.transmit(&sel, &mut buf).unwrap(), [0x90, 0x00]);
@@ -268,20 +229,14 @@ fn pin_entry_on_the_emulated_pad() {
 
 #[test]
 fn killing_the_emulator_under_load_leaves_pcscd_serving() {
-    if !enabled() {
+    let Some((_one, mut r, ctx, n)) = begin() else {
         return;
-    }
-    let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
-    let mut r = start();
-    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-    let n = names();
+    };
     wait_present(&ctx, &n[0], true);
-    let name = CString::new(n[0].as_str()).unwrap();
+    let name = n[0].clone();
     let load = std::thread::spawn(move || {
         let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-        let card = ctx
-            .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-            .unwrap();
+        let card = connect(&ctx, &name);
         let mut buf = [0u8; 258];
         let mut ok = 0u64;
         // Until the emulator goes away: then an error, not a hang or a crash.
@@ -311,13 +266,9 @@ fn killing_the_emulator_under_load_leaves_pcscd_serving() {
 
 #[test]
 fn insert_wakes_get_status_change() {
-    if !enabled() {
+    let Some((_one, r, ctx, n)) = begin() else {
         return;
-    }
-    let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
-    let r = start();
-    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-    let n = names();
+    };
     let spare = &r.slots[3];
     let name = CString::new(n[3].as_str()).unwrap();
     wait_present(&ctx, &n[3], false);

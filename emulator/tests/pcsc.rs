@@ -5,32 +5,20 @@
 //! NHI_PCSC_TESTS=1 a missing pcscd is a failure, never a skip.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/pcscd.rs"]
+mod pcscd;
+
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
 use nhi_emulator::reader::vpcd::VpcdEndpoint;
 use nhi_emulator::reader::Slot;
 use nhi_emulator::world::STANDARD_READERS;
-use std::ffi::CString;
+use pcscd::{connect, enabled, one_at_a_time, wait_present};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
-/// The readers are shared by every test in this binary: one at a time.
-static READERS: Mutex<()> = Mutex::new(());
 const CARD_PORT: u16 = STANDARD_READERS[0].port;
 const READER: &str = STANDARD_READERS[0].name;
-
-fn enabled() -> bool {
-    if std::env::var("NHI_PCSC_TESTS").as_deref() == Ok("1") {
-        assert!(
-            std::path::Path::new("/run/pcscd/pcscd.comm").exists(),
-            "NHI_PCSC_TESTS=1 but pcscd is not running: run `bash ci/setup-pcsc`"
-        );
-        true
-    } else {
-        eprintln!("SKIPPED: real-pcscd test (set NHI_PCSC_TESTS=1 after `bash ci/setup-pcsc`; ci/run does)");
-        false
-    }
-}
 
 fn hc_slot(person: &str) -> Slot {
     let f = Fixtures::demo().unwrap();
@@ -44,40 +32,40 @@ fn hc_slot(person: &str) -> Slot {
     slot
 }
 
-fn wait_present(ctx: &pcsc::Context, reader: &str, present: bool) {
-    let name = CString::new(reader).unwrap();
-    let mut states = vec![pcsc::ReaderState::new(name, pcsc::State::UNAWARE)];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        ctx.get_status_change(Duration::from_millis(500), &mut states)
-            .ok();
-        let s = states[0].event_state();
-        if s.contains(pcsc::State::PRESENT) == present && !s.contains(pcsc::State::UNKNOWN) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "reader {reader} never became present={present}: {s:?}"
-        );
-        states[0].sync_current_state();
-    }
+/// `person`'s HC in the first vpcd reader, the readers held for this test, pcscd having
+/// seen the reader empty before and the card present after.
+struct HcBehindVpcd {
+    _one: MutexGuard<'static, ()>,
+    slot: Slot,
+    ctx: pcsc::Context,
+    ep: VpcdEndpoint,
 }
 
-#[test]
-fn pcsc_crate_reads_basic_data_and_big5_name() {
-    if !enabled() {
-        return;
+/// [`HcBehindVpcd`], or None when the real-pcscd tests are off.
+fn hc_behind_vpcd(person: &str) -> Option<HcBehindVpcd> {
+    if !enabled("real-pcscd test") {
+        return None;
     }
-    let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
-    let slot = hc_slot("F221000017");
+    let one = one_at_a_time();
+    let slot = hc_slot(person);
     let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("pcscd reachable");
     wait_present(&ctx, READER, false);
     let ep = VpcdEndpoint::start(([127, 0, 0, 1], CARD_PORT).into(), slot.clone());
     wait_present(&ctx, READER, true);
-    let reader = CString::new(READER).unwrap();
-    let card = ctx
-        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-        .unwrap();
+    Some(HcBehindVpcd {
+        _one: one,
+        slot,
+        ctx,
+        ep,
+    })
+}
+
+#[test]
+fn pcsc_crate_reads_basic_data_and_big5_name() {
+    let Some(hc) = hc_behind_vpcd("F221000017") else {
+        return;
+    };
+    let card = connect(&hc.ctx, READER);
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
     let r = card
         .transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
@@ -92,20 +80,14 @@ fn pcsc_crate_reads_basic_data_and_big5_name() {
     assert_eq!(b.name, "吳佳蓉");
     assert_eq!(b.card_no.as_str(), "900000000711");
     drop(card);
-    ep.stop();
+    hc.ep.stop();
 }
 
 #[test]
 fn pcsc_scan_and_opensc_tool_see_the_card() {
-    if !enabled() {
+    let Some(hc) = hc_behind_vpcd("A123456789") else {
         return;
-    }
-    let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
-    let slot = hc_slot("A123456789");
-    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-    wait_present(&ctx, READER, false);
-    let ep = VpcdEndpoint::start(([127, 0, 0, 1], CARD_PORT).into(), slot.clone());
-    wait_present(&ctx, READER, true);
+    };
 
     let scan = Command::new("pcsc_scan")
         .args(["-c", "-n", "-t", "3"])
@@ -156,36 +138,27 @@ fn pcsc_scan_and_opensc_tool_see_the_card() {
         "{text}"
     );
     assert_eq!(text.matches("SW1=0x90, SW2=0x00").count(), 2, "{text}");
-    ep.stop();
+    hc.ep.stop();
 }
 
 #[test]
 fn card_yank_gives_removed_card_then_reinsertion_works() {
-    if !enabled() {
+    let Some(hc) = hc_behind_vpcd("A123456789") else {
         return;
-    }
-    let _g = READERS.lock().unwrap_or_else(|p| p.into_inner());
-    let slot = hc_slot("A123456789");
-    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-    wait_present(&ctx, READER, false);
-    let ep = VpcdEndpoint::start(([127, 0, 0, 1], CARD_PORT).into(), slot.clone());
-    wait_present(&ctx, READER, true);
-    let reader = CString::new(READER).unwrap();
+    };
     let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
 
     // 1. Yank between two APDUs of a multi-APDU read: once pcscd's poll has seen the
     //    removal (≤ 400 ms, as with a hardware reader), the next APDU gets
     //    SCARD_W_REMOVED_CARD — no hang.
-    let card = ctx
-        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-        .unwrap();
+    let card = connect(&hc.ctx, READER);
     assert_eq!(
         card.transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
             .unwrap(),
         [0x90, 0x00]
     );
-    let yanked = slot.remove().unwrap();
-    wait_present(&ctx, READER, false);
+    let yanked = hc.slot.remove().unwrap();
+    wait_present(&hc.ctx, READER, false);
     let started = Instant::now();
     let err = card
         .transmit(nhi_protocol::apdu::GET_BASIC, &mut buf)
@@ -199,11 +172,9 @@ fn card_yank_gives_removed_card_then_reinsertion_works() {
     drop(card);
 
     // 2. Re-insert: a new connection works.
-    slot.insert(yanked);
-    wait_present(&ctx, READER, true);
-    let card = ctx
-        .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-        .unwrap();
+    hc.slot.insert(yanked);
+    wait_present(&hc.ctx, READER, true);
+    let card = connect(&hc.ctx, READER);
     assert_eq!(
         card.transmit(&nhi_protocol::apdu::select_hc(), &mut buf)
             .unwrap(),
@@ -216,6 +187,6 @@ fn card_yank_gives_removed_card_then_reinsertion_works() {
         59
     );
     drop(card);
-    ep.stop();
-    wait_present(&ctx, READER, false);
+    hc.ep.stop();
+    wait_present(&hc.ctx, READER, false);
 }

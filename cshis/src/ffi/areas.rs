@@ -2,8 +2,9 @@
 //! area's record kinds, vaccinations, organ donation and their writes. Every pointer goes
 //! through `super`'s checked helpers.
 
-use super::visit::{id_field, rc};
-use super::{c_bytes, c_str, get_short, guard, put_fixed, put_short, with_buffer, with_buffer_for};
+use super::visit::id_field;
+use super::{c_bytes, c_str, get_short, guard, put_fixed, put_short, rc};
+use super::{with_buffer, with_buffer_for};
 use super::{Buf, Len, Str};
 use crate::areas as a;
 use crate::codes::{self, Legacy};
@@ -17,10 +18,17 @@ const DOC_ID_MIN: usize = 11;
 /// Widest allergy name accepted: 40 bytes (the card's field), space-padded by VB.
 const ALLERGY_MAX: usize = rec::ALLERGY_LEN;
 
-/// 1.33 讀取重大傷病註記資料: 114 bytes, or 138 (ICD-10-CM) for a buffer that holds them.
-#[no_mangle]
-pub extern "system" fn hisGetCriticalIllness(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer_for(buf, len, a::critical_illness))
+exports! {
+    /// 1.33 讀取重大傷病註記資料: 114 bytes, or 138 (ICD-10-CM) for a buffer that holds them.
+    fn hisGetCriticalIllness(buf: Buf, len: Len) = with_buffer_for(buf, len, a::critical_illness);
+    /// 1.8 讀取就醫資料需HPC卡的部份: 372 bytes, or 540 (ICD-10-CM).
+    fn hisGetTreatmentNeedHPC(buf: Buf, len: Len) = with_buffer_for(buf, len, a::treatment_need_hpc);
+    /// 1.5 讀取就醫資料不需HPC卡的部份: 498 bytes.
+    fn hisGetTreatmentNoNeedHPC(buf: Buf, len: Len) = with_buffer(buf, len, a::treatment_no_need_hpc);
+    /// 1.11 讀取預防接種資料: 40 × 35 bytes.
+    fn hisGetInoculateData(buf: Buf, len: Len) = with_buffer(buf, len, a::vaccinations);
+    /// 1.12 讀取器官捐贈資料: 1 byte.
+    fn hisGetOrganDonate(buf: Buf, len: Len) = with_buffer(buf, len, a::organ_donation);
 }
 
 /// 1.50 讀取重大傷病註記資料身分比對: as 1.33 for the holder of that ID and birthday.
@@ -32,91 +40,16 @@ pub extern "system" fn hisGetCriticalIllnessID(id: Str, birth: Str, buf: Buf, le
     })
 }
 
-/// 1.8 讀取就醫資料需HPC卡的部份: 372 bytes, or 540 (ICD-10-CM).
-#[no_mangle]
-pub extern "system" fn hisGetTreatmentNeedHPC(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer_for(buf, len, a::treatment_need_hpc))
-}
-
-/// 1.5 讀取就醫資料不需HPC卡的部份: 498 bytes.
-#[no_mangle]
-pub extern "system" fn hisGetTreatmentNoNeedHPC(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, a::treatment_no_need_hpc))
-}
-
-/// 1.11 讀取預防接種資料: 40 × 35 bytes.
-#[no_mangle]
-pub extern "system" fn hisGetInoculateData(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, a::vaccinations))
-}
-
-/// 1.12 讀取器官捐贈資料: 1 byte.
-#[no_mangle]
-pub extern "system" fn hisGetOrganDonate(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, a::organ_donation))
-}
-
-/// A ranged read of the medical area (1.42–1.44): records `start..=end`, `*count` of them.
-fn ranged(buf: Buf, len: Len, start: i32, end: i32, count: Len, kind: ItemKind, w: usize) -> i32 {
-    if count.is_null() {
-        return codes::BAD_PARAMETER.0;
-    }
-    let mut n = 0;
-    let r = with_buffer(buf, len, || {
-        let (b, k) = a::read_medical(kind, w, start, end)?;
-        n = k;
-        Ok(b)
-    });
-    if r == codes::OK.0 {
-        put_short(count, n)
-    } else {
-        r
-    }
-}
-
-/// 1.42 讀取就醫資料-長期處方箋: 44 bytes each.
-#[no_mangle]
-pub extern "system" fn hisReadPrescriptLongTerm(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-) -> i32 {
-    guard(|| {
-        let w = rec::LONG_TERM_LEN;
-        ranged(buf, len, start, end, count, ItemKind::LongTermRx, w)
-    })
-}
-
-/// 1.43 讀取就醫資料-重要醫令: 36 bytes each.
-#[no_mangle]
-pub extern "system" fn hisReadPrescriptHVE(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-) -> i32 {
-    guard(|| {
-        let w = rec::IMPORTANT_LEN;
-        ranged(buf, len, start, end, count, ItemKind::ImportantOrder, w)
-    })
-}
-
-/// 1.44 讀取就醫資料-過敏藥物: 40 bytes each.
-#[no_mangle]
-pub extern "system" fn hisReadPrescriptAllergic(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-) -> i32 {
-    guard(|| {
-        let w = rec::ALLERGY_LEN;
-        ranged(buf, len, start, end, count, ItemKind::Allergy, w)
-    })
+ranged_reads! {
+    /// 1.42 讀取就醫資料-長期處方箋: 44 bytes each.
+    ItemKind::LongTermRx, rec::LONG_TERM_LEN =>
+    fn hisReadPrescriptLongTerm(buf: Buf, len: Len, start: i32, end: i32, count: Len);
+    /// 1.43 讀取就醫資料-重要醫令: 36 bytes each.
+    ItemKind::ImportantOrder, rec::IMPORTANT_LEN =>
+    fn hisReadPrescriptHVE(buf: Buf, len: Len, start: i32, end: i32, count: Len);
+    /// 1.44 讀取就醫資料-過敏藥物: 40 bytes each.
+    ItemKind::Allergy, rec::ALLERGY_LEN =>
+    fn hisReadPrescriptAllergic(buf: Buf, len: Len, start: i32, end: i32, count: Len);
 }
 
 /// One of 1.10's four blocks: `slots` records of `width` bytes, the unused ones blank.

@@ -13,9 +13,44 @@
 use crate::codes::{self, Legacy};
 use crate::layout::HpcField;
 use crate::service::{self, LegacyResult};
+use nhi_protocol::apdu::hc_items::ItemKind;
 use std::ffi::c_char;
 use std::panic::{catch_unwind, UnwindSafe};
 use std::path::PathBuf;
+
+/// Exports whose body is one expression: each `fn name(args) = body;` becomes
+/// `#[no_mangle] pub extern "system" fn name(args) -> i32` running `body` under [`guard`],
+/// so no export can forget the guard. `ci/cshis-check` reads the export list and each
+/// export's argument count from these lines: keep each declaration on one line.
+macro_rules! exports {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $t:ty),*) = $body:expr; )*) => { $(
+        $(#[$doc])*
+        #[no_mangle]
+        pub extern "system" fn $name($($arg: $t),*) -> i32 {
+            $crate::ffi::guard(|| $body)
+        }
+    )* };
+}
+
+/// The ranged reads' exports (1.41–1.44), one signature for all: each `kind, width =>
+/// fn name(…);` reads records of that kind and width through [`ranged`]. One line per
+/// declaration, as in [`exports!`].
+macro_rules! ranged_reads {
+    ($( $(#[$doc:meta])* $kind:path, $width:path =>
+        fn $name:ident(buf: Buf, len: Len, start: i32, end: i32, count: Len); )*) => { $(
+        $(#[$doc])*
+        #[no_mangle]
+        pub extern "system" fn $name(
+            buf: $crate::ffi::Buf,
+            len: $crate::ffi::Len,
+            start: i32,
+            end: i32,
+            count: $crate::ffi::Len,
+        ) -> i32 {
+            $crate::ffi::guard(|| $crate::ffi::ranged(buf, len, start, end, count, $kind, $width))
+        }
+    )* };
+}
 
 mod areas;
 mod module_dir;
@@ -102,11 +137,15 @@ fn guard(f: impl FnOnce() -> i32 + UnwindSafe) -> i32 {
     catch_unwind(f).unwrap_or(codes::INTERNAL.0)
 }
 
+/// An export's return value: the value (a status, a flag, [`codes::OK`]) or the error's
+/// legacy code.
+fn rc(r: LegacyResult<i32>) -> i32 {
+    r.unwrap_or_else(|Legacy(c)| c)
+}
+
+/// [`rc`] for an action with no value: [`codes::OK`] or the error's legacy code.
 fn code(r: LegacyResult<()>) -> i32 {
-    match r {
-        Ok(()) => codes::OK.0,
-        Err(Legacy(c)) => c,
-    }
+    rc(r.map(|()| codes::OK.0))
 }
 
 /// Checks `buf`/`len`, runs `f` and copies its bytes into the caller's buffer.
@@ -172,83 +211,32 @@ fn with_buffer_of(
     with_buffer(buf, len, f)
 }
 
-/// The directories to look for `csHis.ini` in: the DLL's, then the program's.
-fn ini_dirs() -> Vec<PathBuf> {
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(PathBuf::from));
-    module_dir().into_iter().chain(exe).collect()
-}
-
-/// 1.31 開啟讀卡機連結埠: `pcom` 0 is COM1.
-#[no_mangle]
-pub extern "system" fn csOpenCom(pcom: i32) -> i32 {
-    guard(|| code(service::open(pcom, &ini_dirs())))
-}
-
-/// 1.32 關閉讀卡機連結埠.
-#[no_mangle]
-pub extern "system" fn csCloseCom() -> i32 {
-    guard(|| code(service::close()))
-}
-
-/// 2.1 安全模組認證.
-#[no_mangle]
-pub extern "system" fn csVerifySAMDC() -> i32 {
-    guard(|| code(service::verify_sam()))
-}
-
-/// 1.1 讀取不需個人PIN碼資料 (72 bytes).
-#[no_mangle]
-pub extern "system" fn hisGetBasicData(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, service::basic_data))
-}
-
-/// 1.2 掛號或報到時讀取基本資料 (78 bytes).
-#[no_mangle]
-pub extern "system" fn hisGetRegisterBasic(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, service::register_basic))
-}
-
-/// 2.2 讀取SAM院所代碼 (10 bytes).
-#[no_mangle]
-pub extern "system" fn csGetHospID(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, service::hospital_id))
-}
-
-/// 1.34 讀取讀卡機日期時間 (13 bytes).
-#[no_mangle]
-pub extern "system" fn csGetDateTime(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, service::date_time))
-}
-
-/// 1.35 讀取卡片號碼: `card_type` is a `short` (its low 16 bits).
-#[no_mangle]
-pub extern "system" fn csGetCardNo(card_type: i32, buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, || service::card_no(card_type as i16)))
-}
-
-/// 1.15 讀取卡片狀態: the status value, or an error code.
-#[no_mangle]
-pub extern "system" fn hisGetCardStatus(card_type: i32) -> i32 {
-    guard(|| match service::card_status(card_type as i16) {
-        Ok(s) => s,
-        Err(Legacy(c)) => c,
-    })
-}
-
-/// 4.1 取得醫事人員卡狀態: writes the HPC's status to `*status`.
-#[no_mangle]
-pub extern "system" fn hpcGetHPCStatus(_req: i32, status: Len) -> i32 {
-    guard(|| {
-        if status.is_null() {
-            return codes::BAD_PARAMETER.0;
-        }
-        match service::hpc_status() {
-            Ok(s) => put_short(status, s),
-            Err(Legacy(c)) => c,
-        }
-    })
+/// A ranged read of the medical area (1.41–1.44): records `start..=end` (1-based) of
+/// `kind`, `width` bytes each, into the caller's buffer; `*count` gets how many once the
+/// bytes are copied. A null `count` is refused (6018) before anything is read.
+fn ranged(
+    buf: Buf,
+    len: Len,
+    start: i32,
+    end: i32,
+    count: Len,
+    kind: ItemKind,
+    width: usize,
+) -> i32 {
+    if count.is_null() {
+        return codes::BAD_PARAMETER.0;
+    }
+    let mut n = 0;
+    let r = with_buffer(buf, len, || {
+        let (b, k) = crate::areas::read_medical(kind, width, start, end)?;
+        n = k;
+        Ok(b)
+    });
+    if r == codes::OK.0 {
+        put_short(count, n)
+    } else {
+        r
+    }
 }
 
 /// Writes a `short` result to a non-null pointer the caller passed.
@@ -261,59 +249,72 @@ fn put_short(p: Len, v: i16) -> i32 {
     codes::OK.0
 }
 
-/// 1.36 檢查健保IC卡是否設定密碼: 1 set, 0 not set, else an error code.
-#[no_mangle]
-pub extern "system" fn csISSetPIN() -> i32 {
-    guard(|| match service::is_pin_set() {
-        Ok(v) => v,
+/// `*status` gets the value `f` reads (6018 for a null `status`, checked before `f` runs).
+fn with_short(status: Len, f: impl FnOnce() -> LegacyResult<i16>) -> i32 {
+    if status.is_null() {
+        return codes::BAD_PARAMETER.0;
+    }
+    match f() {
+        Ok(s) => put_short(status, s),
         Err(Legacy(c)) => c,
-    })
+    }
 }
 
-/// 1.29 停用健保IC卡之PIN碼輸入功能.
-#[no_mangle]
-pub extern "system" fn csDisableHCPIN() -> i32 {
-    guard(|| code(service::disable_hc_pin()))
+/// The directories to look for `csHis.ini` in: the DLL's, then the program's.
+fn ini_dirs() -> Vec<PathBuf> {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(PathBuf::from));
+    module_dir().into_iter().chain(exe).collect()
 }
 
-/// 1.30 健保IC卡卡片內容更新作業.
-#[no_mangle]
-pub extern "system" fn csUpdateHCContents() -> i32 {
-    guard(|| code(service::update_hc()))
+/// The number of the card of `card_type` (1.35) into the caller's buffer.
+fn card_no(card_type: i16, buf: Buf, len: Len) -> i32 {
+    with_buffer(buf, len, || service::card_no(card_type))
 }
 
-/// 1.40 健保IC卡卡片內容更新作業 (no reset).
-#[no_mangle]
-pub extern "system" fn csUpdateHCNoReset() -> i32 {
-    guard(|| code(service::update_hc()))
+/// One of the HPC's text fields (4.5–4.8) into the caller's buffer.
+fn hpc_field(buf: Buf, len: Len, field: HpcField) -> i32 {
+    with_buffer(buf, len, || service::hpc(field))
 }
 
-/// 1.52 提供His重置讀卡機或卡片的API.
-#[no_mangle]
-pub extern "system" fn csSoftwareReset(kind: i32) -> i32 {
-    guard(|| code(service::software_reset(kind)))
-}
-
-/// 4.5 取得醫事人員卡序號.
-#[no_mangle]
-pub extern "system" fn hpcGetHPCSN(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, || service::hpc(HpcField::SerialNo)))
-}
-
-/// 4.6 取得醫事人員卡身份證字號.
-#[no_mangle]
-pub extern "system" fn hpcGetHPCSSN(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, || service::hpc(HpcField::IdNo)))
-}
-
-/// 4.7 取得醫事人員卡中文姓名 (Big5).
-#[no_mangle]
-pub extern "system" fn hpcGetHPCCNAME(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, || service::hpc(HpcField::ChineseName)))
-}
-
-/// 4.8 取得醫事人員卡英文姓名.
-#[no_mangle]
-pub extern "system" fn hpcGetHPCENAME(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, || service::hpc(HpcField::EnglishName)))
+exports! {
+    /// 1.31 開啟讀卡機連結埠: `pcom` 0 is COM1.
+    fn csOpenCom(pcom: i32) = code(service::open(pcom, &ini_dirs()));
+    /// 1.32 關閉讀卡機連結埠.
+    fn csCloseCom() = code(service::close());
+    /// 2.1 安全模組認證.
+    fn csVerifySAMDC() = code(service::verify_sam());
+    /// 1.1 讀取不需個人PIN碼資料 (72 bytes).
+    fn hisGetBasicData(buf: Buf, len: Len) = with_buffer(buf, len, service::basic_data);
+    /// 1.2 掛號或報到時讀取基本資料 (78 bytes).
+    fn hisGetRegisterBasic(buf: Buf, len: Len) = with_buffer(buf, len, service::register_basic);
+    /// 2.2 讀取SAM院所代碼 (10 bytes).
+    fn csGetHospID(buf: Buf, len: Len) = with_buffer(buf, len, service::hospital_id);
+    /// 1.34 讀取讀卡機日期時間 (13 bytes).
+    fn csGetDateTime(buf: Buf, len: Len) = with_buffer(buf, len, service::date_time);
+    /// 1.35 讀取卡片號碼: `card_type` is a `short` (its low 16 bits).
+    fn csGetCardNo(card_type: i32, buf: Buf, len: Len) = card_no(card_type as i16, buf, len);
+    /// 1.15 讀取卡片狀態: the status value, or an error code.
+    fn hisGetCardStatus(card_type: i32) = rc(service::card_status(card_type as i16));
+    /// 4.1 取得醫事人員卡狀態: writes the HPC's status to `*status`.
+    fn hpcGetHPCStatus(_req: i32, status: Len) = with_short(status, service::hpc_status);
+    /// 1.36 檢查健保IC卡是否設定密碼: 1 set, 0 not set, else an error code.
+    fn csISSetPIN() = rc(service::is_pin_set());
+    /// 1.29 停用健保IC卡之PIN碼輸入功能.
+    fn csDisableHCPIN() = code(service::disable_hc_pin());
+    /// 1.30 健保IC卡卡片內容更新作業.
+    fn csUpdateHCContents() = code(service::update_hc());
+    /// 1.40 健保IC卡卡片內容更新作業 (no reset).
+    fn csUpdateHCNoReset() = code(service::update_hc());
+    /// 1.52 提供His重置讀卡機或卡片的API.
+    fn csSoftwareReset(kind: i32) = code(service::software_reset(kind));
+    /// 4.5 取得醫事人員卡序號.
+    fn hpcGetHPCSN(buf: Buf, len: Len) = hpc_field(buf, len, HpcField::SerialNo);
+    /// 4.6 取得醫事人員卡身份證字號.
+    fn hpcGetHPCSSN(buf: Buf, len: Len) = hpc_field(buf, len, HpcField::IdNo);
+    /// 4.7 取得醫事人員卡中文姓名 (Big5).
+    fn hpcGetHPCCNAME(buf: Buf, len: Len) = hpc_field(buf, len, HpcField::ChineseName);
+    /// 4.8 取得醫事人員卡英文姓名.
+    fn hpcGetHPCENAME(buf: Buf, len: Len) = hpc_field(buf, len, HpcField::EnglishName);
 }

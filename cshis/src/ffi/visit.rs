@@ -2,7 +2,7 @@
 //! what was written, and the PIN functions that go to the reader's pad. Every pointer goes
 //! through `super`'s checked helpers.
 
-use super::{c_bytes, c_str, get_short, guard, in_bytes, put_fixed, put_short};
+use super::{c_bytes, c_str, code, get_short, guard, in_bytes, put_fixed, rc};
 use super::{with_buffer, with_buffer_of};
 use super::{Buf, Len, Str};
 use crate::codes::{self, Legacy};
@@ -11,6 +11,7 @@ use crate::visit as v;
 use crate::visit_layout::{
     MAX_PRESCRIPTIONS, PRESCRIPTION_LEN, PRESCRIPTION_SIGNATURE_LEN, SEQ256_LEN, SEQ_OLD_LEN,
 };
+use nhi_protocol::apdu::hc_items::ItemKind;
 
 /// Widest `pDateTime`, `pPatientID`, `pPatientBirthDate` accepted: the manual's 14, 11 and
 /// 8 bytes with their NUL, and VB's fixed-length strings that pad them with spaces.
@@ -20,10 +21,7 @@ const TREATMENT_DATA_MAX: usize = 256;
 /// `pBufferDocID`: "at least 11 bytes" (ID number 10 and a NUL).
 const DOC_ID_MIN: usize = 11;
 
-pub(super) fn rc(r: Result<i32, Legacy>) -> i32 {
-    r.unwrap_or_else(|Legacy(c)| c)
-}
-
+/// `pDateTime`, `pPatientID` or `pPatientBirthDate`, its padding trimmed.
 pub(super) fn id_field(p: Str) -> Result<String, Legacy> {
     Ok(c_str(p, ID_FIELD_MAX)?.trim().to_string())
 }
@@ -220,72 +218,26 @@ pub extern "system" fn hisWriteMultiPrescriptSign(
     })
 }
 
-/// 1.38 掛號或報到時讀取有效卡期限及就醫次數資料 (9 bytes).
-#[no_mangle]
-pub extern "system" fn hisGetRegisterBasic2(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, v::register_basic2))
+exports! {
+    /// 1.38 掛號或報到時讀取有效卡期限及就醫次數資料 (9 bytes).
+    fn hisGetRegisterBasic2(buf: Buf, len: Len) = with_buffer(buf, len, v::register_basic2);
+    /// 1.14 讀取最近一次就醫序號 (17 bytes).
+    fn hisGetLastSeqNum(buf: Buf, len: Len) = with_buffer(buf, len, v::last_seq_num);
+    /// 1.27 驗證健保IC卡之PIN值: the PIN is typed on the reader's pad (no PIN in the body).
+    fn csVerifyHCPIN() = code(service::verify_hc_pin_on_pad());
+    /// 1.28 輸入新的健保IC卡PIN值: the new PIN is typed twice on the HC reader's pad.
+    fn csInputHCPIN() = code(service::set_hc_pin_on_pad());
+    /// 4.4 解開鎖住的醫事人員卡: the PUK, then the new PIN twice, typed on the HPC reader's pad.
+    fn hpcUnlockHPC() = code(service::unlock_hpc_on_pad());
+    /// 4.3 輸入新的醫事人員卡之PIN值: the new PIN is typed twice on the HPC reader's pad.
+    fn hpcInputHPCPIN() = code(service::change_hpc_pin_on_pad());
+    /// 4.2 檢查醫事人員卡之PIN值: the PIN is typed on the HPC reader's pad.
+    fn hpcVerifyHPCPIN() = code(service::verify_hpc_pin_on_pad());
 }
 
-/// 1.14 讀取最近一次就醫序號 (17 bytes).
-#[no_mangle]
-pub extern "system" fn hisGetLastSeqNum(buf: Buf, len: Len) -> i32 {
-    guard(|| with_buffer(buf, len, v::last_seq_num))
-}
-
-/// 1.41 讀取就醫資料-門診處方箋: records `start..=end` (1-based), 61 bytes each;
-/// `*count` gets how many.
-#[no_mangle]
-pub extern "system" fn hisReadPrescriptMain(
-    buf: Buf,
-    len: Len,
-    start: i32,
-    end: i32,
-    count: Len,
-) -> i32 {
-    guard(|| {
-        if count.is_null() {
-            return codes::BAD_PARAMETER.0;
-        }
-        let mut n = 0;
-        let r = with_buffer(buf, len, || {
-            let (b, k) = v::read_prescriptions(start, end)?;
-            n = k;
-            Ok(b)
-        });
-        if r == codes::OK.0 {
-            put_short(count, n)
-        } else {
-            r
-        }
-    })
-}
-
-/// 1.27 驗證健保IC卡之PIN值: the PIN is typed on the reader's pad (no PIN in the body).
-#[no_mangle]
-pub extern "system" fn csVerifyHCPIN() -> i32 {
-    guard(|| rc(service::verify_hc_pin_on_pad().map(|()| codes::OK.0)))
-}
-
-/// 1.28 輸入新的健保IC卡PIN值: the new PIN is typed twice on the HC reader's pad.
-#[no_mangle]
-pub extern "system" fn csInputHCPIN() -> i32 {
-    guard(|| rc(service::set_hc_pin_on_pad().map(|()| codes::OK.0)))
-}
-
-/// 4.4 解開鎖住的醫事人員卡: the PUK, then the new PIN twice, typed on the HPC reader's pad.
-#[no_mangle]
-pub extern "system" fn hpcUnlockHPC() -> i32 {
-    guard(|| rc(service::unlock_hpc_on_pad().map(|()| codes::OK.0)))
-}
-
-/// 4.3 輸入新的醫事人員卡之PIN值: the new PIN is typed twice on the HPC reader's pad.
-#[no_mangle]
-pub extern "system" fn hpcInputHPCPIN() -> i32 {
-    guard(|| rc(service::change_hpc_pin_on_pad().map(|()| codes::OK.0)))
-}
-
-/// 4.2 檢查醫事人員卡之PIN值: the PIN is typed on the HPC reader's pad.
-#[no_mangle]
-pub extern "system" fn hpcVerifyHPCPIN() -> i32 {
-    guard(|| rc(service::verify_hpc_pin_on_pad().map(|()| codes::OK.0)))
+ranged_reads! {
+    /// 1.41 讀取就醫資料-門診處方箋: records `start..=end` (1-based, in the order written),
+    /// 61 bytes each; `*count` gets how many.
+    ItemKind::OutpatientRx, PRESCRIPTION_LEN =>
+    fn hisReadPrescriptMain(buf: Buf, len: Len, start: i32, end: i32, count: Len);
 }

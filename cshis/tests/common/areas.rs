@@ -3,7 +3,7 @@
 //! doctor's HPC verified.
 #![allow(dead_code)]
 
-use super::dll::{c, Dll};
+use super::dll::{c, Dll, Visit};
 use super::{so_path, Stack};
 use nhi_emulator::fixtures::HpcHolder;
 use std::path::PathBuf;
@@ -14,6 +14,42 @@ pub type FWrite4Doc = extern "system" fn(*const u8, *const u8, *const u8, *mut u
 pub type FWrite3 = extern "system" fn(*const u8, *const u8, *const u8) -> i32;
 pub type FIllnessId = extern "system" fn(*const u8, *const u8, *mut u8, *mut i16) -> i32;
 pub type FWriteRx = extern "system" fn(*const u8, *const u8, *const u8, *const u8, *mut i16) -> i32;
+
+/// The data-area tests' start: the stack, csHis pointed at its Web API, the library and
+/// the patient's ID number and birthday (NUL-terminated) — and before `csOpenCom` every
+/// read of `reads` (name, buffer size) answers 4000 (inputs that are fine, so the port is
+/// what is missing).
+pub fn start_closed(reads: &[(&str, usize)]) -> (Stack, Dll, Vec<u8>, Vec<u8>) {
+    let stack = Stack::start();
+    std::env::set_var("NHI_CSHIS_URL", stack.world.sut.base());
+    let dll = Dll::load();
+    let person = stack.patient();
+    let (id, birth) = (c(&person.id_no), c(&person.birthday));
+    for &(name, n) in reads {
+        assert_eq!(dll.buf(name, n).0, 4000, "{name}");
+    }
+    (stack, dll, id, birth)
+}
+
+/// Every read of `reads` (name, buffer size) fills its buffer with blanks (a fresh card's
+/// records) and says it wrote all of it.
+pub fn reads_blank(dll: &Dll, reads: &[(&str, usize)]) {
+    for &(name, n) in reads {
+        let (rc, b, len) = dll.buf(name, n);
+        assert_eq!((rc, len as usize), (0, n), "{name}");
+        assert!(blank(&b), "{name}: {b:?}");
+    }
+}
+
+/// Every read of `reads` into a buffer one byte short: 6018, not a byte written, `*len`
+/// the need.
+pub fn one_byte_short_refused(dll: &Dll, reads: &[(&str, usize)]) {
+    for &(name, n) in reads {
+        let (rc, small, len) = dll.buf(name, n - 1);
+        assert_eq!((rc, len as usize), (6018, n), "{name} one byte short");
+        assert!(small.iter().all(|&x| x == 0xEE), "{name}");
+    }
+}
 
 /// True when every byte is a blank (a field the card does not hold).
 pub fn blank(b: &[u8]) -> bool {
@@ -40,27 +76,15 @@ pub fn open_com2<'a>(stack: &'a Stack, dll: &Dll) -> (&'a HpcHolder, PathBuf) {
 /// A visit numbered by `hisGetSeqNumber256` and written by `hisWriteTreatmentCode`
 /// (diagnoses J00, I10): its date-time.
 pub fn visit(dll: &Dll, id: &[u8], birth: &[u8]) -> String {
-    type FSeq = extern "system" fn(*const u8, *const u8, *const u8, *mut u8, *mut i16) -> i32;
-    type FTreat = extern "system" fn(*const u8, *const u8, *const u8, *const u8, *mut u8) -> i32;
     let mut seq = [0u8; 296];
-    let mut len: i16 = 296;
-    let rc = dll.f::<FSeq>("hisGetSeqNumber256")(
-        c"01".as_ptr().cast(),
-        c" ".as_ptr().cast(),
-        c"1".as_ptr().cast(),
-        seq.as_mut_ptr(),
-        &mut len,
-    );
-    assert_eq!(rc, 0);
+    assert_eq!(dll.seq256(c"01", &mut seq).0, 0);
     let time = std::str::from_utf8(&seq[..13]).unwrap().to_string();
-    let mut doc = [0u8; 11];
-    let rc = dll.f::<FTreat>("hisWriteTreatmentCode")(
-        c(&time).as_ptr(),
-        id.as_ptr(),
-        birth.as_ptr(),
-        c("1 J00      I10    ").as_ptr(),
-        doc.as_mut_ptr(),
-    );
-    assert_eq!(rc, 0);
+    let (t, diagnoses) = (c(&time), c("1 J00      I10    "));
+    let at = Visit {
+        time: &t,
+        id,
+        birth,
+    };
+    assert_eq!(dll.treat(at, Some(&diagnoses), Some(&mut [0u8; 11])), 0);
     time
 }

@@ -5,6 +5,7 @@
 
 use super::so_path;
 use libloading::{Library, Symbol};
+use std::ffi::CStr;
 
 pub type F0 = extern "system" fn() -> i32;
 pub type FInt = extern "system" fn(i32) -> i32;
@@ -58,6 +59,59 @@ impl Dll {
         b.truncate(usize::try_from(len).unwrap().min(cap));
         (rc, b, n)
     }
+    /// `hisGetSeqNumber256` for 就醫類別 `item` (新生兒 " ", 補卡 "1") into `seq`: the code
+    /// and the length it leaves.
+    pub fn seq256(&self, item: &CStr, seq: &mut [u8; 296]) -> (i32, i16) {
+        let mut len: i16 = 296;
+        let rc = self.f::<FSeq>("hisGetSeqNumber256")(
+            item.as_ptr().cast(),
+            c" ".as_ptr().cast(),
+            c"1".as_ptr().cast(),
+            seq.as_mut_ptr(),
+            &mut len,
+        );
+        (rc, len)
+    }
+    /// `hisWriteTreatmentCode` of `data` for `visit`, `pBufferDocID` into `doc` (None: a
+    /// null pointer).
+    pub fn treat(&self, visit: Visit, data: Option<&[u8]>, doc: Option<&mut [u8; 11]>) -> i32 {
+        self.f::<FTreat>("hisWriteTreatmentCode")(
+            visit.time.as_ptr(),
+            visit.id.as_ptr(),
+            visit.birth.as_ptr(),
+            data.map_or(std::ptr::null(), <[u8]>::as_ptr),
+            doc.map_or(std::ptr::null_mut(), |d| d.as_mut_ptr()),
+        )
+    }
+    /// `hisWriteMultiPrescriptSign` of `rx` for `visit`, `*count` of them (None: a null
+    /// pointer), the signatures into `sigs` with `*sigs_len` its capacity.
+    pub fn multi_sign(
+        &self,
+        visit: Visit,
+        rx: &[u8],
+        count: Option<&mut i16>,
+        sigs: &mut [u8],
+        sigs_len: &mut i16,
+    ) -> i32 {
+        self.f::<FMultiRx>("hisWriteMultiPrescriptSign")(
+            visit.time.as_ptr(),
+            visit.id.as_ptr(),
+            visit.birth.as_ptr(),
+            rx.as_ptr(),
+            count.map_or(std::ptr::null_mut(), |n| n as *mut i16),
+            sigs.as_mut_ptr(),
+            sigs_len,
+        )
+    }
+}
+
+/// What every write of a visit passes first: `pDateTime`, `pPatientID` and
+/// `pPatientBirthDate`, each NUL-terminated.
+#[derive(Clone, Copy)]
+pub struct Visit<'a> {
+    pub time: &'a [u8],
+    pub id: &'a [u8],
+    pub birth: &'a [u8],
 }
 
 pub fn big5(s: &str) -> Vec<u8> {

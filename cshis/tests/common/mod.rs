@@ -8,7 +8,8 @@ pub mod dll;
 
 pub mod areas;
 
-use nhi_emulator::fixtures::{CardFactory, Fixtures, Person};
+use nhi_emulator::fixtures::{CardFactory, Fixtures, HpcHolder, Person};
+use nhi_emulator::reader::Slot;
 use nhi_harness::world::{World, WorldOptions};
 use nhi_protocol::api::path;
 use serde_json::json;
@@ -90,7 +91,7 @@ impl Stack {
     /// through the 6.0 API (a physical HC's data areas need a physical SAM, the medical
     /// area the HPC; the emulated readers have no PIN pad for `hpcVerifyHPCPIN`).
     #[allow(dead_code)]
-    pub fn physical_sam_and_verified_hpc(&self) -> &nhi_emulator::fixtures::HpcHolder {
+    pub fn physical_sam_and_verified_hpc(&self) -> &HpcHolder {
         let hospital = self.fixtures.hospital(HOSPITAL).unwrap();
         let sam = self.factory.sam(hospital).unwrap();
         self.rt
@@ -106,13 +107,7 @@ impl Stack {
         );
         call(path::SAM_VERIFY, json!({}));
         let doctor = &self.fixtures.hpcs[0];
-        let card = self
-            .factory
-            .hpc(doctor, CardFactory::hpc_serial(doctor))
-            .unwrap();
-        self.rt
-            .block_on(self.world.insert(&self.world.slots.hpc, Box::new(card)))
-            .unwrap();
+        self.insert_hpc(&self.world.slots.hpc, doctor);
         let pin = self.rt.block_on(self.world.sut.call(
             "POST",
             path::HPC_VERIFY,
@@ -120,6 +115,18 @@ impl Stack {
         ));
         assert_eq!(pin.status.as_deref(), Some("0000"), "{:?}", pin.reply);
         doctor
+    }
+
+    /// Puts `holder`'s HPC into `slot`.
+    #[allow(dead_code)]
+    pub fn insert_hpc(&self, slot: &Slot, holder: &HpcHolder) {
+        let card = self
+            .factory
+            .hpc(holder, CardFactory::hpc_serial(holder))
+            .unwrap();
+        self.rt
+            .block_on(self.world.insert(slot, Box::new(card)))
+            .unwrap();
     }
 
     /// Puts a card into the HC reader.

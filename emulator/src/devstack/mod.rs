@@ -12,7 +12,7 @@ use crate::fixtures::{CardFactory, Fixtures};
 use crate::reader::pin_pad::PinPad;
 use crate::world::{standard_reader, World, WorldConfig};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The Web API's usual address (seed 004).
@@ -28,6 +28,26 @@ pub struct DevOptions {
     pub web_api: SocketAddr,
     /// Where the middleware keeps its settings (None: in memory).
     pub middleware_state: Option<PathBuf>,
+}
+
+impl DevOptions {
+    /// A dev stack that shares the machine with others (tests, scripts): every listener on
+    /// a free loopback port, the DC's database in `dir`, the clock frozen at the pilot's
+    /// epoch so that cards and signatures come out the same on every run.
+    pub fn loopback(dir: &Path) -> DevOptions {
+        let any_port: SocketAddr = (std::net::Ipv4Addr::LOCALHOST, 0).into();
+        DevOptions {
+            world: WorldConfig {
+                control: Some(any_port),
+                dc: any_port,
+                db: dir.join("dc.db"),
+                frozen_at: Some(crate::clock::PILOT_EPOCH),
+                ..WorldConfig::default()
+            },
+            web_api: any_port,
+            middleware_state: None,
+        }
+    }
 }
 
 /// A running dev stack; dropping it stops everything.

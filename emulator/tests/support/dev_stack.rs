@@ -6,7 +6,6 @@
 
 use nhi_emulator::devstack::{DevOptions, DevStack};
 use nhi_emulator::fixtures::{CardFactory, Fixtures};
-use nhi_emulator::world::WorldConfig;
 use std::sync::Arc;
 
 pub struct Bench {
@@ -27,20 +26,8 @@ pub async fn bench(name: &str) -> Bench {
     let dir = std::env::temp_dir().join(format!("nhi-dev-stack-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let world = WorldConfig {
-        control: Some(([127, 0, 0, 1], 0).into()),
-        dc: ([127, 0, 0, 1], 0).into(),
-        db: dir.join("dc.db"),
-        frozen_at: Some(nhi_emulator::clock::PILOT_EPOCH),
-        ..WorldConfig::default()
-    };
-    let opts = DevOptions {
-        world,
-        web_api: ([127, 0, 0, 1], 0).into(),
-        middleware_state: None,
-    };
     let dev = DevStack::start(
-        opts,
+        DevOptions::loopback(&dir),
         Arc::new(Fixtures::demo().unwrap()),
         Arc::new(CardFactory::test().unwrap()),
     )
