@@ -7,6 +7,7 @@ pub mod hc;
 pub mod hc_areas;
 pub mod hpc;
 pub mod sam;
+pub mod tampered;
 
 pub use hc::Hc;
 pub use hpc::Hpc;

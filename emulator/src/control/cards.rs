@@ -2,10 +2,15 @@
 //! `[[slot]] card = …`, the control API's `POST /readers/insert`, `nhi-emu apdu --card`
 //! and the harness's scenario `insert` steps.
 
-use crate::card::faulty::{self, Faulty, Tampered};
+use crate::card::faulty::{self, Faulty};
+use crate::card::tampered::{Answer, Tampered, Target};
 use crate::card::{Card, CardKind};
 use crate::fixtures::{CardFactory, Fixtures, Hospital, HpcHolder, Person};
-use nhi_protocol::apdu::{ins, sw};
+use nhi_protocol::apdu::hc_areas::INS_APPEND_RECORD;
+use nhi_protocol::apdu::{ins, sw, tag};
+
+/// ISO 7816-4 warning 62 81: "part of returned data may be corrupted".
+const SW_DATA_MAY_BE_CORRUPTED: u16 = 0x6281;
 
 /// A kind of card a reader can be given, named as the control API and world files name it
 /// (`hc`, `hpc-bad-sign`, …).
@@ -38,11 +43,28 @@ pub enum CardSpec {
     HcBadSign,
     /// A real HC whose PIN cannot be cleared.
     HcNoClear,
+    /// A real SAM whose GET DATA of its identity answers 21 of its 22 bytes (90 00).
+    SamBadInfo,
+    /// A real SAM whose answer to the DC's random (INTERNAL AUTHENTICATE) is cut to 4 of
+    /// its 40 bytes (90 00).
+    SamShortAnswer,
+    /// A real HPC whose signature (PSO) comes out 255 of its 256 bytes (90 00).
+    HpcShortSign,
+    /// A real HPC whose second READ BINARY of the certificate (offset 256) answers its data
+    /// with 62 81, "part of returned data may be corrupted".
+    HpcCertBroken,
+    /// A real HPC that refuses every new PIN (CHANGE REFERENCE DATA) with 65 81.
+    HpcNoChange,
+    /// A real HC whose GET CHALLENGE for its data areas answers 6F 00 (its chip id reads).
+    HcNoChallenge,
+    /// A real HC that writes a visit but answers APPEND RECORD with 3 of the 4 digits of
+    /// the new sequence number (90 00).
+    HcBadSeq,
 }
 
 impl CardSpec {
     /// Every kind, in the order the control API lists them.
-    pub const ALL: [CardSpec; 13] = [
+    pub const ALL: [CardSpec; 20] = [
         CardSpec::Hc,
         CardSpec::Hpc,
         CardSpec::Sam,
@@ -56,6 +78,13 @@ impl CardSpec {
         CardSpec::HpcNoCert,
         CardSpec::HcBadSign,
         CardSpec::HcNoClear,
+        CardSpec::SamBadInfo,
+        CardSpec::SamShortAnswer,
+        CardSpec::HpcShortSign,
+        CardSpec::HpcCertBroken,
+        CardSpec::HpcNoChange,
+        CardSpec::HcNoChallenge,
+        CardSpec::HcBadSeq,
     ];
 
     /// The kind's name on the wire (`hc-bad-sign`).
@@ -74,6 +103,13 @@ impl CardSpec {
             CardSpec::HpcNoCert => "hpc-no-cert",
             CardSpec::HcBadSign => "hc-bad-sign",
             CardSpec::HcNoClear => "hc-no-clear",
+            CardSpec::SamBadInfo => "sam-bad-info",
+            CardSpec::SamShortAnswer => "sam-short-answer",
+            CardSpec::HpcShortSign => "hpc-short-sign",
+            CardSpec::HpcCertBroken => "hpc-cert-broken",
+            CardSpec::HpcNoChange => "hpc-no-change",
+            CardSpec::HcNoChallenge => "hc-no-challenge",
+            CardSpec::HcBadSeq => "hc-bad-seq",
         }
     }
 
@@ -85,9 +121,9 @@ impl CardSpec {
         fixtures: &Fixtures,
         person: Option<&str>,
     ) -> Result<Box<dyn Card>, String> {
-        let tampered = |base: CardSpec, ins: u8, p2: Option<u8>, sw: u16, what| {
+        let tampered = |base: CardSpec, target: Target, answer: Answer, what| {
             let inner = base.make(factory, fixtures, person)?;
-            Ok::<Box<dyn Card>, String>(Box::new(Tampered::new(inner, ins, p2, sw, what)))
+            Ok::<Box<dyn Card>, String>(Box::new(Tampered::new(inner, target, answer, what)))
         };
         Ok(match self {
             CardSpec::Hc => Box::new(factory.hc(person_of(fixtures, person)?)?),
@@ -111,31 +147,69 @@ impl CardSpec {
             CardSpec::HpcBroken => Box::new(Faulty::new(CardKind::Hpc, faulty::Fault::Broken)),
             CardSpec::HpcBadSign => tampered(
                 CardSpec::Hpc,
-                ins::PSO,
-                None,
-                sw::NO_INFORMATION,
+                Target::ins(ins::PSO),
+                Answer::Status(sw::NO_INFORMATION),
                 "signature fails",
             )?,
             CardSpec::HpcNoCert => tampered(
                 CardSpec::Hpc,
-                ins::READ_BINARY,
-                None,
-                sw::NOT_FOUND,
+                Target::ins(ins::READ_BINARY),
+                Answer::Status(sw::NOT_FOUND),
                 "no certificate file",
             )?,
             CardSpec::HcBadSign => tampered(
                 CardSpec::Hc,
-                ins::INTERNAL_AUTHENTICATE,
-                Some(1),
-                sw::NO_INFORMATION,
+                Target::ins(ins::INTERNAL_AUTHENTICATE).p2(1),
+                Answer::Status(sw::NO_INFORMATION),
                 "signature fails",
             )?,
             CardSpec::HcNoClear => tampered(
                 CardSpec::Hc,
-                ins::DISABLE_VERIFICATION,
-                None,
-                sw::MEMORY_FAILURE,
+                Target::ins(ins::DISABLE_VERIFICATION),
+                Answer::Status(sw::MEMORY_FAILURE),
                 "PIN cannot be cleared",
+            )?,
+            CardSpec::SamBadInfo => tampered(
+                CardSpec::Sam,
+                Target::ins(ins::GET_DATA).p1(tag::SAM_INFO),
+                Answer::Truncated(21),
+                "identity cut short",
+            )?,
+            CardSpec::SamShortAnswer => tampered(
+                CardSpec::Sam,
+                Target::ins(ins::INTERNAL_AUTHENTICATE),
+                Answer::Truncated(4),
+                "answer to the DC cut short",
+            )?,
+            CardSpec::HpcShortSign => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::PSO),
+                Answer::Truncated(255),
+                "signature cut short",
+            )?,
+            CardSpec::HpcCertBroken => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::READ_BINARY).p1(1).p2(0),
+                Answer::DataWith(SW_DATA_MAY_BE_CORRUPTED),
+                "certificate block corrupted",
+            )?,
+            CardSpec::HpcNoChange => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::CHANGE_REFERENCE_DATA),
+                Answer::Status(sw::MEMORY_FAILURE),
+                "PIN cannot be changed",
+            )?,
+            CardSpec::HcNoChallenge => tampered(
+                CardSpec::Hc,
+                Target::ins(ins::GET_CHALLENGE),
+                Answer::Status(sw::NO_INFORMATION),
+                "no challenge",
+            )?,
+            CardSpec::HcBadSeq => tampered(
+                CardSpec::Hc,
+                Target::ins(INS_APPEND_RECORD),
+                Answer::Truncated(3),
+                "sequence number cut short",
             )?,
         })
     }
@@ -235,5 +309,128 @@ mod tests {
         let tampered = CardSpec::HcBadSign.make(&k, &f, Some(&person)).unwrap();
         assert_eq!(tampered.atr(), plain.atr());
         assert!(CardSpec::Hc.make(&k, &f, Some("nobody")).is_err());
+    }
+
+    /// Each malformed-answer kind answers its command as its doc says, and only that one.
+    mod malformed {
+        use super::*;
+        use crate::card::card_key;
+        use crate::crypto::hmac256;
+        use nhi_protocol::apdu::hc_areas::{
+            append_visit, open_areas, InsuranceHeader, VisitEntry, AREA_PROOF_LABEL, TAG_INSURANCE,
+        };
+        use nhi_protocol::apdu::{cmd, split_response, AID_HC, AID_HPC, AID_SAM};
+
+        /// The kind's card for `key` with its application selected.
+        fn selected(kind: CardSpec, key: &str, aid: &[u8]) -> Box<dyn Card> {
+            let f = Fixtures::demo().unwrap();
+            let mut c = kind
+                .make(&CardFactory::test().unwrap(), &f, Some(key))
+                .unwrap();
+            assert_eq!(c.handle(&cmd::select(aid)), [0x90, 0]);
+            c
+        }
+
+        /// `(data, SW)` of the answer.
+        fn send(card: &mut dyn Card, apdu: &[u8]) -> (Vec<u8>, u16) {
+            let r = card.handle(apdu);
+            let (data, sw) = split_response(&r).unwrap();
+            (data.to_vec(), sw)
+        }
+
+        const HPC: &str = "100000291508";
+
+        #[test]
+        fn sam_kinds_cut_their_identity_and_their_answer_to_the_dc() {
+            let sam = Fixtures::demo().unwrap().hospitals[0].id.clone();
+            let info = cmd::get_data(tag::SAM_INFO);
+            let mut plain = selected(CardSpec::Sam, &sam, AID_SAM);
+            let (full, _) = send(plain.as_mut(), &info);
+            assert_eq!(full.len(), 22);
+            let mut bad = selected(CardSpec::SamBadInfo, &sam, AID_SAM);
+            assert_eq!(send(bad.as_mut(), &info), (full[..21].to_vec(), sw::OK));
+            let auth = cmd::sam_internal_auth(&[7; 8]);
+            assert_eq!(send(plain.as_mut(), &auth).0.len(), 40);
+            let mut short = selected(CardSpec::SamShortAnswer, &sam, AID_SAM);
+            let (answer, sw) = send(short.as_mut(), &auth);
+            assert_eq!((answer.len(), sw), (4, sw::OK));
+            assert_eq!(send(short.as_mut(), &info).0, full);
+        }
+
+        #[test]
+        fn hpc_kinds_cut_the_signature_corrupt_a_certificate_block_refuse_a_new_pin() {
+            let pin = Fixtures::demo().unwrap().hpc(HPC).unwrap().pin.clone();
+            let verify = cmd::verify(cmd::pin_ref::HPC, pin.as_bytes());
+            let sign = cmd::pso_sign(cmd::CLA_ISO, b"data to sign");
+            let mut short = selected(CardSpec::HpcShortSign, HPC, AID_HPC);
+            assert_eq!(send(short.as_mut(), &verify).1, sw::OK);
+            let (sig, sw) = send(short.as_mut(), &sign);
+            assert_eq!((sig.len(), sw), (255, sw::OK));
+
+            // The certificate (about 600 bytes, re-signed for each card) reads in blocks of
+            // 256; only the block at offset 256 comes with 62 81.
+            let mut broken = selected(CardSpec::HpcCertBroken, HPC, AID_HPC);
+            let (first, ok) = send(broken.as_mut(), &cmd::read_binary(0));
+            assert_eq!((first.len(), ok), (256, sw::OK));
+            let (second, warning) = send(broken.as_mut(), &cmd::read_binary(256));
+            assert_eq!((second.len(), warning), (256, 0x6281));
+            let (third, ok) = send(broken.as_mut(), &cmd::read_binary(512));
+            assert_eq!(ok, sw::OK);
+            let cert = [first, second, third].concat();
+            assert!(crate::dc::Dc::cert_serial(&cert).is_some());
+
+            let mut stuck = selected(CardSpec::HpcNoChange, HPC, AID_HPC);
+            assert_eq!(send(stuck.as_mut(), &verify).1, sw::OK);
+            let change = cmd::change_pin(cmd::pin_ref::HPC, b"654321");
+            assert_eq!(send(stuck.as_mut(), &change).1, sw::MEMORY_FAILURE);
+            // The old PIN still verifies: the card never took the new one.
+            stuck.reset();
+            assert_eq!(stuck.handle(&cmd::select(AID_HPC)), [0x90, 0]);
+            assert_eq!(send(stuck.as_mut(), &verify).1, sw::OK);
+        }
+
+        #[test]
+        fn hc_kinds_refuse_the_area_challenge_and_cut_the_sequence_number() {
+            let f = Fixtures::demo().unwrap();
+            let person = f.person("A123456789").unwrap();
+            let challenge = cmd::get_challenge(8);
+            let chip = cmd::get_data(tag::CARD_ID);
+            let mut none = selected(CardSpec::HcNoChallenge, &person.id_no, AID_HC);
+            assert_eq!(
+                send(none.as_mut(), &challenge),
+                (vec![], sw::NO_INFORMATION)
+            );
+            let (id, ok) = send(none.as_mut(), &chip);
+            assert_eq!((id.len(), ok), (8, sw::OK));
+
+            // Open the areas with the proof the SAM would compute, then write a visit.
+            let mut card = selected(CardSpec::HcBadSeq, &person.id_no, AID_HC);
+            let (id, _) = send(card.as_mut(), &chip);
+            let (ch, _) = send(card.as_mut(), &challenge);
+            let factory = CardFactory::test().unwrap();
+            let secrets = factory.secrets();
+            let master = if person.basic().unwrap().card_no.is_test() {
+                secrets.card_master_test
+            } else {
+                secrets.card_master_production
+            };
+            let key = card_key(&master, &id.try_into().unwrap());
+            let proof = hmac256(&key, &[AREA_PROOF_LABEL, &ch]);
+            assert_eq!(send(card.as_mut(), &open_areas(&proof)).1, sw::OK);
+            let entry = VisitEntry {
+                at: "1151130093000".into(),
+                institution: "7777777777".into(),
+                diagnosis: "J00".into(),
+                diagnosis2: String::new(),
+                fee: 350,
+                copay: 50,
+            };
+            let write = append_visit(&entry.encode().unwrap());
+            assert_eq!(send(card.as_mut(), &write), (b"000".to_vec(), sw::OK));
+            // The card did write the visit: only its answer was cut.
+            let (header, _) = send(card.as_mut(), &cmd::get_data(TAG_INSURANCE));
+            let h = InsuranceHeader::decode(&header).unwrap();
+            assert_eq!(h.last_seq, "0001");
+        }
     }
 }
