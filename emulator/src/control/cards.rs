@@ -12,6 +12,9 @@ use nhi_protocol::apdu::{ins, sw, tag};
 /// ISO 7816-4 warning 62 81: "part of returned data may be corrupted".
 const SW_DATA_MAY_BE_CORRUPTED: u16 = 0x6281;
 
+/// ISO 7816-4 warning 62 82: "end of file reached before reading Le bytes".
+const SW_END_OF_FILE: u16 = 0x6282;
+
 /// A kind of card a reader can be given, named as the control API and world files name it
 /// (`hc`, `hpc-bad-sign`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -53,6 +56,10 @@ pub enum CardSpec {
     /// A real HPC whose second READ BINARY of the certificate (offset 256) answers its data
     /// with 62 81, "part of returned data may be corrupted".
     HpcCertBroken,
+    /// A real HPC that answers its certificate's last block (offset 512: the certificate is
+    /// 513–767 bytes) with 62 82, "end of file reached before Le bytes", as ISO 7816-4
+    /// cards may: an honest card a client must read to the end.
+    HpcCertEof,
     /// A real HPC that refuses every new PIN (CHANGE REFERENCE DATA) with 65 81.
     HpcNoChange,
     /// A real HC whose GET CHALLENGE for its data areas answers 6F 00 (its chip id reads).
@@ -64,7 +71,7 @@ pub enum CardSpec {
 
 impl CardSpec {
     /// Every kind, in the order the control API lists them.
-    pub const ALL: [CardSpec; 20] = [
+    pub const ALL: [CardSpec; 21] = [
         CardSpec::Hc,
         CardSpec::Hpc,
         CardSpec::Sam,
@@ -82,6 +89,7 @@ impl CardSpec {
         CardSpec::SamShortAnswer,
         CardSpec::HpcShortSign,
         CardSpec::HpcCertBroken,
+        CardSpec::HpcCertEof,
         CardSpec::HpcNoChange,
         CardSpec::HcNoChallenge,
         CardSpec::HcBadSeq,
@@ -107,6 +115,7 @@ impl CardSpec {
             CardSpec::SamShortAnswer => "sam-short-answer",
             CardSpec::HpcShortSign => "hpc-short-sign",
             CardSpec::HpcCertBroken => "hpc-cert-broken",
+            CardSpec::HpcCertEof => "hpc-cert-eof",
             CardSpec::HpcNoChange => "hpc-no-change",
             CardSpec::HcNoChallenge => "hc-no-challenge",
             CardSpec::HcBadSeq => "hc-bad-seq",
@@ -192,6 +201,12 @@ impl CardSpec {
                 Target::ins(ins::READ_BINARY).p1(1).p2(0),
                 Answer::DataWith(SW_DATA_MAY_BE_CORRUPTED),
                 "certificate block corrupted",
+            )?,
+            CardSpec::HpcCertEof => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::READ_BINARY).p1(2).p2(0),
+                Answer::DataWith(SW_END_OF_FILE),
+                "last certificate block with 62 82",
             )?,
             CardSpec::HpcNoChange => tampered(
                 CardSpec::Hpc,
@@ -376,8 +391,13 @@ mod tests {
             assert_eq!((second.len(), warning), (256, 0x6281));
             let (third, ok) = send(broken.as_mut(), &cmd::read_binary(512));
             assert_eq!(ok, sw::OK);
+            assert!(third.len() < 256, "the certificate ends in its third block");
             let cert = [first, second, third].concat();
             assert!(crate::dc::Dc::cert_serial(&cert).is_some());
+            let mut eof = selected(CardSpec::HpcCertEof, HPC, AID_HPC);
+            assert_eq!(send(eof.as_mut(), &cmd::read_binary(256)).1, sw::OK);
+            let (last, warning) = send(eof.as_mut(), &cmd::read_binary(512));
+            assert_eq!((last.is_empty(), warning), (false, SW_END_OF_FILE));
 
             let mut stuck = selected(CardSpec::HpcNoChange, HPC, AID_HPC);
             assert_eq!(send(stuck.as_mut(), &verify).1, sw::OK);

@@ -171,11 +171,11 @@ pub fn certificate(link: &mut dyn Link) -> Result<Vec<u8>, Fail> {
                     break;
                 }
             }
-            SW_END_OF_FILE => {
+            // The file ended: a last block (62 82) or none (6B 00, which carries no data).
+            SW_END_OF_FILE | SW_OFFSET_PAST_END => {
                 cert.extend_from_slice(&r.data);
                 break;
             }
-            SW_OFFSET_PAST_END => break,
             sw => {
                 return Err(Fail::new(
                     StatusCode::HcaCertNoIssuer,
