@@ -45,7 +45,7 @@ impl Target {
 
 /// How a [`Tampered`] card answers its [`Target`]. Every answer but [`Answer::Status`]
 /// first lets the real card run the command (what it writes stays written) and changes
-/// only a successful (90 00) answer; a real failure passes through unchanged.
+/// only a successful (90 00) answer — or, for [`Answer::FailureAs`], only a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     /// This status word alone, without running the command (nothing on the card changes).
@@ -58,17 +58,22 @@ pub enum Answer {
     Extended(&'static [u8]),
     /// These bytes instead of the real data, with 90 00.
     Replaced(&'static [u8]),
+    /// The real answer when it succeeds; a failure with this status word instead of the
+    /// real one (another card's way of saying the same thing).
+    FailureAs(u16),
 }
 
 impl Answer {
     /// The R-APDU for the real card's answer `real` (data ‖ SW).
     fn reshape(self, real: Vec<u8>) -> Vec<u8> {
-        let data = match split_response(&real) {
-            Some((data, sw::OK)) => data,
+        let data = match (split_response(&real), self) {
+            (Some((_, sw::OK)), Answer::FailureAs(_)) => return real,
+            (_, Answer::FailureAs(sw)) => return status(sw),
+            (Some((data, sw::OK)), _) => data,
             _ => return real,
         };
         let (data, sw): (Vec<u8>, u16) = match self {
-            Answer::Status(sw) => return status(sw),
+            Answer::Status(sw) | Answer::FailureAs(sw) => return status(sw),
             Answer::DataWith(sw) => (data.to_vec(), sw),
             Answer::Truncated(n) => (data.iter().take(n).copied().collect(), sw::OK),
             Answer::Extended(more) => ([data, more].concat(), sw::OK),
@@ -216,5 +221,13 @@ mod tests {
         assert_eq!(ran.load(Ordering::SeqCst), 1);
         // Bytes that are no C-APDU go to the real card.
         assert_eq!(card.handle(&[1]), [0x6A, 0x82]);
+        // A failure told another way; a success passes.
+        let (mut card, _) = tampered(Target::ins(ins::PSO), Answer::FailureAs(0x6A86));
+        assert_eq!(card.handle(&pso), [0x6A, 0x86]);
+        let (mut card, _) = tampered(Target::ins(ins::GET_DATA), Answer::FailureAs(0x6A86));
+        assert_eq!(
+            card.handle(&[0, ins::GET_DATA, 1, 0, 0]),
+            [0x0A, 0x0B, 0x0C, 0x90, 0]
+        );
     }
 }

@@ -60,6 +60,9 @@ pub enum CardSpec {
     /// 513–767 bytes) with 62 82, "end of file reached before Le bytes", as ISO 7816-4
     /// cards may: an honest card a client must read to the end.
     HpcCertEof,
+    /// A real HPC that answers a READ BINARY past the end of its certificate with 6A 86
+    /// (wrong P1-P2) instead of 6B 00: a sound card a client must not read past the end.
+    HpcCertStrict,
     /// A real HPC that refuses every new PIN (CHANGE REFERENCE DATA) with 65 81.
     HpcNoChange,
     /// A real HC whose GET CHALLENGE for its data areas answers 6F 00 (its chip id reads).
@@ -71,7 +74,7 @@ pub enum CardSpec {
 
 impl CardSpec {
     /// Every kind, in the order the control API lists them.
-    pub const ALL: [CardSpec; 21] = [
+    pub const ALL: [CardSpec; 22] = [
         CardSpec::Hc,
         CardSpec::Hpc,
         CardSpec::Sam,
@@ -90,6 +93,7 @@ impl CardSpec {
         CardSpec::HpcShortSign,
         CardSpec::HpcCertBroken,
         CardSpec::HpcCertEof,
+        CardSpec::HpcCertStrict,
         CardSpec::HpcNoChange,
         CardSpec::HcNoChallenge,
         CardSpec::HcBadSeq,
@@ -116,6 +120,7 @@ impl CardSpec {
             CardSpec::HpcShortSign => "hpc-short-sign",
             CardSpec::HpcCertBroken => "hpc-cert-broken",
             CardSpec::HpcCertEof => "hpc-cert-eof",
+            CardSpec::HpcCertStrict => "hpc-cert-strict",
             CardSpec::HpcNoChange => "hpc-no-change",
             CardSpec::HcNoChallenge => "hc-no-challenge",
             CardSpec::HcBadSeq => "hc-bad-seq",
@@ -207,6 +212,12 @@ impl CardSpec {
                 Target::ins(ins::READ_BINARY).p1(2).p2(0),
                 Answer::DataWith(SW_END_OF_FILE),
                 "last certificate block with 62 82",
+            )?,
+            CardSpec::HpcCertStrict => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::READ_BINARY),
+                Answer::FailureAs(sw::WRONG_P1P2),
+                "6A 86 past the end of the certificate",
             )?,
             CardSpec::HpcNoChange => tampered(
                 CardSpec::Hpc,

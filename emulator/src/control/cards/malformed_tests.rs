@@ -72,6 +72,12 @@ fn hpc_kinds_cut_the_signature_mark_certificate_blocks_refuse_a_new_pin() {
     assert_eq!(send(eof.as_mut(), &cmd::read_binary(256)).1, sw::OK);
     let (last, warning) = send(eof.as_mut(), &cmd::read_binary(512));
     assert_eq!((last.is_empty(), warning), (false, SW_END_OF_FILE));
+    let mut strict = selected(CardSpec::HpcCertStrict, HPC, AID_HPC);
+    let (last, ok) = send(strict.as_mut(), &cmd::read_binary(512));
+    assert_eq!((last.is_empty(), ok), (false, sw::OK));
+    let past = u16::try_from(512 + last.len()).unwrap();
+    let end = send(strict.as_mut(), &cmd::read_binary(past));
+    assert_eq!(end, (vec![], sw::WRONG_P1P2));
 
     let mut stuck = selected(CardSpec::HpcNoChange, HPC, AID_HPC);
     assert_eq!(send(stuck.as_mut(), &verify).1, sw::OK);
