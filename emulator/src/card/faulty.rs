@@ -1,9 +1,9 @@
-//! Faulty cards for negative tests: a card without the NHI application, a card whose
-//! application answers nothing useful, and a [`Tampered`] real card that fails one
-//! command (a signature that does not come out, a PIN that will not clear, a missing
-//! certificate). The forged HC (right format, wrong keys) is in `fixtures.rs`.
+//! Faulty cards for negative tests: a card without the NHI application and a card whose
+//! application answers nothing useful. A real card that fails or garbles one command is a
+//! [`Tampered`](super::tampered::Tampered); the forged HC (right format, wrong keys) is in
+//! `fixtures.rs`.
 
-use super::{status, Card, CardKind, CardRng};
+use super::{status, Card, CardKind};
 use nhi_protocol::apdu::{sw, Command, ATR_HC, ATR_HPC};
 
 /// How the card misbehaves.
@@ -64,67 +64,6 @@ impl Card for Faulty {
     }
     fn label(&self) -> String {
         format!("faulty {:?} ({:?})", self.kind, self.fault)
-    }
-}
-
-/// A real card that answers one command with a failure status word.
-pub struct Tampered {
-    inner: Box<dyn Card>,
-    ins: u8,
-    p2: Option<u8>,
-    sw: u16,
-    what: &'static str,
-}
-
-impl std::fmt::Debug for Tampered {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tampered")
-            .field("card", &self.inner.label())
-            .field("what", &self.what)
-            .finish()
-    }
-}
-
-impl Tampered {
-    /// `inner`, except that commands with `ins` (and `p2`, when given) answer `sw`.
-    pub fn new(
-        inner: Box<dyn Card>,
-        ins: u8,
-        p2: Option<u8>,
-        sw: u16,
-        what: &'static str,
-    ) -> Tampered {
-        Tampered {
-            inner,
-            ins,
-            p2,
-            sw,
-            what,
-        }
-    }
-}
-
-impl Card for Tampered {
-    fn atr(&self) -> &'static [u8] {
-        self.inner.atr()
-    }
-    fn reset(&mut self) {
-        self.inner.reset();
-    }
-    fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
-        match Command::parse(apdu) {
-            Ok(c) if c.ins == self.ins && self.p2.is_none_or(|p| p == c.p2) => status(self.sw),
-            _ => self.inner.handle(apdu),
-        }
-    }
-    fn kind(&self) -> CardKind {
-        self.inner.kind()
-    }
-    fn label(&self) -> String {
-        format!("{} ({})", self.inner.label(), self.what)
-    }
-    fn reseed(&mut self, source: CardRng) {
-        self.inner.reseed(source);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod hc_areas;
 pub mod hpc;
 pub mod pulled;
 pub mod sam;
+pub mod tampered;
 
 pub use hc::Hc;
 pub use hpc::Hpc;

@@ -2,10 +2,18 @@
 //! `[[slot]] card = …`, the control API's `POST /readers/insert`, `nhi-emu apdu --card`
 //! and the harness's scenario `insert` steps.
 
-use crate::card::faulty::{self, Faulty, Tampered};
+use crate::card::faulty::{self, Faulty};
+use crate::card::tampered::{Answer, Tampered, Target};
 use crate::card::{Card, CardKind};
 use crate::fixtures::{CardFactory, Fixtures, Hospital, HpcHolder, Person};
-use nhi_protocol::apdu::{ins, sw};
+use nhi_protocol::apdu::hc_areas::INS_APPEND_RECORD;
+use nhi_protocol::apdu::{ins, sw, tag};
+
+/// ISO 7816-4 warning 62 81: "part of returned data may be corrupted".
+const SW_DATA_MAY_BE_CORRUPTED: u16 = 0x6281;
+
+/// ISO 7816-4 warning 62 82: "end of file reached before reading Le bytes".
+const SW_END_OF_FILE: u16 = 0x6282;
 
 /// A kind of card a reader can be given, named as the control API and world files name it
 /// (`hc`, `hpc-bad-sign`, …).
@@ -38,11 +46,35 @@ pub enum CardSpec {
     HcBadSign,
     /// A real HC whose PIN cannot be cleared.
     HcNoClear,
+    /// A real SAM whose GET DATA of its identity answers 21 of its 22 bytes (90 00).
+    SamBadInfo,
+    /// A real SAM whose answer to the DC's random (INTERNAL AUTHENTICATE) is cut to 4 of
+    /// its 40 bytes (90 00).
+    SamShortAnswer,
+    /// A real HPC whose signature (PSO) comes out 255 of its 256 bytes (90 00).
+    HpcShortSign,
+    /// A real HPC whose second READ BINARY of the certificate (offset 256) answers its data
+    /// with 62 81, "part of returned data may be corrupted".
+    HpcCertBroken,
+    /// A real HPC that answers its certificate's last block (offset 512: the certificate is
+    /// 513–767 bytes) with 62 82, "end of file reached before Le bytes", as ISO 7816-4
+    /// cards may: an honest card a client must read to the end.
+    HpcCertEof,
+    /// A real HPC that answers a READ BINARY past the end of its certificate with 6A 86
+    /// (wrong P1-P2) instead of 6B 00: a sound card a client must not read past the end.
+    HpcCertStrict,
+    /// A real HPC that refuses every new PIN (CHANGE REFERENCE DATA) with 65 81.
+    HpcNoChange,
+    /// A real HC whose GET CHALLENGE for its data areas answers 6F 00 (its chip id reads).
+    HcNoChallenge,
+    /// A real HC that writes a visit but answers APPEND RECORD with 3 of the 4 digits of
+    /// the new sequence number (90 00).
+    HcBadSeq,
 }
 
 impl CardSpec {
     /// Every kind, in the order the control API lists them.
-    pub const ALL: [CardSpec; 13] = [
+    pub const ALL: [CardSpec; 22] = [
         CardSpec::Hc,
         CardSpec::Hpc,
         CardSpec::Sam,
@@ -56,6 +88,15 @@ impl CardSpec {
         CardSpec::HpcNoCert,
         CardSpec::HcBadSign,
         CardSpec::HcNoClear,
+        CardSpec::SamBadInfo,
+        CardSpec::SamShortAnswer,
+        CardSpec::HpcShortSign,
+        CardSpec::HpcCertBroken,
+        CardSpec::HpcCertEof,
+        CardSpec::HpcCertStrict,
+        CardSpec::HpcNoChange,
+        CardSpec::HcNoChallenge,
+        CardSpec::HcBadSeq,
     ];
 
     /// The kind's name on the wire (`hc-bad-sign`).
@@ -74,6 +115,15 @@ impl CardSpec {
             CardSpec::HpcNoCert => "hpc-no-cert",
             CardSpec::HcBadSign => "hc-bad-sign",
             CardSpec::HcNoClear => "hc-no-clear",
+            CardSpec::SamBadInfo => "sam-bad-info",
+            CardSpec::SamShortAnswer => "sam-short-answer",
+            CardSpec::HpcShortSign => "hpc-short-sign",
+            CardSpec::HpcCertBroken => "hpc-cert-broken",
+            CardSpec::HpcCertEof => "hpc-cert-eof",
+            CardSpec::HpcCertStrict => "hpc-cert-strict",
+            CardSpec::HpcNoChange => "hpc-no-change",
+            CardSpec::HcNoChallenge => "hc-no-challenge",
+            CardSpec::HcBadSeq => "hc-bad-seq",
         }
     }
 
@@ -85,9 +135,9 @@ impl CardSpec {
         fixtures: &Fixtures,
         person: Option<&str>,
     ) -> Result<Box<dyn Card>, String> {
-        let tampered = |base: CardSpec, ins: u8, p2: Option<u8>, sw: u16, what| {
+        let tampered = |base: CardSpec, target: Target, answer: Answer, what| {
             let inner = base.make(factory, fixtures, person)?;
-            Ok::<Box<dyn Card>, String>(Box::new(Tampered::new(inner, ins, p2, sw, what)))
+            Ok::<Box<dyn Card>, String>(Box::new(Tampered::new(inner, target, answer, what)))
         };
         Ok(match self {
             CardSpec::Hc => Box::new(factory.hc(person_of(fixtures, person)?)?),
@@ -111,31 +161,81 @@ impl CardSpec {
             CardSpec::HpcBroken => Box::new(Faulty::new(CardKind::Hpc, faulty::Fault::Broken)),
             CardSpec::HpcBadSign => tampered(
                 CardSpec::Hpc,
-                ins::PSO,
-                None,
-                sw::NO_INFORMATION,
+                Target::ins(ins::PSO),
+                Answer::Status(sw::NO_INFORMATION),
                 "signature fails",
             )?,
             CardSpec::HpcNoCert => tampered(
                 CardSpec::Hpc,
-                ins::READ_BINARY,
-                None,
-                sw::NOT_FOUND,
+                Target::ins(ins::READ_BINARY),
+                Answer::Status(sw::NOT_FOUND),
                 "no certificate file",
             )?,
             CardSpec::HcBadSign => tampered(
                 CardSpec::Hc,
-                ins::INTERNAL_AUTHENTICATE,
-                Some(1),
-                sw::NO_INFORMATION,
+                Target::ins(ins::INTERNAL_AUTHENTICATE).p2(1),
+                Answer::Status(sw::NO_INFORMATION),
                 "signature fails",
             )?,
             CardSpec::HcNoClear => tampered(
                 CardSpec::Hc,
-                ins::DISABLE_VERIFICATION,
-                None,
-                sw::MEMORY_FAILURE,
+                Target::ins(ins::DISABLE_VERIFICATION),
+                Answer::Status(sw::MEMORY_FAILURE),
                 "PIN cannot be cleared",
+            )?,
+            CardSpec::SamBadInfo => tampered(
+                CardSpec::Sam,
+                Target::ins(ins::GET_DATA).p1(tag::SAM_INFO),
+                Answer::Truncated(21),
+                "identity cut short",
+            )?,
+            CardSpec::SamShortAnswer => tampered(
+                CardSpec::Sam,
+                Target::ins(ins::INTERNAL_AUTHENTICATE),
+                Answer::Truncated(4),
+                "answer to the DC cut short",
+            )?,
+            CardSpec::HpcShortSign => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::PSO),
+                Answer::Truncated(255),
+                "signature cut short",
+            )?,
+            CardSpec::HpcCertBroken => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::READ_BINARY).p1(1).p2(0),
+                Answer::DataWith(SW_DATA_MAY_BE_CORRUPTED),
+                "certificate block corrupted",
+            )?,
+            CardSpec::HpcCertEof => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::READ_BINARY).p1(2).p2(0),
+                Answer::DataWith(SW_END_OF_FILE),
+                "last certificate block with 62 82",
+            )?,
+            CardSpec::HpcCertStrict => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::READ_BINARY),
+                Answer::FailureAs(sw::WRONG_P1P2),
+                "6A 86 past the end of the certificate",
+            )?,
+            CardSpec::HpcNoChange => tampered(
+                CardSpec::Hpc,
+                Target::ins(ins::CHANGE_REFERENCE_DATA),
+                Answer::Status(sw::MEMORY_FAILURE),
+                "PIN cannot be changed",
+            )?,
+            CardSpec::HcNoChallenge => tampered(
+                CardSpec::Hc,
+                Target::ins(ins::GET_CHALLENGE),
+                Answer::Status(sw::NO_INFORMATION),
+                "no challenge",
+            )?,
+            CardSpec::HcBadSeq => tampered(
+                CardSpec::Hc,
+                Target::ins(INS_APPEND_RECORD),
+                Answer::Truncated(3),
+                "sequence number cut short",
             )?,
         })
     }
@@ -237,3 +337,6 @@ mod tests {
         assert!(CardSpec::Hc.make(&k, &f, Some("nobody")).is_err());
     }
 }
+
+#[cfg(test)]
+mod malformed_tests;

@@ -143,7 +143,18 @@ fn reset_answer(sw: Sw) -> Result<(), Fail> {
 /// Largest READ BINARY offset (P1 bit 8 would mean a short EF id, ISO 7816-4).
 const MAX_OFFSET: u16 = 0x7FFF;
 
-/// Reads the certificate file, 256 bytes at a time.
+/// ISO 7816-4 "wrong parameters P1-P2": the offset is past the end of the file, so there is
+/// nothing more to read (what a card answers after a certificate of exactly n × 256 bytes).
+const SW_OFFSET_PAST_END: Sw = Sw(0x6B00);
+
+/// ISO 7816-4 warning "end of file reached before reading Le bytes": the last block, with
+/// its data.
+const SW_END_OF_FILE: Sw = Sw(0x6282);
+
+/// Reads the certificate file, 256 bytes at a time, until the card says the file ended: a
+/// short block, a block with 62 82, or an offset past the end (6B 00). Any other answer is
+/// a failure, never a certificate cut short; a card without the file (6A 82) reads nothing,
+/// and no certificate is 1423 as seed 004 has no closer code.
 pub fn certificate(link: &mut dyn Link) -> Result<Vec<u8>, Fail> {
     let mut cert = Vec::new();
     loop {
@@ -152,13 +163,25 @@ pub fn certificate(link: &mut dyn Link) -> Result<Vec<u8>, Fail> {
             .filter(|o| *o <= MAX_OFFSET)
             .ok_or_else(|| Fail::new(StatusCode::HpcMode3, "certificate too long"))?;
         let r = link.send(&cmd::read_binary(offset))?;
-        if !r.is_ok() || r.data.is_empty() {
-            break;
-        }
-        let last = r.data.len() < 256;
-        cert.extend_from_slice(&r.data);
-        if last {
-            break;
+        match r.sw {
+            Sw::OK => {
+                let last = r.data.len() < 256;
+                cert.extend_from_slice(&r.data);
+                if last {
+                    break;
+                }
+            }
+            // The file ended: a last block (62 82) or none (6B 00, which carries no data).
+            SW_END_OF_FILE | SW_OFFSET_PAST_END => {
+                cert.extend_from_slice(&r.data);
+                break;
+            }
+            sw => {
+                return Err(Fail::new(
+                    StatusCode::HcaCertNoIssuer,
+                    format!("reading the HPC certificate at byte {offset} answered {sw}"),
+                ))
+            }
         }
     }
     if cert.is_empty() {
@@ -180,5 +203,56 @@ pub fn sign(link: &mut dyn Link, data: &[u8]) -> Result<Vec<u8>, Fail> {
             StatusCode::HcaSignatureInvalid,
             format!("HPC signature failed ({sw})"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::cards::tests::Scripted;
+
+    /// A block of `n` bytes `b` with status word `sw`.
+    fn block(n: usize, b: u8, sw: [u8; 2]) -> Vec<u8> {
+        let mut v = vec![b; n];
+        v.extend_from_slice(&sw);
+        v
+    }
+
+    #[test]
+    fn the_certificate_ends_where_the_card_says_the_file_ends() {
+        let ends: [(&[u8], usize); 4] = [
+            (&[0x90, 0], 256),          // OK, no data
+            (&[0x6B, 0], 256),          // offset past the end
+            (&[3, 4, 0x62, 0x82], 258), // end of file before Le, with its data
+            (&[3, 4, 5, 0x90, 0], 259), // a short block
+        ];
+        for (end, len) in ends {
+            let mut card = Scripted::new(&[&block(256, 7, [0x90, 0]), end]);
+            let cert = certificate(&mut card).unwrap();
+            assert_eq!(cert.len(), len, "{end:02X?}");
+            assert_eq!(card.sent[1], cmd::read_binary(256));
+        }
+    }
+
+    #[test]
+    fn an_error_after_the_first_block_fails_the_read_not_cuts_it_short() {
+        for bad in [[0x62, 0x81], [0x6A, 0x82], [0x6F, 0]] {
+            let mut card = Scripted::new(&[&block(256, 7, [0x90, 0]), &block(100, 1, bad)]);
+            let e = certificate(&mut card).unwrap_err();
+            assert_eq!(e.code, StatusCode::HcaCertNoIssuer);
+            assert!(e.message.contains("at byte 256"), "{}", e.message);
+        }
+        // No file at all: 1423 as before.
+        let mut none = Scripted::new(&[&[0x6A, 0x82]]);
+        assert_eq!(
+            certificate(&mut none).unwrap_err().code,
+            StatusCode::HcaCertNoIssuer
+        );
+        let mut empty = Scripted::new(&[&[0x6B, 0]]);
+        assert_eq!(
+            certificate(&mut empty).unwrap_err().code,
+            StatusCode::HcaCertNoIssuer
+        );
     }
 }
