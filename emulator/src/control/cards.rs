@@ -3,6 +3,7 @@
 //! and the harness's scenario `insert` steps.
 
 use crate::card::faulty::{self, Faulty};
+use crate::card::pulled::PulledAt;
 use crate::card::tampered::{Answer, Tampered, Target};
 use crate::card::{Card, CardKind};
 use crate::fixtures::{CardFactory, Fixtures, Hospital, HpcHolder, Person};
@@ -70,11 +71,15 @@ pub enum CardSpec {
     /// A real HC that writes a visit but answers APPEND RECORD with 3 of the 4 digits of
     /// the new sequence number (90 00).
     HcBadSeq,
+    /// A real SAM the person pulls out of its reader as the DC's proof reaches it
+    /// (EXTERNAL AUTHENTICATE, the last step of SAM verification): a card removed in the
+    /// middle of an operation (card/pulled.rs).
+    SamPulled,
 }
 
 impl CardSpec {
     /// Every kind, in the order the control API lists them.
-    pub const ALL: [CardSpec; 22] = [
+    pub const ALL: [CardSpec; 23] = [
         CardSpec::Hc,
         CardSpec::Hpc,
         CardSpec::Sam,
@@ -97,6 +102,7 @@ impl CardSpec {
         CardSpec::HpcNoChange,
         CardSpec::HcNoChallenge,
         CardSpec::HcBadSeq,
+        CardSpec::SamPulled,
     ];
 
     /// The kind's name on the wire (`hc-bad-sign`).
@@ -124,6 +130,7 @@ impl CardSpec {
             CardSpec::HpcNoChange => "hpc-no-change",
             CardSpec::HcNoChallenge => "hc-no-challenge",
             CardSpec::HcBadSeq => "hc-bad-seq",
+            CardSpec::SamPulled => "sam-pulled",
         }
     }
 
@@ -237,6 +244,10 @@ impl CardSpec {
                 Answer::Truncated(3),
                 "sequence number cut short",
             )?,
+            CardSpec::SamPulled => Box::new(PulledAt::new(
+                CardSpec::Sam.make(factory, fixtures, person)?,
+                ins::EXTERNAL_AUTHENTICATE,
+            )),
         })
     }
 }

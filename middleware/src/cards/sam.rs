@@ -71,9 +71,13 @@ pub fn answer_dc(link: &mut dyn Link, dc_random: &[u8]) -> Result<(Vec<u8>, Vec<
             StatusCode::SamMode2,
             "SAM locked after repeated failed authentications",
         )),
+        // 90 00 with a length other than 40 lands here too: say both.
         sw => Err(Fail::new(
             StatusCode::SamMode2,
-            format!("SAM answered {sw}"),
+            format!(
+                "SAM answered {sw} with {} bytes (8 + 32 expected)",
+                r.data.len()
+            ),
         )),
     }
 }
