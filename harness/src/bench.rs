@@ -105,10 +105,7 @@ impl Bench<'_> {
     /// Takes the card out of a role's reader.
     pub async fn remove(&self, role: &str) -> Result<(), String> {
         match self {
-            Bench::Local(w) => {
-                w.slot(role)?.remove();
-                Ok(())
-            }
+            Bench::Local(w) => w.remove(w.slot(role)?).await,
             Bench::Remote(r) => {
                 let reader = reader_of(role)?.into();
                 r.send(Command::Remove(Remove { reader })).await.map(|_| ())

@@ -466,6 +466,24 @@ impl World {
         Ok(())
     }
 
+    /// Takes the card out of a slot and, over pcscd, waits until pcscd sees it gone (vpcd
+    /// polls its readers: a call right after the removal would still find the card).
+    pub async fn remove(&self, slot: &Slot) -> Result<(), String> {
+        slot.remove();
+        #[cfg(feature = "pcsc")]
+        if let Some(m) = &self._pcsc {
+            let name = self.slots.name_of(slot, &self.reader_names)?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while m.present(&name) {
+                if std::time::Instant::now() > deadline {
+                    return Err(format!("pcscd still shows a card in {name:?} 10 s after it was taken out (is pcscd running? bash ci/setup-pcsc)"));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+        Ok(())
+    }
+
     /// Starts a second reference middleware on the same DC with a cloud SAM of
     /// `hospital_id` and no readers (the "other device" of transfer cases).
     pub async fn partner(&self, hospital_id: &str, name: &str) -> Result<SutClient, String> {
