@@ -223,15 +223,23 @@ impl Store {
         let path = dir.map(|d| d.join("settings.json"));
         // No file yet is the normal first start; an unreadable one is reported and replaced
         // by defaults (the middleware must start to be repaired through its settings API).
-        let settings: Settings = match path.as_ref().map(std::fs::read) {
+        // A malformed one is first moved aside, so the next save cannot destroy what the
+        // user had in it.
+        let settings: Settings = match path.as_ref().map(|p| (p, std::fs::read(p))) {
             None => Settings::default(),
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
-            Some(Err(e)) => {
+            Some((_, Err(e))) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Some((_, Err(e))) => {
                 tracing::warn!(error = %e, "settings unreadable; starting with defaults");
                 Settings::default()
             }
-            Some(Ok(b)) => serde_json::from_slice(&b).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "settings file malformed; starting with defaults");
+            Some((p, Ok(b))) => serde_json::from_slice(&b).unwrap_or_else(|e| {
+                let kept = p.with_extension("json.malformed");
+                match std::fs::rename(p, &kept) {
+                    Ok(()) => tracing::warn!(error = %e, kept = %kept.display(),
+                        "settings file malformed; kept aside, starting with defaults"),
+                    Err(r) => tracing::warn!(error = %e, rename = %r,
+                        "settings file malformed and could not be kept aside; starting with defaults"),
+                }
                 Settings::default()
             }),
         };
@@ -383,6 +391,24 @@ mod tests {
             },
         );
         assert!(elsewhere.cloud_sams.is_empty() && elsewhere.store_error.is_some());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_malformed_settings_file_is_kept_aside_not_overwritten() {
+        let dir = std::env::temp_dir().join(format!("nhi-mw-malformed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = br#"{"cors_hosts": ["www.nhi.gov.tw"], oops"#;
+        std::fs::write(dir.join("settings.json"), bad).unwrap();
+        let ctx = KeyContext {
+            machine: "m".into(),
+            user: "u".into(),
+        };
+        let mut s = Store::load(Some(dir.clone()), ctx);
+        assert!(s.settings.cors_hosts.is_empty(), "defaults");
+        s.save().unwrap();
+        let kept = std::fs::read(dir.join("settings.json.malformed")).unwrap();
+        assert_eq!(kept, bad, "what the user had survives the next save");
         std::fs::remove_dir_all(dir).ok();
     }
 }
