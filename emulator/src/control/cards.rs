@@ -71,6 +71,8 @@ pub enum CardSpec {
     /// A real HC that writes a visit but answers APPEND RECORD with 3 of the 4 digits of
     /// the new sequence number (90 00).
     HcBadSeq,
+    /// A real HC that refuses a new PIN (CHANGE REFERENCE DATA) with 65 81: no PIN set.
+    HcNoSet,
     /// A real SAM the person pulls out of its reader as the DC's proof reaches it
     /// (EXTERNAL AUTHENTICATE, the last step of SAM verification): a card removed in the
     /// middle of an operation (card/pulled.rs).
@@ -79,7 +81,7 @@ pub enum CardSpec {
 
 impl CardSpec {
     /// Every kind, in the order the control API lists them.
-    pub const ALL: [CardSpec; 23] = [
+    pub const ALL: [CardSpec; 24] = [
         CardSpec::Hc,
         CardSpec::Hpc,
         CardSpec::Sam,
@@ -102,6 +104,7 @@ impl CardSpec {
         CardSpec::HpcNoChange,
         CardSpec::HcNoChallenge,
         CardSpec::HcBadSeq,
+        CardSpec::HcNoSet,
         CardSpec::SamPulled,
     ];
 
@@ -130,6 +133,7 @@ impl CardSpec {
             CardSpec::HpcNoChange => "hpc-no-change",
             CardSpec::HcNoChallenge => "hc-no-challenge",
             CardSpec::HcBadSeq => "hc-bad-seq",
+            CardSpec::HcNoSet => "hc-no-set",
             CardSpec::SamPulled => "sam-pulled",
         }
     }
@@ -243,6 +247,12 @@ impl CardSpec {
                 Target::ins(INS_APPEND_RECORD),
                 Answer::Truncated(3),
                 "sequence number cut short",
+            )?,
+            CardSpec::HcNoSet => tampered(
+                CardSpec::Hc,
+                Target::ins(ins::CHANGE_REFERENCE_DATA),
+                Answer::Status(sw::MEMORY_FAILURE),
+                "PIN cannot be set",
             )?,
             CardSpec::SamPulled => Box::new(PulledAt::new(
                 CardSpec::Sam.make(factory, fixtures, person)?,
